@@ -1,0 +1,1 @@
+//! Default locations of the daemon's files.
