@@ -14,6 +14,7 @@
 //! Every error is a [`Diagnostic`] with a [`Span`] that points into the user's own file.
 
 pub mod ast;
+pub mod catalog;
 pub mod diagnostic;
 pub mod span;
 
