@@ -10,8 +10,8 @@ fn main() {
     pyo3_build_config::add_libpython_rpath_link_args();
     let config = pyo3_build_config::get();
     let exe = config
-        .executable
-        .clone()
+        .executable()
+        .map(str::to_string)
         .unwrap_or_else(|| "python3".to_string());
     let home = Command::new(&exe)
         .args(["-c", "import sys; print(sys.base_prefix)"])

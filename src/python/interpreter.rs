@@ -1,0 +1,140 @@
+//! Starting the embedded CPython.
+//!
+//! Two things must hold for the daemon to work the same under a login shell and under a
+//! systemd-style environment (`PATH=/usr/bin:/bin`, no `PYTHONHOME`):
+//! - the standard library must be the one of the libpython the binary is linked against, so
+//!   the interpreter's home is fixed at build time (`sys.base_prefix` of the interpreter pyo3
+//!   was built with, recorded by build.rs), `$PYTHONHOME` overriding it;
+//! - Python must not install its own signal handlers: the daemon owns SIGHUP, SIGTERM and
+//!   SIGINT.
+
+use std::ffi::{CStr, CString};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+/// The Python home recorded at build time (the prefix of the interpreter pyo3 linked).
+pub const BUILD_PYTHON_HOME: &str = env!("SLUICE_PYTHON_HOME");
+
+/// Why the interpreter could not start.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PythonInitError {
+    #[error("Python home {0:?} cannot be passed to the interpreter (it contains a NUL byte)")]
+    BadHome(PathBuf),
+    #[error("the embedded Python interpreter failed to start: {0}")]
+    Startup(String),
+}
+
+/// What the running interpreter reports about itself, for the daemon's startup log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterpreterInfo {
+    pub version: String,
+    pub prefix: String,
+    pub stdlib: String,
+}
+
+static INIT: OnceLock<Result<InterpreterInfo, PythonInitError>> = OnceLock::new();
+
+/// The home the interpreter is started with: `$PYTHONHOME` when set, otherwise the build-time
+/// prefix. `None` lets CPython search on its own (only when neither is known).
+pub fn python_home() -> Option<PathBuf> {
+    match std::env::var_os("PYTHONHOME") {
+        Some(home) if !home.is_empty() => Some(PathBuf::from(home)),
+        _ if !BUILD_PYTHON_HOME.is_empty() => Some(PathBuf::from(BUILD_PYTHON_HOME)),
+        _ => None,
+    }
+}
+
+/// Starts the interpreter once per process (later calls return the first outcome) and
+/// releases the GIL, so that any thread can then use `Python::attach`.
+pub fn ensure_initialized() -> Result<InterpreterInfo, PythonInitError> {
+    INIT.get_or_init(|| {
+        initialize(python_home())?;
+        Ok(Python::attach(|py| describe(py)))
+    })
+    .clone()
+}
+
+fn describe(py: Python<'_>) -> InterpreterInfo {
+    let get = |code: &CStr| {
+        py.eval(code, None, None)
+            .and_then(|v| v.extract::<String>())
+            .unwrap_or_else(|e| format!("<{e}>"))
+    };
+    InterpreterInfo {
+        version: get(c"__import__('sys').version.split()[0]"),
+        prefix: get(c"__import__('sys').prefix"),
+        stdlib: get(c"__import__('os').path.dirname(__import__('os').__file__)"),
+    }
+}
+
+fn initialize(home: Option<PathBuf>) -> Result<(), PythonInitError> {
+    // SAFETY: the PyConfig API is used as CPython documents it: the struct is initialised by
+    // PyConfig_InitPythonConfig before any field is set, cleared after use, and
+    // Py_InitializeFromConfig runs once (guarded by INIT). After start-up this thread gives
+    // up the GIL with PyEval_SaveThread so that pyo3 can attach from any thread.
+    unsafe {
+        if ffi::Py_IsInitialized() != 0 {
+            return Ok(());
+        }
+        let mut config: ffi::PyConfig = std::mem::zeroed();
+        ffi::PyConfig_InitPythonConfig(&mut config);
+        config.install_signal_handlers = 0;
+        config.parse_argv = 0;
+        if let Some(home) = &home {
+            use std::os::unix::ffi::OsStrExt;
+            let c_home = CString::new(home.as_os_str().as_bytes())
+                .map_err(|_| PythonInitError::BadHome(home.clone()))?;
+            let status = ffi::PyConfig_SetBytesString(&mut config, &mut config.home, c_home.as_ptr());
+            if ffi::PyStatus_Exception(status) != 0 {
+                ffi::PyConfig_Clear(&mut config);
+                return Err(PythonInitError::Startup(status_message(status)));
+            }
+        }
+        let status = ffi::Py_InitializeFromConfig(&config);
+        ffi::PyConfig_Clear(&mut config);
+        if ffi::PyStatus_Exception(status) != 0 {
+            return Err(PythonInitError::Startup(status_message(status)));
+        }
+        ffi::PyEval_SaveThread();
+    }
+    Ok(())
+}
+
+fn status_message(status: ffi::PyStatus) -> String {
+    if status.err_msg.is_null() {
+        return format!("exit code {}", status.exitcode);
+    }
+    // SAFETY: err_msg is a static C string owned by CPython when not null.
+    unsafe { CStr::from_ptr(status.err_msg) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_with_the_build_time_home_and_without_signal_handlers() {
+        let info = ensure_initialized().expect("interpreter starts");
+        assert!(info.version.starts_with("3."), "{info:?}");
+        if std::env::var_os("PYTHONHOME").is_none() {
+            assert_eq!(info.prefix, BUILD_PYTHON_HOME);
+            assert!(info.stdlib.starts_with(BUILD_PYTHON_HOME), "{info:?}");
+        }
+        // With install_signal_handlers=0 CPython leaves the process's SIGINT disposition
+        // alone (the default, in a test process).
+        // SAFETY: querying (not changing) a signal disposition with a zeroed sigaction.
+        let handler = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old);
+            old.sa_sigaction
+        };
+        assert_eq!(handler, libc::SIG_DFL);
+        // A second call returns the same interpreter.
+        assert_eq!(ensure_initialized().expect("still running"), info);
+    }
+}
