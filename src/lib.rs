@@ -10,3 +10,4 @@ pub mod config;
 pub mod paths;
 pub mod python;
 pub mod control;
+pub mod message;
