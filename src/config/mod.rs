@@ -15,6 +15,7 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod de;
 pub mod diagnostic;
 pub mod span;
 
