@@ -6,7 +6,7 @@
 #   valid/NAME.conf   -> syslog-ng -s must exit 0; valid/NAME.conf.preprocessed is
 #                        `syslog-ng --preprocess-into=NAME.conf.preprocessed -f NAME.conf`
 #   errors/NAME.conf  -> errors/NAME.syslog-ng.txt
-#   quirks/NAME.conf  -> quirks/NAME.syslog-ng.txt
+#   quirks/NAME.conf  -> quirks/NAME.syslog-ng.txt, and NAME.conf.preprocessed when -s passes
 #
 # A .syslog-ng.txt holds one or more runs. Each run is a line `exit=N`, a line
 # `command=...`, then syslog-ng's stderr verbatim (timestamps included). The first run is
@@ -49,6 +49,9 @@ for dir in errors quirks; do
       out="${f%.conf}.syslog-ng.txt"
       if run_s "$f" > "$out"; then
         run_f "$f" >> "$out"
+        if [[ $dir == quirks ]]; then
+          syslog-ng --preprocess-into="$f.preprocessed" -f "$f" 2>/dev/null || true
+        fi
       fi
       echo "$dir/$f: $(head -1 "$out")"
     done )
