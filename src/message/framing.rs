@@ -6,7 +6,9 @@
 //!   cut to log-msg-size with `trim-large-messages(yes)` (the rest skipped).
 //! * [`Newline`]: newline-terminated lines (`network()`, files, unix sockets). A line longer
 //!   than log-msg-size is split into log-msg-size pieces; trailing `\r`, `\n` and `\0` are
-//!   removed; empty lines are skipped unless `flags(empty-lines)`.
+//!   removed; empty lines are skipped unless `flags(empty-lines)`. syslog-ng's stream sockets
+//!   also end a message at a NUL byte (`find_eom`), which [`Newline::nul_terminates`] mirrors:
+//!   `a\0b\n` is two messages there.
 //!
 //! Both are push parsers over the caller's buffer: give them everything read so far, take
 //! out whole messages (borrowed, no copy), and keep the unconsumed tail for the next read.
@@ -65,7 +67,11 @@ fn frame_header(input: &[u8]) -> IResult<&[u8], &[u8]> {
 impl OctetCounted {
     /// A framer with the given limits.
     pub fn new(max_msg_size: usize, trim_large_messages: bool) -> Self {
-        OctetCounted { max_msg_size, trim_large_messages, skip_remaining: 0 }
+        OctetCounted {
+            max_msg_size,
+            trim_large_messages,
+            skip_remaining: 0,
+        }
     }
 
     /// The next step over `buf` (all unconsumed input).
@@ -118,12 +124,19 @@ pub struct Newline {
     pub max_msg_size: usize,
     /// `flags(empty-lines)`.
     pub empty_lines: bool,
+    /// A NUL byte ends a message too (syslog-ng's text protocol on sockets; set to `false`
+    /// for its "text with NULs" variant).
+    pub nul_terminates: bool,
 }
 
 impl Newline {
     /// A framer with the given limit.
     pub fn new(max_msg_size: usize, empty_lines: bool) -> Self {
-        Newline { max_msg_size, empty_lines }
+        Newline {
+            max_msg_size,
+            empty_lines,
+            nul_terminates: true,
+        }
     }
 
     /// The next step over `buf`. `eof` says no more input will come (the tail is a message).
@@ -133,7 +146,12 @@ impl Newline {
         }
         let max = self.max_msg_size.max(1);
         let window = &buf[..buf.len().min(max)];
-        let (line, consumed) = match memchr::memchr(b'\n', window) {
+        let eol = if self.nul_terminates {
+            memchr::memchr2(b'\n', 0, window)
+        } else {
+            memchr::memchr(b'\n', window)
+        };
+        let (line, consumed) = match eol {
             Some(i) => (&buf[..i], i + 1),
             None if buf.len() >= max => (&buf[..max], max),
             None if eof => (buf, buf.len()),
@@ -180,8 +198,14 @@ mod tests {
         assert_eq!(f.next(b"12"), Frame::Incomplete);
         assert_eq!(f.next(b"5 hel"), Frame::Incomplete);
         assert_eq!(f.next(b"x5 hello"), Frame::Error(FrameError::InvalidHeader));
-        assert_eq!(f.next(b"12345678901 x"), Frame::Error(FrameError::InvalidHeader));
-        assert_eq!(f.next(b"101 x"), Frame::Error(FrameError::TooLarge { frame_len: 101 }));
+        assert_eq!(
+            f.next(b"12345678901 x"),
+            Frame::Error(FrameError::InvalidHeader)
+        );
+        assert_eq!(
+            f.next(b"101 x"),
+            Frame::Error(FrameError::TooLarge { frame_len: 101 })
+        );
     }
 
     #[test]
@@ -200,6 +224,10 @@ mod tests {
         assert_eq!(f.next(b"cd", true), Frame::Message(b"cd", 2));
         assert_eq!(f.next(b"\nx", false), Frame::Skip(1));
         assert_eq!(f.next(b"abcdefg\n", false), Frame::Message(b"abcde", 5));
-        assert_eq!(split_lines(b"a\n\nbb\nccc", 64), vec![&b"a"[..], b"bb", b"ccc"]);
+        assert_eq!(
+            split_lines(b"a\n\nbb\nccc", 64),
+            vec![&b"a"[..], b"bb", b"ccc"]
+        );
+        assert_eq!(split_lines(b"a\0b\nc\0\n", 64), vec![&b"a"[..], b"b", b"c"]);
     }
 }

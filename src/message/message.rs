@@ -58,7 +58,12 @@ struct TagRegistry {
 
 fn registry() -> &'static RwLock<TagRegistry> {
     static REG: OnceLock<RwLock<TagRegistry>> = OnceLock::new();
-    REG.get_or_init(|| RwLock::new(TagRegistry { ids: HashMap::new(), names: Vec::new() }))
+    REG.get_or_init(|| {
+        RwLock::new(TagRegistry {
+            ids: HashMap::new(),
+            names: Vec::new(),
+        })
+    })
 }
 
 impl TagId {
@@ -164,6 +169,22 @@ impl LogMessage {
         self.nv.builtin(b)
     }
 
+    /// What the `$HOST` macro shows: HOST, except that a chained host name
+    /// (chain-hostnames) shows only its first link (`group@a/b` shows `a`); `$FULLHOST` is
+    /// the whole value.
+    pub fn host_for_macro(&self) -> &[u8] {
+        let host = self.nv.builtin(Builtin::Host).unwrap_or(&[]);
+        if !self.flags.has(MsgFlags::CHAINED_HOSTNAME) {
+            return host;
+        }
+        let start = memchr::memchr(b'@', host).map_or(0, |p| p + 1);
+        let rest = &host[start..];
+        match memchr::memchr(b'/', rest) {
+            Some(p) => &rest[..p],
+            None => rest,
+        }
+    }
+
     /// `MESSAGE`, empty when unset.
     pub fn message(&self) -> &[u8] {
         self.nv.builtin(Builtin::Message).unwrap_or(&[])
@@ -199,7 +220,10 @@ impl LogMessage {
     pub fn unset(&mut self, name: &str) {
         let nb = name.as_bytes();
         self.nv.unset(nb);
-        if matches!(Builtin::from_name(nb), Some(Builtin::Program | Builtin::Pid)) {
+        if matches!(
+            Builtin::from_name(nb),
+            Some(Builtin::Program | Builtin::Pid)
+        ) {
             self.nv.unset_builtin(Builtin::LegacyMsgHdr);
         }
     }
@@ -229,11 +253,16 @@ impl LogMessage {
     /// escape `"`, `\` and `]`, names percent-encode what RFC 5424 forbids. `seq_num` (when
     /// non-zero) adds `sequenceId` to the `meta` block as `$SDATA` in the syslog() driver does.
     pub fn format_sdata(&self, out: &mut Vec<u8>, seq_num: u32) {
-        let has_seq = self.nv.get(b".SDATA.meta.sequenceId").is_some_and(|v| !v.is_empty());
+        let has_seq = self
+            .nv
+            .get(b".SDATA.meta.sequenceId")
+            .is_some_and(|v| !v.is_empty());
         let mut has_seq = has_seq;
         let mut cur: Option<&[u8]> = None;
         for (name, value) in self.nv.extras() {
-            let Some(rest) = name.strip_prefix(b".SDATA.") else { continue };
+            let Some(rest) = name.strip_prefix(b".SDATA.") else {
+                continue;
+            };
             let (elem, param): (&[u8], &[u8]) = match memchr::memrchr(b'.', rest) {
                 Some(d) => (&rest[..d], &rest[d + 1..]),
                 None if rest.is_empty() => (b"none", b""),
@@ -247,7 +276,8 @@ impl LogMessage {
                 append_key_escaped(out, elem);
                 cur = Some(elem);
             }
-            if !has_seq && seq_num != 0 && elem.starts_with(b"meta.") {
+            // syslog-ng compares the element *and the rest of the name* with "meta.".
+            if !has_seq && seq_num != 0 && rest.starts_with(b"meta.") {
                 out.extend_from_slice(format!(" sequenceId=\"{seq_num}\"").as_bytes());
                 has_seq = true;
             }
@@ -353,7 +383,10 @@ mod tests {
     fn rewrites_compact() {
         let mut m = LogMessage::new(UnixTime::default());
         for i in 0..1000 {
-            m.set("MESSAGE", format!("value number {i} {}", "x".repeat(i % 50)).as_bytes());
+            m.set(
+                "MESSAGE",
+                format!("value number {i} {}", "x".repeat(i % 50)).as_bytes(),
+            );
         }
         assert!(m.heap_bytes() < 4096, "{}", m.heap_bytes());
     }

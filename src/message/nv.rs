@@ -104,7 +104,10 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    pub(crate) const UNSET: Span = Span { off: 0, len: u32::MAX };
+    pub(crate) const UNSET: Span = Span {
+        off: 0,
+        len: u32::MAX,
+    };
 
     pub(crate) fn new(off: usize, len: usize) -> Span {
         // Messages are capped far below 4 GiB by log-msg-size(); clamp rather than panic.
@@ -165,7 +168,13 @@ impl Payload {
         let mut buf = Vec::with_capacity(raw.len() + extra);
         buf.extend_from_slice(raw);
         let raw_len = u32::try_from(raw.len()).unwrap_or(u32::MAX);
-        Payload { buf, builtin: [Span::UNSET; N_BUILTIN], extra: Vec::new(), garbage: 0, raw_len }
+        Payload {
+            buf,
+            builtin: [Span::UNSET; N_BUILTIN],
+            extra: Vec::new(),
+            garbage: 0,
+            raw_len,
+        }
     }
 
     /// A span over `start..end` of the buffer (normally the raw message at its start).
@@ -182,7 +191,11 @@ impl Payload {
     }
 
     fn get_span(&self, s: Span) -> Option<&[u8]> {
-        if s.is_set() { self.buf.get(s.range()) } else { None }
+        if s.is_set() {
+            self.buf.get(s.range())
+        } else {
+            None
+        }
     }
 
     fn retire(&mut self, s: Span) {
@@ -237,7 +250,9 @@ impl Payload {
     }
 
     fn find_extra(&self, name: &[u8]) -> Option<usize> {
-        self.extra.iter().position(|e| self.get_span(e.name) == Some(name))
+        self.extra
+            .iter()
+            .position(|e| self.get_span(e.name) == Some(name))
     }
 
     /// The value of any name (built-in names and aliases included).
@@ -262,7 +277,12 @@ impl Payload {
 
     /// Sets a non-built-in name to a span already in the buffer. `insert_at` places a new
     /// entry at that index of the side store instead of at its end (SDATA grouping).
-    pub(crate) fn set_extra_span(&mut self, name: &[u8], v: Span, insert_at: Option<usize>) -> bool {
+    pub(crate) fn set_extra_span(
+        &mut self,
+        name: &[u8],
+        v: Span,
+        insert_at: Option<usize>,
+    ) -> bool {
         if let Some(i) = self.find_extra(name) {
             let old = self.extra[i].value;
             self.retire_appended(old);

@@ -42,7 +42,10 @@ impl ParseFlags {
     /// `sanitize-utf8`: invalid UTF-8 in MESSAGE becomes `\xHH`.
     pub const SANITIZE_UTF8: u32 = 1 << 12;
     /// Set by the runtime for local sources (file, unix-*, program, pipe): syslog-ng's
-    /// `LP_LOCAL` (a kernel-facility message without a stamp gets PROGRAM=kernel).
+    /// `LP_LOCAL` (a kernel-facility message without a stamp gets PROGRAM=kernel). Note that
+    /// syslog-ng's unix-*, pipe and sun-streams sources also clear `EXPECT_HOSTNAME` when
+    /// they start (after the user's flags), and `syslog()` sets `SYSLOG_PROTOCOL`: that is
+    /// the runtime's part.
     pub const LOCAL: u32 = 1 << 13;
 
     /// syslog-ng's defaults: `expect-hostname`, `store-legacy-msghdr`.
@@ -145,7 +148,10 @@ impl LocalHost {
     /// From a fully qualified name.
     pub fn new(fqdn: &str) -> LocalHost {
         let short = fqdn.split('.').next().unwrap_or(fqdn);
-        LocalHost { short: Arc::from(short), fqdn: Arc::from(fqdn) }
+        LocalHost {
+            short: Arc::from(short),
+            fqdn: Arc::from(fqdn),
+        }
     }
 
     /// `gethostname()`. (syslog-ng also asks DNS for the FQDN when the name has no dot; the

@@ -55,7 +55,10 @@ pub fn parse_with_status(
     let ctx = Ctx {
         now: received,
         local_offset_now: offset_at(&opts.local_time_zone, received.sec),
-        tz_hint: opts.recv_time_zone.as_ref().map(|z| z.offset_at(received.sec)),
+        tz_hint: opts
+            .recv_time_zone
+            .as_ref()
+            .map(|z| z.offset_at(received.sec)),
         parse_date: opts.keep_timestamp,
     };
     let flags = opts.flags;
@@ -196,7 +199,9 @@ fn inject_parse_error(msg: &mut LogMessage, data: &[u8], position: usize) {
     fresh.nv.set_builtin(Builtin::Host, b"");
     fresh.nv.set_builtin(Builtin::Message, &text);
     fresh.nv.set_builtin(Builtin::Program, b"syslog-ng");
-    fresh.nv.set_builtin(Builtin::Pid, std::process::id().to_string().as_bytes());
+    fresh
+        .nv
+        .set_builtin(Builtin::Pid, std::process::id().to_string().as_bytes());
     fresh.flags.set(MsgFlags::LOCAL);
     fresh.flags.set(MsgFlags::PARSE_ERROR);
     fresh.pri = 5 * 8 + 3; // syslog.err
@@ -215,8 +220,16 @@ fn postprocess(msg: &mut LogMessage, opts: &ParseOptions, ctx: &Ctx) {
     if flags.has(ParseFlags::NO_MULTI_LINE) {
         let m = msg.message();
         if memchr::memchr3(b'\r', b'\n', 0, m).is_some() {
-            let fixed: Vec<u8> =
-                m.iter().map(|&c| if matches!(c, b'\r' | b'\n' | 0) { b' ' } else { c }).collect();
+            let fixed: Vec<u8> = m
+                .iter()
+                .map(|&c| {
+                    if matches!(c, b'\r' | b'\n' | 0) {
+                        b' '
+                    } else {
+                        c
+                    }
+                })
+                .collect();
             msg.nv.set_builtin(Builtin::Message, &fixed);
         }
     }
@@ -236,7 +249,8 @@ pub fn mangle_hostname(msg: &mut LogMessage, opts: &ParseOptions, peer: Option<&
     let resolved = resolve_host_from(peer, opts);
     msg.nv.set_builtin(Builtin::HostFrom, resolved.as_bytes());
     if let Some(addr) = peer.and_then(|p| p.addr) {
-        msg.nv.set_builtin(Builtin::SourceIp, addr.to_string().as_bytes());
+        msg.nv
+            .set_builtin(Builtin::SourceIp, addr.to_string().as_bytes());
     }
     let orig_empty = msg.nv.builtin(Builtin::Host).is_none_or(<[u8]>::is_empty);
     if opts.host.keep_hostname && !orig_empty {

@@ -82,8 +82,11 @@ pub(crate) fn parse_date(
         *pos += 1;
         return true;
     }
-    let scanned =
-        if rfc5424 { timestamp::scan_rfc5424(rest) } else { timestamp::scan_rfc3164(rest) };
+    let scanned = if rfc5424 {
+        timestamp::scan_rfc5424(rest)
+    } else {
+        timestamp::scan_rfc3164(rest)
+    };
     let Some((w, n)) = scanned else {
         msg.stamp = msg.recvd;
         if let Some(h) = ctx.tz_hint {
@@ -117,14 +120,16 @@ fn legacy_header(
         Some(b'*') => {
             if ctx.parse_date {
                 let v = msg.nv.append(b"0");
-                msg.nv.set_extra_span(b".SDATA.timeQuality.isSynced", v, None);
+                msg.nv
+                    .set_extra_span(b".SDATA.timeQuality.isSynced", v, None);
             }
             *pos += 1;
         }
         Some(b'.') => {
             if ctx.parse_date {
                 let v = msg.nv.append(b"1");
-                msg.nv.set_extra_span(b".SDATA.timeQuality.isSynced", v, None);
+                msg.nv
+                    .set_extra_span(b".SDATA.timeQuality.isSynced", v, None);
             }
             *pos += 1;
         }

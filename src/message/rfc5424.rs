@@ -83,12 +83,18 @@ fn version(input: &[u8]) -> IResult<&[u8], usize> {
     let mut v: u32 = 0;
     for &c in digits {
         if !c.is_ascii_digit() {
-            return Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Digit)));
+            return Err(nom::Err::Error(nom::error::Error::new(
+                input,
+                nom::error::ErrorKind::Digit,
+            )));
         }
         v = v.wrapping_mul(10).wrapping_add(u32::from(c - b'0'));
     }
     if v != 1 {
-        return Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Verify)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Verify,
+        )));
     }
     Ok((rest, digits.len()))
 }

@@ -35,7 +35,11 @@ impl UnixTime {
         let now = jiff::Timestamp::now();
         let sec = now.as_second();
         let usec = now.subsec_microsecond().max(0) as u32;
-        UnixTime { sec, usec, gmtoff: offset_at(tz, sec) }
+        UnixTime {
+            sec,
+            usec,
+            gmtoff: offset_at(tz, sec),
+        }
     }
 }
 
@@ -117,9 +121,13 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
 ];
 
-/// `Jan`..`Dec`, case-insensitively, to 0..11.
+/// `Jan`..`Dec` to 0..11: the first letter must be upper case (syslog-ng switches on it),
+/// the other two may be any case.
 fn month_abbrev(b: &[u8]) -> Option<i32> {
     let m = b.get(..3)?;
+    if !m[0].is_ascii_uppercase() {
+        return None;
+    }
     let lower = [
         m[0].to_ascii_lowercase(),
         m[1].to_ascii_lowercase(),
@@ -380,27 +388,49 @@ pub fn timegm(w: &WallClock, year: i32) -> i64 {
 }
 
 /// Ties a wall clock to a zone: the stamp's own offset wins, then the source's
-/// `time-zone()` hint, then the local zone at that moment (what `mktime()` would do).
+/// `time-zone()` hint, then the local zone at that moment.
+///
+/// This reproduces syslog-ng's `convert_and_normalize_wall_clock_time_to_unix_time_with_tz_hint`
+/// exactly, including its side effect: the time is first resolved as *local* time
+/// (`mktime`), and whenever that moves the hour field (out-of-range hours like `25`, or a
+/// local DST gap) the difference is subtracted again in whole hours. So `Mar 32 25:61:61`
+/// lands 23 hours later than plain normalisation would put it, and `02:30` in a spring-forward
+/// gap keeps its wall-clock reading with the summer offset.
 pub fn to_unix(w: &WallClock, year: i32, hint: Option<i32>, local: &TimeZone) -> UnixTime {
     let naive = timegm(w, year);
     let usec = w.usec;
-    if let Some(off) = w.gmtoff.or(hint) {
-        return UnixTime { sec: naive - i64::from(off), usec, gmtoff: off };
-    }
-    // Local time: resolve the civil time in the local zone (DST gaps resolve forward, folds
-    // to the earlier instant, as glibc's mktime with tm_isdst=-1 mostly does).
-    let sec = match local_to_unix(naive, local) {
-        Some(s) => s,
-        None => naive - i64::from(offset_at(local, naive)),
+    let (mk, norm_hour) = match mktime_local(naive, local) {
+        Some(v) => v,
+        None => {
+            let off = w.gmtoff.or(hint).unwrap_or(0);
+            return UnixTime {
+                sec: naive - i64::from(off),
+                usec,
+                gmtoff: off,
+            };
+        }
     };
-    UnixTime { sec, usec, gmtoff: offset_at(local, sec) }
+    let local_gmtoff = offset_at(local, mk);
+    let target = w.gmtoff.or(hint).unwrap_or(local_gmtoff);
+    let sec = mk + i64::from(local_gmtoff)
+        - (i64::from(norm_hour) - i64::from(w.hour)) * 3600
+        - i64::from(target);
+    UnixTime {
+        sec,
+        usec,
+        gmtoff: target,
+    }
 }
 
-fn local_to_unix(naive: i64, local: &TimeZone) -> Option<i64> {
+/// `mktime()` with `tm_isdst = -1` on already-normalised civil time (`naive` seconds as if
+/// UTC): the instant, and the hour `mktime` leaves in the struct. A time in a DST gap moves
+/// forward; of the two readings in a fold glibc (as observed with syslog-ng) takes the later.
+fn mktime_local(naive: i64, local: &TimeZone) -> Option<(i64, i8)> {
     let ts = jiff::Timestamp::from_second(naive).ok()?;
     let dt: DateTime = Offset::UTC.to_datetime(ts);
-    let ts = local.to_ambiguous_timestamp(dt).compatible().ok()?;
-    Some(ts.as_second())
+    let ts = local.to_ambiguous_timestamp(dt).later().ok()?;
+    let hour = local.to_datetime(ts).hour();
+    Some((ts.as_second(), hour))
 }
 
 /// syslog-ng's `guess-timezone` flag: when the stamp is within a day of `now` and differs
@@ -455,7 +485,10 @@ mod tests {
     #[test]
     fn bsd_and_variants() {
         let (w, n) = scan_rfc3164(b"Oct 11 22:14:15 host").unwrap();
-        assert_eq!((w.mon, w.mday, w.hour, w.min, w.sec, w.year, n), (9, 11, 22, 14, 15, None, 15));
+        assert_eq!(
+            (w.mon, w.mday, w.hour, w.min, w.sec, w.year, n),
+            (9, 11, 22, 14, 15, None, 15)
+        );
         let (w, n) = scan_rfc3164(b"Mar  1 00:00:01.123456789: x").unwrap();
         assert_eq!((w.mday, w.usec, n), (1, 123_456, 26));
         let (w, n) = scan_rfc3164(b"Mar 01 2021 10:00:00: %ASA").unwrap();
@@ -463,7 +496,10 @@ mod tests {
         let (w, n) = scan_rfc3164(b"Mar 01 10:00:00 2021 host").unwrap();
         assert_eq!((w.year, n), (Some(2021), 20));
         let (w, n) = scan_rfc3164(b"2021-03-01T10:00:00.5+02:00 host").unwrap();
-        assert_eq!((w.year, w.usec, w.gmtoff, n), (Some(2021), 500_000, Some(7200), 27));
+        assert_eq!(
+            (w.year, w.usec, w.gmtoff, n),
+            (Some(2021), 500_000, Some(7200), 27)
+        );
         assert!(scan_rfc3164(b"Foo 11 22:14:15 host").is_none());
         assert!(scan_rfc3164(b"short").is_none());
     }
@@ -471,27 +507,65 @@ mod tests {
     #[test]
     fn year_rule() {
         // 2024-01-05 UTC
-        let jan = timegm(&WallClock { mon: 0, mday: 5, ..Default::default() }, 2024);
+        let jan = timegm(
+            &WallClock {
+                mon: 0,
+                mday: 5,
+                ..Default::default()
+            },
+            2024,
+        );
         assert_eq!(guess_year(11, jan, &utc()), 2023);
         assert_eq!(guess_year(0, jan, &utc()), 2024);
         assert_eq!(guess_year(5, jan, &utc()), 2024);
-        let dec = timegm(&WallClock { mon: 11, mday: 30, ..Default::default() }, 2024);
+        let dec = timegm(
+            &WallClock {
+                mon: 11,
+                mday: 30,
+                ..Default::default()
+            },
+            2024,
+        );
         assert_eq!(guess_year(0, dec, &utc()), 2025);
         assert_eq!(guess_year(11, dec, &utc()), 2024);
     }
 
     #[test]
     fn normalisation_like_mktime() {
-        let w = WallClock { mon: 1, mday: 30, ..Default::default() };
-        let mar2 = WallClock { mon: 2, mday: 2, ..Default::default() };
+        let w = WallClock {
+            mon: 1,
+            mday: 30,
+            ..Default::default()
+        };
+        let mar2 = WallClock {
+            mon: 2,
+            mday: 2,
+            ..Default::default()
+        };
         assert_eq!(timegm(&w, 2023), timegm(&mar2, 2023));
-        assert_eq!(timegm(&WallClock { mon: 0, mday: 1, ..Default::default() }, 1970), 0);
+        assert_eq!(
+            timegm(
+                &WallClock {
+                    mon: 0,
+                    mday: 1,
+                    ..Default::default()
+                },
+                1970
+            ),
+            0
+        );
     }
 
     #[test]
     fn zone_spec() {
-        assert!(matches!(ZoneSpec::parse("+05:30"), Some(ZoneSpec::Fixed(19800))));
-        assert!(matches!(ZoneSpec::parse("-02:00"), Some(ZoneSpec::Fixed(-7200))));
+        assert!(matches!(
+            ZoneSpec::parse("+05:30"),
+            Some(ZoneSpec::Fixed(19800))
+        ));
+        assert!(matches!(
+            ZoneSpec::parse("-02:00"),
+            Some(ZoneSpec::Fixed(-7200))
+        ));
         assert!(ZoneSpec::parse("Europe/Budapest").is_some());
         assert!(ZoneSpec::parse("Nowhere/Special").is_none());
     }
