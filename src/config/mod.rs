@@ -14,11 +14,18 @@
 //! Every error is a [`Diagnostic`] with a [`Span`] that points into the user's own file.
 
 pub mod ast;
+pub mod blocks;
 pub mod catalog;
 pub mod de;
 pub mod diagnostic;
+pub mod lexer;
+pub mod load;
+pub mod parser;
+pub mod preprocess;
+pub mod printer;
 pub mod span;
 
 pub use ast::{Ast, Node, Stmt};
 pub use diagnostic::Diagnostic;
+pub use load::{LoadFailure, LoadOptions, Loaded, load_file, load_str};
 pub use span::{SourceMap, Span, Spanned};

@@ -1,0 +1,592 @@
+//! Recursive descent from the token stream to the generic tree: `stmt := node* ';'`.
+//!
+//! The grammar is generic on purpose (see [`super::ast`]); the parser only knows what
+//! syslog-ng's grammar needs to be *read*:
+//! - where `;` is mandatory: after every statement, including the last one in a braced
+//!   body, except the last expression of a filter; a statement may not go on after a
+//!   `{ ... }` (`source s { ... } log ...` is "unexpected `log`, expecting ';'"), except
+//!   for `elif`/`else` in an `if` chain; a body may not start with a `;`;
+//! - which words introduce a group rather than a call: `if (`, `elif (`, `not (`, `and (`,
+//!   `or (` are a word and a parenthesised group;
+//! - the top-level forms read verbatim: `python { ... };` and `block ... { ... };`;
+//! - where a block may be referenced (its context), so references are expanded in place.
+
+use super::ast::{Ast, Node, Number, PythonBlock, Stmt, keyword_eq};
+use super::blocks::{self, Arg, BlockContext, BlockDef, BlockRegistry, Param};
+use super::diagnostic::Diagnostic;
+use super::lexer::TokKind;
+use super::preprocess::{MAX_EXPANSION_DEPTH, Preprocessor, Token};
+use super::span::{Span, Spanned};
+
+/// How deep brackets may nest (a guard for the recursion, far beyond any real config).
+const MAX_NESTING: usize = 128;
+
+/// What the nodes being read are, as far as block references are concerned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ctx {
+    /// Top-level statements.
+    Root,
+    /// The body of an object or inline object of this kind, or of a log path.
+    Object(BlockContext),
+    /// The arguments of a rewrite driver, where `condition(...)` holds a filter.
+    RewriteArgs,
+    /// Anywhere else: no block can be referenced.
+    Plain,
+}
+
+impl Ctx {
+    /// The kind of block a `name(...)` directly in this context refers to.
+    fn block_context(self) -> Option<BlockContext> {
+        match self {
+            Ctx::Root => Some(BlockContext::Root),
+            Ctx::Object(kind) => Some(kind),
+            Ctx::RewriteArgs | Ctx::Plain => None,
+        }
+    }
+
+    /// The context of the arguments of a call `name(...)` read in this context.
+    fn call_args(self, name: &str) -> Ctx {
+        match self {
+            Ctx::Object(BlockContext::Filter) => self,
+            Ctx::Object(BlockContext::Rewrite) => Ctx::RewriteArgs,
+            Ctx::RewriteArgs if keyword_eq(name, "condition") => Ctx::Object(BlockContext::Filter),
+            _ => Ctx::Plain,
+        }
+    }
+
+    /// The context of a `{ ... }` in a statement that starts with `first`.
+    fn body(self, first: Option<&str>) -> Ctx {
+        let Some(first) = first else {
+            return Ctx::Plain;
+        };
+        let kind = BlockContext::from_word(first);
+        match (self, kind) {
+            (Ctx::Root, Some(BlockContext::Root)) => Ctx::Plain,
+            (Ctx::Root, Some(kind)) => Ctx::Object(kind),
+            (Ctx::Object(BlockContext::Log), Some(BlockContext::Root | BlockContext::Options)) => {
+                Ctx::Plain
+            }
+            (Ctx::Object(BlockContext::Log), Some(kind)) => Ctx::Object(kind),
+            (Ctx::Object(BlockContext::Log), None)
+                if ["junction", "channel", "if"]
+                    .iter()
+                    .any(|k| keyword_eq(k, first)) =>
+            {
+                Ctx::Object(BlockContext::Log)
+            }
+            _ => Ctx::Plain,
+        }
+    }
+
+    /// The context of a `( ... )` group in a statement that starts with `first`.
+    fn group(self, first: Option<&str>) -> Ctx {
+        match self {
+            Ctx::Object(BlockContext::Filter) => self,
+            Ctx::Object(BlockContext::Log) if first.is_some_and(|f| keyword_eq(f, "if")) => {
+                Ctx::Object(BlockContext::Filter)
+            }
+            _ => Ctx::Plain,
+        }
+    }
+}
+
+/// Words that take a parenthesised group, not arguments: `if (...)`, `not (...)`.
+fn takes_group(word: &str) -> bool {
+    ["if", "elif", "not", "and", "or"]
+        .iter()
+        .any(|k| keyword_eq(k, word))
+}
+
+/// The top-level keywords syslog-ng names in "Error parsing within ..." messages.
+fn diagnostic_context(first: &str) -> Option<&'static str> {
+    [
+        "source",
+        "destination",
+        "filter",
+        "parser",
+        "rewrite",
+        "log",
+        "options",
+        "template",
+    ]
+    .into_iter()
+    .find(|k| keyword_eq(k, first))
+}
+
+fn unexpected(tok: &Token, expecting: &str) -> Diagnostic {
+    let what = tok.kind.describe();
+    if expecting.is_empty() {
+        Diagnostic::new(format!("syntax error, unexpected {what}"), tok.span)
+    } else {
+        Diagnostic::new(
+            format!("syntax error, unexpected {what}, expecting {expecting}"),
+            tok.span,
+        )
+    }
+}
+
+/// How a statement ended.
+enum End {
+    Semi,
+    /// At a `}` (left in the stream for the body to read).
+    Close(Span),
+    Eof,
+}
+
+pub struct Parser<'p, 'o> {
+    pp: &'p mut Preprocessor<'o>,
+    blocks: BlockRegistry,
+    python: Vec<PythonBlock>,
+    depth: usize,
+}
+
+/// Parses a whole configuration from the preprocessed token stream.
+pub fn parse(pp: &mut Preprocessor<'_>) -> Result<Ast, Diagnostic> {
+    let mut parser = Parser {
+        pp,
+        blocks: BlockRegistry::default(),
+        python: Vec::new(),
+        depth: 0,
+    };
+    let stmts = parser.top_level()?;
+    Ok(Ast {
+        version: parser.pp.version.clone(),
+        stmts,
+        python_blocks: parser.python,
+        modules: parser.pp.modules.clone(),
+    })
+}
+
+impl Parser<'_, '_> {
+    fn eof_error(&self, expecting: &str) -> Diagnostic {
+        Diagnostic::new(
+            format!("syntax error, unexpected end of file, expecting {expecting}"),
+            self.pp.eof_span(),
+        )
+    }
+
+    fn peek_kind(&mut self) -> Result<Option<TokKind>, Diagnostic> {
+        Ok(self.pp.peek()?.map(|t| t.kind.clone()))
+    }
+
+    fn expect(&mut self, kind: TokKind, expecting: &str) -> Result<Token, Diagnostic> {
+        match self.pp.next()? {
+            Some(tok) if tok.kind == kind => Ok(tok),
+            Some(tok) => Err(unexpected(&tok, expecting)),
+            None => Err(self.eof_error(expecting)),
+        }
+    }
+
+    fn top_level(&mut self) -> Result<Vec<Stmt>, Diagnostic> {
+        let mut stmts = Vec::new();
+        while let Some(tok) = self.pp.next()? {
+            match &tok.kind {
+                TokKind::Semi => continue,
+                TokKind::Word(w) if keyword_eq(w, "python") => {
+                    if self.peek_kind()? == Some(TokKind::LBrace) {
+                        self.python_block(&tok)
+                            .map_err(|d| with_context(d, "python"))?;
+                        continue;
+                    }
+                }
+                TokKind::Word(w) if keyword_eq(w, "block") => {
+                    self.block_definition(&tok)
+                        .map_err(|d| with_context(d, "block"))?;
+                    continue;
+                }
+                _ => {}
+            }
+            let context = match &tok.kind {
+                TokKind::Word(w) => diagnostic_context(w),
+                _ => None,
+            };
+            self.pp.push_back(tok);
+            let parsed = self.statement(Ctx::Root);
+            let (stmt, end) = match context {
+                Some(c) => parsed.map_err(|d| with_context(d, c))?,
+                None => parsed?,
+            };
+            match end {
+                End::Close(at) => {
+                    return Err(Diagnostic::new("syntax error, unexpected '}'", at));
+                }
+                End::Eof if stmt.is_some() => return Err(self.eof_error("';'")),
+                _ => {}
+            }
+            stmts.extend(stmt);
+        }
+        Ok(stmts)
+    }
+
+    /// `python { code };`: the code is kept verbatim.
+    fn python_block(&mut self, keyword: &Token) -> Result<(), Diagnostic> {
+        let open = self.expect(TokKind::LBrace, "'{'")?;
+        let code = self.pp.capture(&open, true)?;
+        self.python.push(PythonBlock {
+            code: code.text,
+            span: code.span,
+        });
+        let _ = keyword;
+        self.expect(TokKind::Semi, "';'")?;
+        Ok(())
+    }
+
+    /// `block <context> <name>(<params>) { <body> };`
+    fn block_definition(&mut self, keyword: &Token) -> Result<(), Diagnostic> {
+        let ctx_tok = self
+            .pp
+            .next()?
+            .ok_or_else(|| self.eof_error("a block context"))?;
+        let TokKind::Word(ctx_word) = &ctx_tok.kind else {
+            return Err(unexpected(&ctx_tok, "a block context"));
+        };
+        let context = BlockContext::from_word(ctx_word).ok_or_else(|| {
+            Diagnostic::new(format!("unknown context \"{ctx_word}\""), ctx_tok.span).with_note(
+                "a block's context is one of root, source, destination, parser, rewrite, filter, log, options",
+            )
+        })?;
+        let name_tok = self
+            .pp
+            .next()?
+            .ok_or_else(|| self.eof_error("a block name"))?;
+        let TokKind::Word(name) = &name_tok.kind else {
+            return Err(unexpected(&name_tok, "a block name"));
+        };
+        let name = Spanned::new(name.clone(), name_tok.span);
+        self.expect(TokKind::LParen, "'('")?;
+        let mut params = Vec::new();
+        let mut varargs = false;
+        loop {
+            let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+            match &tok.kind {
+                TokKind::RParen => break,
+                TokKind::Ellipsis => varargs = true,
+                TokKind::Word(param) => {
+                    let param = Spanned::new(param.clone(), tok.span);
+                    let open = match self.pp.next()? {
+                        Some(t) if t.kind == TokKind::LParen => t,
+                        Some(t) => {
+                            return Err(unexpected(&t, "'('").with_note(format!(
+                                "a block parameter needs parentheses: `{0}(default)`, or `{0}()` if it is mandatory",
+                                param.value
+                            )));
+                        }
+                        None => return Err(self.eof_error("'('")),
+                    };
+                    let raw = self.pp.capture(&open, false)?;
+                    params.push(Param {
+                        name: param,
+                        default: blocks::arg_value(&raw.text),
+                    });
+                }
+                _ => return Err(unexpected(&tok, "a parameter name, '...' or ')'")),
+            }
+        }
+        let open = self.expect(TokKind::LBrace, "'{'")?;
+        let body = self.pp.capture(&open, false)?;
+        self.expect(TokKind::Semi, "';'")?;
+        let _ = keyword;
+        self.blocks.define(BlockDef {
+            context,
+            name,
+            params,
+            varargs,
+            body: body.text,
+            body_map: body.map,
+            file: body.span.file,
+            dir: self.pp.current_dir(),
+        });
+        Ok(())
+    }
+
+    /// Reads one statement up to its `;` (consumed), a `}` (not consumed) or the end.
+    /// Returns `None` for a statement with no nodes.
+    fn statement(&mut self, ctx: Ctx) -> Result<(Option<Stmt>, End), Diagnostic> {
+        let mut nodes: Vec<Node> = Vec::new();
+        let end = loop {
+            let Some(tok) = self.pp.next()? else {
+                break End::Eof;
+            };
+            match tok.kind {
+                TokKind::Semi => {
+                    if let Some(first) = nodes.first() {
+                        let span = first.span().to(tok.span);
+                        return Ok((Some(Stmt { nodes, span }), End::Semi));
+                    }
+                    break End::Semi;
+                }
+                TokKind::RBrace => {
+                    let at = tok.span;
+                    self.pp.push_back(tok);
+                    break End::Close(at);
+                }
+                TokKind::RParen => return Err(unexpected(&tok, "';'")),
+                _ => {}
+            }
+            if nodes
+                .last()
+                .is_some_and(|n| matches!(n, Node::Block { .. }))
+            {
+                let chain = nodes
+                    .first()
+                    .and_then(Node::as_word)
+                    .is_some_and(|w| keyword_eq(w, "if"));
+                let continues = matches!(&tok.kind, TokKind::Word(w) if chain && (keyword_eq(w, "elif") || keyword_eq(w, "else")));
+                if !continues {
+                    return Err(unexpected(&tok, "';'"));
+                }
+            }
+            let first = nodes.first().and_then(Node::as_word).map(str::to_string);
+            self.pp.push_back(tok);
+            if let Some(node) = self.node(ctx, first.as_deref())? {
+                nodes.push(node);
+            }
+        };
+        let stmt = nodes.first().map(|first| {
+            let last = nodes.last().map_or(first.span(), Node::span);
+            Stmt {
+                span: first.span().to(last),
+                nodes: nodes.clone(),
+            }
+        });
+        Ok((stmt, end))
+    }
+
+    /// Reads one node. `None` when the node was a block reference, now expanded into the
+    /// stream (its tokens are read next, by the caller's loop).
+    fn node(&mut self, ctx: Ctx, first: Option<&str>) -> Result<Option<Node>, Diagnostic> {
+        let tok = self.pp.next()?.ok_or_else(|| self.eof_error("';'"))?;
+        let node = match tok.kind.clone() {
+            TokKind::Word(w) => {
+                let next = self.peek_kind()?;
+                if next == Some(TokKind::LParen) && !takes_group(&w) {
+                    let block = ctx
+                        .block_context()
+                        .and_then(|c| self.blocks.get(c, &w).cloned());
+                    if let Some(def) = block {
+                        self.expand(&tok, &def)?;
+                        return Ok(None);
+                    }
+                    let args_ctx = ctx.call_args(&w);
+                    return self.call(tok, w, args_ctx).map(Some);
+                }
+                let word = Node::Word(Spanned::new(w, tok.span));
+                return self.maybe_arrow(word, ctx, first).map(Some);
+            }
+            TokKind::Str(s, q) => Node::Str(Spanned::new(s, tok.span), q),
+            TokKind::Int(i) => Node::Number(Spanned::new(Number::Int(i), tok.span)),
+            TokKind::Float(f) => Node::Number(Spanned::new(Number::Float(f), tok.span)),
+            TokKind::Op(o) => Node::Op(Spanned::new(o, tok.span)),
+            TokKind::Arrow => Node::Op(Spanned::new("=>".into(), tok.span)),
+            TokKind::Ellipsis => Node::Op(Spanned::new("...".into(), tok.span)),
+            TokKind::LParen => {
+                let (items, close) = self.enclosed(&tok, ctx.group(first))?;
+                return Ok(Some(Node::Group {
+                    items,
+                    span: tok.span.to(close.span),
+                }));
+            }
+            TokKind::LBrace => return self.body(&tok, ctx.body(first)).map(Some),
+            _ => return Err(unexpected(&tok, "")),
+        };
+        match node {
+            Node::Str(..) | Node::Number(_) => self.maybe_arrow(node, ctx, first).map(Some),
+            other => Ok(Some(other)),
+        }
+    }
+
+    /// `key => value`, if an arrow follows `key`.
+    fn maybe_arrow(
+        &mut self,
+        key: Node,
+        ctx: Ctx,
+        first: Option<&str>,
+    ) -> Result<Node, Diagnostic> {
+        if self.peek_kind()? != Some(TokKind::Arrow) {
+            return Ok(key);
+        }
+        let arrow = self.pp.next()?.ok_or_else(|| self.eof_error("'=>'"))?;
+        let key_text = match &key {
+            Node::Word(w) => w.value.clone(),
+            Node::Str(s, _) => s.value.clone(),
+            Node::Number(n) => match n.value {
+                Number::Int(i) => i.to_string(),
+                Number::Float(f) => f.to_string(),
+            },
+            _ => return Ok(key),
+        };
+        let value = loop {
+            match self.peek_kind()? {
+                None => return Err(self.eof_error("a value after '=>'")),
+                Some(TokKind::RParen | TokKind::RBrace | TokKind::Semi) => {
+                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("a value"))?;
+                    return Err(unexpected(&tok, "a value after '=>'"));
+                }
+                Some(_) => {}
+            }
+            if let Some(v) = self.node(ctx, first)? {
+                break v;
+            }
+        };
+        let span = key.span().to(value.span()).to(arrow.span);
+        Ok(Node::Arrow {
+            key: Spanned::new(key_text, key.span()),
+            value: Box::new(value),
+            span,
+        })
+    }
+
+    fn enter(&mut self, at: Span) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(Diagnostic::new(
+                format!("brackets nested too deeply (more than {MAX_NESTING} levels)"),
+                at,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The nodes up to the `)` matching `open` (already read).
+    fn enclosed(&mut self, open: &Token, ctx: Ctx) -> Result<(Vec<Node>, Token), Diagnostic> {
+        self.enter(open.span)?;
+        let mut items = Vec::new();
+        loop {
+            match self.peek_kind()? {
+                None => {
+                    return Err(Diagnostic::new(
+                        "syntax error, unexpected end of file: this '(' is never closed",
+                        open.span,
+                    ));
+                }
+                Some(TokKind::RParen) => break,
+                Some(TokKind::Semi | TokKind::RBrace) => {
+                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+                    return Err(unexpected(&tok, "')'"));
+                }
+                Some(_) => {}
+            }
+            items.extend(self.node(ctx, None)?);
+        }
+        let close = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+        self.depth -= 1;
+        Ok((items, close))
+    }
+
+    fn call(&mut self, name_tok: Token, name: String, ctx: Ctx) -> Result<Node, Diagnostic> {
+        let open = self.pp.next()?.ok_or_else(|| self.eof_error("'('"))?;
+        let (args, close) = self.enclosed(&open, ctx)?;
+        let raw = self.pp.text_between(&open, &close);
+        Ok(Node::Call {
+            name: Spanned::new(name, name_tok.span),
+            args,
+            raw,
+            span: name_tok.span.to(close.span),
+        })
+    }
+
+    /// The statements of a `{ ... }` whose `{` is `open` (already read).
+    fn body(&mut self, open: &Token, ctx: Ctx) -> Result<Node, Diagnostic> {
+        self.enter(open.span)?;
+        let mut stmts = Vec::new();
+        let mut started = false;
+        let close = loop {
+            match self.peek_kind()? {
+                Some(TokKind::RBrace) => break self.pp.next()?,
+                Some(TokKind::Semi) if !started => {
+                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("'}'"))?;
+                    return Err(unexpected(&tok, "'}'"));
+                }
+                None => {
+                    return Err(Diagnostic::new(
+                        "syntax error, unexpected end of file: this '{' is never closed",
+                        open.span,
+                    ));
+                }
+                _ => {}
+            }
+            let (stmt, end) = self.statement(ctx)?;
+            started = true;
+            let filter = ctx == Ctx::Object(BlockContext::Filter);
+            match end {
+                End::Close(at) if stmt.is_some() && !filter => {
+                    return Err(Diagnostic::new(
+                        "syntax error, unexpected '}', expecting ';'",
+                        at,
+                    ));
+                }
+                End::Eof => {
+                    return Err(Diagnostic::new(
+                        "syntax error, unexpected end of file: this '{' is never closed",
+                        open.span,
+                    ));
+                }
+                _ => {}
+            }
+            stmts.extend(stmt);
+        };
+        self.depth -= 1;
+        let end = close.map_or(open.span, |c| c.span);
+        Ok(Node::Block {
+            stmts,
+            span: open.span.to(end),
+        })
+    }
+
+    /// Expands a reference to `def` whose name is `name_tok` (its `(` is next).
+    fn expand(&mut self, name_tok: &Token, def: &BlockDef) -> Result<(), Diagnostic> {
+        self.expect(TokKind::LParen, "'('")?;
+        let mut args = Vec::new();
+        let close = loop {
+            let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+            match &tok.kind {
+                TokKind::RParen => break tok,
+                TokKind::Word(arg) => {
+                    let name = Spanned::new(arg.clone(), tok.span);
+                    let open = match self.pp.next()? {
+                        Some(t) if t.kind == TokKind::LParen => t,
+                        Some(t) => return Err(unexpected(&t, "'('")),
+                        None => return Err(self.eof_error("'('")),
+                    };
+                    let raw = self.pp.capture(&open, false)?;
+                    let span = tok.span.to(raw.span);
+                    args.push(Arg {
+                        name,
+                        value: blocks::arg_value(&raw.text),
+                        span,
+                    });
+                }
+                _ => {
+                    return Err(unexpected(&tok, "')'").with_note(format!(
+                        "arguments of block `{}` are written `name(value)`",
+                        def.name.value
+                    )));
+                }
+            }
+        };
+        let call_site = name_tok.span.to(close.span);
+        if self.pp.expansion_depth() >= MAX_EXPANSION_DEPTH {
+            return Err(Diagnostic::new(
+                format!(
+                    "block expansions nested too deeply (more than {MAX_EXPANSION_DEPTH} levels): does block `{}` reference itself?",
+                    def.name.value
+                ),
+                call_site,
+            ));
+        }
+        let pp = &*self.pp;
+        let globals = |n: &str| pp.lookup_global(n);
+        let (text, map) = blocks::instantiate(def, &args, call_site, &globals)?;
+        let expansion = self.pp.map.add_expansion(def.name.value.clone(), call_site);
+        self.pp
+            .push_expansion(def.file, def.dir.clone(), text, map, expansion, call_site)
+    }
+}
+
+fn with_context(d: Diagnostic, context: &str) -> Diagnostic {
+    if d.context.is_some() {
+        d
+    } else {
+        d.with_context(context)
+    }
+}

@@ -1,0 +1,141 @@
+//! Pragmas: a line starting with `@`. syslog-ng 3.38 knows `@version: X`,
+//! `@include "file"`, `@define name value`, `@module name [key(value) ...]` and
+//! `@requires name`; each ends at the end of its line (anything more is an error, even a
+//! `;`). Module pragmas are recorded, not acted on: sluice has its drivers built in.
+
+use crate::config::ast::ModulePragma;
+use crate::config::diagnostic::{Diagnostic, did_you_mean};
+use crate::config::lexer::TokKind;
+use crate::config::span::{Span, Spanned};
+
+use super::{Preprocessor, Token};
+
+const PRAGMAS: [&str; 5] = ["version", "include", "define", "module", "requires"];
+
+fn unexpected(tok: &Token, expecting: &str) -> Diagnostic {
+    Diagnostic::new(
+        format!(
+            "syntax error, unexpected {}, expecting {expecting}",
+            tok.kind.describe()
+        ),
+        tok.span,
+    )
+}
+
+impl Preprocessor<'_> {
+    /// A token of the pragma line, or an error at the line's end.
+    fn expect_in_line(&mut self, after: Span, expecting: &str) -> Result<Token, Diagnostic> {
+        self.next_in_line()?.ok_or_else(|| {
+            let at = Span {
+                start: after.end,
+                ..after
+            };
+            Diagnostic::new(
+                format!("syntax error, unexpected end of line, expecting {expecting}"),
+                at,
+            )
+        })
+    }
+
+    fn end_of_line(&mut self) -> Result<(), Diagnostic> {
+        match self.next_in_line()? {
+            None => Ok(()),
+            Some(tok) => Err(unexpected(&tok, "end of line")),
+        }
+    }
+
+    /// A string, bare word or number, as the value of `@version`/`@define`/module options.
+    /// Numbers keep their spelling (`@define mode 0644` defines the text `0644`).
+    fn pragma_value(&mut self, after: Span) -> Result<Spanned<String>, Diagnostic> {
+        let tok = self.expect_in_line(after, "a string or a number")?;
+        let value = match &tok.kind {
+            TokKind::Str(s, _) => s.clone(),
+            TokKind::Word(w) => w.clone(),
+            TokKind::Int(_) | TokKind::Float(_) => self.token_text(&tok),
+            _ => return Err(unexpected(&tok, "a string or a number")),
+        };
+        Ok(Spanned::new(value, tok.span))
+    }
+
+    /// Handles the pragma whose `@` is `at`.
+    pub(super) fn pragma(&mut self, at: &Token) -> Result<(), Diagnostic> {
+        let name_tok = self.expect_in_line(at.span, "a pragma name")?;
+        let TokKind::Word(name) = &name_tok.kind else {
+            return Err(unexpected(&name_tok, "a pragma name"));
+        };
+        match name.as_str() {
+            "version" => {
+                let colon = self.expect_in_line(name_tok.span, "':'")?;
+                if colon.kind != TokKind::Op(":".into()) {
+                    return Err(unexpected(&colon, "':'"));
+                }
+                let value = self.pragma_value(colon.span)?;
+                self.end_of_line()?;
+                self.version = Some(value);
+            }
+            "include" => {
+                let tok = self.expect_in_line(name_tok.span, "a file name")?;
+                let file = match &tok.kind {
+                    TokKind::Str(s, _) | TokKind::Word(s) => s.clone(),
+                    _ => return Err(unexpected(&tok, "a file name")),
+                };
+                self.end_of_line()?;
+                self.include(&file, tok.span)?;
+            }
+            "define" => {
+                let tok = self.expect_in_line(name_tok.span, "a name")?;
+                let TokKind::Word(var) = &tok.kind else {
+                    return Err(unexpected(&tok, "a name"));
+                };
+                let var = var.clone();
+                let value = self.pragma_value(tok.span)?;
+                self.end_of_line()?;
+                self.define(&var, value.value);
+            }
+            "module" | "requires" => {
+                let required = name == "requires";
+                let tok = self.expect_in_line(name_tok.span, "a module name")?;
+                let module = match &tok.kind {
+                    TokKind::Str(s, _) | TokKind::Word(s) => s.clone(),
+                    _ => return Err(unexpected(&tok, "a module name")),
+                };
+                if required {
+                    self.end_of_line()?;
+                } else {
+                    self.module_options()?;
+                }
+                self.modules.push(ModulePragma {
+                    name: Spanned::new(module, tok.span),
+                    required,
+                });
+            }
+            other => {
+                let mut d = Diagnostic::new(format!("unknown pragma `@{other}`"), name_tok.span);
+                if let Some(s) = did_you_mean(other, PRAGMAS) {
+                    d = d.with_note(format!("did you mean `@{s}`?"));
+                }
+                return Err(d);
+            }
+        }
+        Ok(())
+    }
+
+    /// `key(value) ...` after `@module name`, up to the end of the line.
+    fn module_options(&mut self) -> Result<(), Diagnostic> {
+        while let Some(key) = self.next_in_line()? {
+            if !matches!(key.kind, TokKind::Word(_)) {
+                return Err(unexpected(&key, "an option like `name(value)`"));
+            }
+            let open = self.expect_in_line(key.span, "'('")?;
+            if open.kind != TokKind::LParen {
+                return Err(unexpected(&open, "'('"));
+            }
+            let value = self.pragma_value(open.span)?;
+            let close = self.expect_in_line(value.span, "')'")?;
+            if close.kind != TokKind::RParen {
+                return Err(unexpected(&close, "')'"));
+            }
+        }
+        Ok(())
+    }
+}
