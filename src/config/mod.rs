@@ -16,10 +16,12 @@
 pub mod ast;
 pub mod blocks;
 pub mod catalog;
+pub mod check;
 pub mod de;
 pub mod diagnostic;
 pub mod lexer;
 pub mod load;
+pub mod model;
 pub mod parser;
 pub mod preprocess;
 pub mod printer;

@@ -80,6 +80,8 @@ pub(crate) mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_groups;
+#[cfg(test)]
+mod tests_values;
 
 use serde::de::DeserializeOwned;
 
@@ -91,6 +93,16 @@ use super::ast::Node;
 use super::diagnostic::Diagnostic;
 use super::span::Span;
 use node::describe;
+
+/// A short rendering of a node for messages, in backticks: "found `abc`", "`file(...)`".
+pub fn describe_node(node: &Node) -> String {
+    describe(node)
+}
+
+/// A number as syslog-ng would print it back (`5`, `0.5`).
+pub fn number_text(n: super::ast::Number) -> String {
+    node::number_text(n)
+}
 
 /// Reads `T` from the arguments of a [`Node::Call`]. Errors that concern the call as a whole
 /// (a missing option) point at the call's name.
