@@ -5,6 +5,7 @@
 //! `python` plugs into `template` and uses `message` and `persist`; only `actors` ties them
 //! together, and the binaries sit on top.
 
+pub mod actors;
 pub mod cli;
 pub mod config;
 pub mod paths;

@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod check;
 pub mod de;
 pub mod diagnostic;
+pub mod global_options;
 pub mod lexer;
 pub mod load;
 pub mod model;

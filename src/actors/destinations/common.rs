@@ -1,0 +1,275 @@
+//! Option groups shared by destination drivers, `disk-buffer()` and `value-pairs()`.
+//!
+//! See [`crate::actors::sources::common`] for how groups and a driver's own options are read
+//! together. The groups follow syslog-ng's grammar: [`DestDriverOptions`] is
+//! `dest_driver_option` (with the `disk-buffer()` and `hook-commands()` plugins),
+//! [`WriterOptions`] is `dest_writer_option` without `mark-mode()` (whose default differs per
+//! driver), and [`TemplateOptions`] is `template_option`. `None` means "the global option".
+
+use std::num::NonZeroU32;
+
+use serde::Deserialize;
+
+use crate::actors::sources::common::HookCommands;
+use crate::config::de::Repeated;
+use crate::config::global_options::{OnError, TsFormat};
+
+/// The options of every queued destination: syslog-ng's `dest_driver_option`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub struct DestDriverOptions {
+    /// Name under which the destination keeps its state (its disk-buffer file, Python
+    /// `Persist` data) across reloads; needed when two destinations would get the same name.
+    /// Default: derived from the driver and its key options.
+    #[serde(default)]
+    pub persist_name: Option<String>,
+    /// External programs run at the driver's lifecycle points. Default: none.
+    #[serde(default)]
+    pub hook_commands: Option<HookCommands>,
+    /// Messages the destination's memory queue holds before new ones are dropped (or, with
+    /// `flags(flow-control)`, the sources stop). Must be positive. Default: the global
+    /// `log-fifo-size()` (10000).
+    #[serde(default)]
+    pub log_fifo_size: Option<NonZeroU32>,
+    /// Maximum messages per second sent to the destination; 0 is unlimited. Default: 0.
+    #[serde(default)]
+    pub throttle: u32,
+    /// Keep the queue on disk. Default: none (a memory queue).
+    #[serde(default)]
+    pub disk_buffer: Option<DiskBuffer>,
+}
+
+/// A destination writer flag (`flags()` of file, pipe, program, network and socket
+/// destinations), as syslog-ng 3.38 knows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DestFlag {
+    /// Format messages as RFC 5424 (without the octet-count frame).
+    SyslogProtocol,
+    /// Replace line breaks in messages with spaces.
+    NoMultiLine,
+    /// Write in a thread of its own.
+    Threaded,
+    /// Drop a message that cannot be written instead of retrying.
+    IgnoreErrors,
+}
+
+/// How a destination writes messages: syslog-ng's `dest_writer_option`, except `mark-mode()`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub struct WriterOptions {
+    /// Writer flags. Default: none. (syslog-ng 3.38 logs and ignores an unknown flag; sluice
+    /// rejects it.)
+    #[serde(default)]
+    pub flags: Vec<DestFlag>,
+    /// Messages written in one batch (sent when this many are ready or the queue is empty).
+    /// Default: the global `flush-lines()` (100).
+    #[serde(default)]
+    pub flush_lines: Option<u32>,
+    /// Obsolete and ignored by syslog-ng 3.38.
+    #[serde(default)]
+    pub flush_timeout: Option<NonZeroU32>,
+    /// Seconds to wait for identical messages before writing "Last message repeated n
+    /// times"; 0 disables it. Default: the global `suppress()` (0).
+    #[serde(default)]
+    pub suppress: Option<u32>,
+    /// The template of what is written: an inline template or the name of a `template`
+    /// object. Default: the driver's format (the global `file-template()` or
+    /// `proto-template()` when set).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Escape `'`, `"` and backslash in macro values of an inline template. Default: no.
+    #[serde(default)]
+    pub template_escape: bool,
+    /// Pad every message to this many bytes; 0 disables padding. Default: 0.
+    #[serde(default)]
+    pub pad_size: u32,
+    /// Truncate messages longer than this many bytes. Default: none.
+    #[serde(default)]
+    pub truncate_size: Option<u32>,
+    /// Seconds between two MARK messages with the `periodical`, `dst-idle` and `host-idle`
+    /// mark modes; 0 disables them. Default: the global `mark-freq()` (1200).
+    #[serde(default)]
+    pub mark_freq: Option<u32>,
+    /// Seconds to wait before reopening the destination after an error. Must be positive.
+    /// Default: the global `time-reopen()` (60).
+    #[serde(default)]
+    pub time_reopen: Option<NonZeroU32>,
+}
+
+/// How timestamps and typed values are rendered: syslog-ng's `template_option`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub struct TemplateOptions {
+    /// Timestamp format of the message header and the date macros. Default: the global
+    /// `ts-format()` (rfc3164).
+    #[serde(default)]
+    pub ts_format: Option<TsFormat>,
+    /// Digits of fractional seconds in timestamps (at most 6 are meaningful). Default: the
+    /// global `frac-digits()` (0).
+    #[serde(default)]
+    pub frac_digits: Option<u32>,
+    /// Convert timestamps to this time zone (a name such as `Europe/Budapest` or an offset
+    /// such as `+01:00`); same as `send-time-zone()`. Default: the global `send-time-zone()`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Same as `time-zone()`.
+    #[serde(default)]
+    pub send_time_zone: Option<String>,
+    /// Time zone of the `$LOCAL` macros. Default: the global `local-time-zone()`.
+    #[serde(default)]
+    pub local_time_zone: Option<String>,
+    /// What templates do with a value that cannot be cast. Default: the global `on-error()`
+    /// (drop-message).
+    #[serde(default)]
+    pub on_error: Option<OnError>,
+}
+
+fn default_qout_size() -> u32 {
+    1000
+}
+
+/// `disk-buffer()`: a queue kept on disk, so messages survive restarts and long outages.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DiskBuffer {
+    /// With yes, every message is on disk before it is acknowledged and nothing is lost on a
+    /// crash; with no, a memory part in front of the disk is faster. Default: no.
+    #[serde(default)]
+    pub reliable: bool,
+    /// Maximum size of the disk-buffer file in bytes (required). Values below 1 MiB
+    /// (1048576) are raised to 1 MiB.
+    pub disk_buf_size: u64,
+    /// Directory of the disk-buffer file. Default: sluice's state directory.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// Bytes of messages kept in memory in front of a reliable disk-buffer; ignored when
+    /// `reliable(no)`. Default: 163840000.
+    #[serde(default)]
+    pub mem_buf_size: Option<u64>,
+    /// Messages kept in memory in front of a non-reliable disk-buffer; ignored when
+    /// `reliable(yes)`. Default: the destination's `log-fifo-size()`, else the global one.
+    #[serde(default)]
+    pub mem_buf_length: Option<u32>,
+    /// Messages kept in the output part of a non-reliable disk-buffer. Default: 1000.
+    #[serde(default = "default_qout_size")]
+    pub qout_size: u32,
+    /// Drop unset name-value pairs from messages before writing them to disk. Default: no.
+    #[serde(default)]
+    pub compaction: bool,
+    /// Shrink the file only when at least this fraction of `disk-buf-size()` would be freed
+    /// (0 to 1). Default: the global `disk-buffer(truncate-size-ratio())` (0.1).
+    #[serde(default)]
+    pub truncate_size_ratio: Option<f64>,
+}
+
+/// `mem-buf-size()` default of a reliable disk-buffer.
+pub const DEFAULT_MEM_BUF_SIZE: u64 = 163_840_000;
+
+/// `value-pairs()`: which name-value pairs a structured destination sends.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ValuePairs {
+    /// Predefined sets of pairs to include. Default: selected-macros and nv-pairs.
+    #[serde(default)]
+    pub scope: Vec<VpScope>,
+    /// Glob patterns of pairs to include, whatever the scope.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Glob patterns of pairs to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Extra pairs: `pair("name" "template")`, one per occurrence.
+    #[serde(default)]
+    pub pair: Repeated<(String, String)>,
+    /// Renamings of the selected pairs, one per occurrence.
+    #[serde(default = "no_rekey")]
+    pub rekey: Repeated<Rekey>,
+    /// Send values as strings instead of their types. Default: no.
+    #[serde(default)]
+    pub cast: Option<bool>,
+}
+
+fn no_rekey() -> Repeated<Rekey> {
+    Repeated(Vec::new())
+}
+
+/// A `scope()` of `value-pairs()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VpScope {
+    NvPairs,
+    DotNvPairs,
+    AllNvPairs,
+    Rfc3164,
+    Core,
+    Base,
+    Rfc5424,
+    SyslogProto,
+    SelectedMacros,
+    AllMacros,
+    Sdata,
+    Everything,
+}
+
+/// `rekey("glob" ...)`: transformations of the names matching a glob.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Rekey {
+    /// The names to transform (a glob pattern).
+    #[serde(rename = "0:pattern")]
+    pub pattern: String,
+    /// Remove this many characters from the start of the name.
+    #[serde(default)]
+    pub shift: Option<u32>,
+    /// Remove this many dot-separated levels from the start of the name.
+    #[serde(default)]
+    pub shift_levels: Option<u32>,
+    /// Prepend this prefix.
+    #[serde(default)]
+    pub add_prefix: Option<String>,
+    /// Replace a prefix: `replace-prefix("old" "new")`.
+    #[serde(default)]
+    pub replace_prefix: Option<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::registry::testing::{check_de as check, err_de as err};
+
+    #[test]
+    fn disk_buffer() {
+        let d: DiskBuffer = check("disk-buffer(disk-buf-size(2000000))");
+        assert!(!d.reliable && !d.compaction);
+        assert_eq!(d.qout_size, 1000);
+        assert_eq!(d.mem_buf_size, None);
+        assert_eq!(d.truncate_size_ratio, None);
+        let d: DiskBuffer = check(
+            r#"disk-buffer(reliable(yes) dir("/var/lib/sluice") disk-buf-size(1073741824)
+                mem-buf-size(10000) compaction(yes) truncate-size-ratio(0.5))"#,
+        );
+        assert!(d.reliable && d.compaction);
+        assert_eq!(d.disk_buf_size, 1 << 30);
+        assert_eq!(d.truncate_size_ratio, Some(0.5));
+        let e = err::<DiskBuffer>("disk-buffer(reliable(yes))");
+        assert!(e.message.contains("disk-buf-size"), "{}", e.message);
+        let e = err::<DiskBuffer>("disk-buffer(disk-buf-size(1) mem-buf-lenght(10))");
+        assert_eq!(e.notes, vec!["did you mean `mem-buf-length`?"]);
+        err::<DiskBuffer>("disk-buffer(disk-buf-size(-1))");
+        err::<DiskBuffer>("disk-buffer(disk-buf-size(1) prealloc(yes))");
+    }
+
+    #[test]
+    fn value_pairs() {
+        let v: ValuePairs = check(
+            r#"value-pairs(scope(rfc5424 nv-pairs) key("app.*") exclude("R_*")
+                pair("host" "$HOST") pair("n" "1") rekey(".app.*" shift(1) add-prefix("x")))"#,
+        );
+        assert_eq!(v.scope, vec![VpScope::Rfc5424, VpScope::NvPairs]);
+        assert_eq!(v.pair.0.len(), 2);
+        assert_eq!(v.rekey.0[0].shift, Some(1));
+        let e = err::<ValuePairs>("value-pairs(scope(rfc9999))");
+        assert_eq!(e.message, "unknown value `rfc9999`");
+    }
+}

@@ -1,0 +1,60 @@
+//! The `internal()` source: the daemon's own messages (startup, errors, STATS, MARK).
+//!
+//! Option set checked against syslog-ng 3.38: only the options of every source
+//! (`log-iw-size()`, `tags()`, `program-override()`...); no `persist-name()`,
+//! `hook-commands()` or parsing options.
+
+use std::num::NonZeroU32;
+
+use serde::Deserialize;
+
+use super::common::{SourceOptions, default_log_iw_size};
+use crate::driver_options;
+
+/// The `internal()` source's own options.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct InternalSource {
+    /// Messages in flight before internal messages queue up. Must be positive. Default: 100.
+    #[serde(default = "default_log_iw_size")]
+    pub log_iw_size: NonZeroU32,
+}
+
+driver_options! {
+    /// Options of the `internal()` source.
+    pub struct InternalSourceOptions {
+        pub internal: InternalSource,
+        pub source: SourceOptions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::registry::testing::{check, err};
+
+    #[test]
+    fn defaults() {
+        let o: InternalSourceOptions = check("internal()");
+        assert_eq!(o.internal.log_iw_size.get(), 100);
+        assert_eq!(o.source, SourceOptions::default());
+    }
+
+    #[test]
+    fn full_example() {
+        let o: InternalSourceOptions =
+            check(r#"internal(log-iw-size(1000) tags("internal") program-override("sluice"))"#);
+        assert_eq!(o.internal.log_iw_size.get(), 1000);
+        assert_eq!(o.source.tags, vec!["internal"]);
+    }
+
+    #[test]
+    fn errors() {
+        let e = err::<InternalSourceOptions>("internal(tag(x))");
+        assert_eq!(e.notes, vec!["did you mean `tags`?"]);
+        err::<InternalSourceOptions>(r#"internal(persist-name("x"))"#);
+        err::<InternalSourceOptions>("internal(flags(no-parse))");
+        let e = err::<InternalSourceOptions>("internal(keep-timestamp(sometimes))");
+        assert!(e.message.contains("yes or no"), "{}", e.message);
+    }
+}

@@ -1,0 +1,12 @@
+//! Source drivers: one file per driver (or family of drivers sharing their options), and the
+//! option groups they share in [`common`] and [`socket`].
+
+pub mod common;
+pub mod file;
+pub mod internal;
+pub mod network;
+pub mod pipe;
+pub mod python;
+pub mod socket;
+pub mod stdin;
+pub mod unix;

@@ -1,0 +1,203 @@
+//! The IP sources: `network()` and `syslog()` (any transport), and the older `tcp()`,
+//! `tcp6()`, `udp()`, `udp6()`, which fix the transport and the IP version.
+//!
+//! `network()` and `syslog()` take the same options and differ in their defaults: `network()`
+//! reads newline-separated messages (port 514), `syslog()` reads RFC 6587 octet-counted
+//! framing and RFC 5424 messages (port 601 over TCP). Option sets checked against syslog-ng
+//! 3.38: `tcp()` takes neither `transport()` nor `ip-protocol()`; `udp()` takes no listener
+//! options (`max-connections()`, `listen-backlog()`, `keep-alive()`, dynamic window) and no
+//! `tls()`. Defaults checked against syslog-ng's warnings: `max-connections(10)` and
+//! `log-iw-size(1000)`, so 100 messages per connection.
+
+use std::num::NonZeroU32;
+
+use serde::Deserialize;
+
+use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions};
+use super::socket::{
+    InetSocketOptions, IpProtocol, ListenerOptions, Port, TlsOptions, Transport,
+    default_max_connections, default_socket_log_iw_size,
+};
+use crate::driver_options;
+
+/// The own options of `network()` and `syslog()`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NetworkSource {
+    /// Address to listen on. Alias `localip()`. Default: all addresses (0.0.0.0 or ::).
+    #[serde(default, alias = "localip")]
+    pub ip: Option<String>,
+    /// Port to listen on. Alias `localport()`. Default: `network()` 514 (6514 with TLS);
+    /// `syslog()` 601 over TCP, 514 over UDP, 6514 with TLS.
+    #[serde(default, alias = "localport")]
+    pub port: Option<Port>,
+    /// Transport protocol. Default: tcp.
+    #[serde(default)]
+    pub transport: Option<Transport>,
+    /// IP version: 4 or 6. Default: 4.
+    #[serde(default)]
+    pub ip_protocol: IpProtocol,
+    /// Maximum number of simultaneous connections. Must be positive. Default: 10.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: NonZeroU32,
+    /// Messages in flight for all connections together, divided by `max-connections()`
+    /// (never below the global `min-iw-size-per-reader()`). Must be positive. Default: 1000.
+    #[serde(default = "default_socket_log_iw_size")]
+    pub log_iw_size: NonZeroU32,
+    /// TLS settings, required by the TLS transports. Default: none.
+    #[serde(default)]
+    pub tls: Option<TlsOptions>,
+}
+
+driver_options! {
+    /// Options of the `network()` and `syslog()` sources.
+    pub struct NetworkSourceOptions {
+        pub network: NetworkSource,
+        pub driver: SourceDriverOptions,
+        pub source: SourceOptions,
+        pub reader: ReaderOptions,
+        pub socket: InetSocketOptions,
+        pub listener: ListenerOptions,
+    }
+}
+
+/// The own options of `tcp()` and `tcp6()`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TcpSource {
+    /// Address to listen on. Alias `localip()`. Default: all addresses.
+    #[serde(default, alias = "localip")]
+    pub ip: Option<String>,
+    /// Port to listen on. Alias `localport()`. Default: 514.
+    #[serde(default, alias = "localport")]
+    pub port: Option<Port>,
+    /// Maximum number of simultaneous connections. Must be positive. Default: 10.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: NonZeroU32,
+    /// Messages in flight for all connections together, divided by `max-connections()`.
+    /// Must be positive. Default: 1000.
+    #[serde(default = "default_socket_log_iw_size")]
+    pub log_iw_size: NonZeroU32,
+    /// TLS settings; with them, connections are TLS. Default: none.
+    #[serde(default)]
+    pub tls: Option<TlsOptions>,
+}
+
+driver_options! {
+    /// Options of the `tcp()` and `tcp6()` sources.
+    pub struct TcpSourceOptions {
+        pub tcp: TcpSource,
+        pub driver: SourceDriverOptions,
+        pub source: SourceOptions,
+        pub reader: ReaderOptions,
+        pub socket: InetSocketOptions,
+        pub listener: ListenerOptions,
+    }
+}
+
+/// The own options of `udp()` and `udp6()`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct UdpSource {
+    /// Address to listen on. Alias `localip()`. Default: all addresses.
+    #[serde(default, alias = "localip")]
+    pub ip: Option<String>,
+    /// Port to listen on. Alias `localport()`. Default: 514.
+    #[serde(default, alias = "localport")]
+    pub port: Option<Port>,
+    /// Messages in flight before the source stops reading. Must be positive. Default: 1000.
+    #[serde(default = "default_socket_log_iw_size")]
+    pub log_iw_size: NonZeroU32,
+}
+
+driver_options! {
+    /// Options of the `udp()` and `udp6()` sources.
+    pub struct UdpSourceOptions {
+        pub udp: UdpSource,
+        pub driver: SourceDriverOptions,
+        pub source: SourceOptions,
+        pub reader: ReaderOptions,
+        pub socket: InetSocketOptions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::registry::testing::{check, err};
+    use crate::actors::sources::socket::PeerVerify;
+
+    #[test]
+    fn network_defaults() {
+        let o: NetworkSourceOptions = check("network()");
+        assert_eq!(o.network.ip, None);
+        assert_eq!(o.network.port, None);
+        assert_eq!(o.network.transport, None);
+        assert_eq!(o.network.ip_protocol, IpProtocol::V4);
+        assert_eq!(o.network.max_connections.get(), 10);
+        assert_eq!(o.network.log_iw_size.get(), 1000);
+        assert_eq!(o.listener, ListenerOptions::default());
+        assert_eq!(o.listener.listen_backlog.get(), 255);
+        assert!(o.listener.keep_alive);
+        assert_eq!(o.socket, InetSocketOptions::default());
+    }
+
+    #[test]
+    fn network_full_example() {
+        let o: NetworkSourceOptions = check(
+            r#"network(ip("0.0.0.0") port(6514) transport("tls") ip-protocol(6)
+                max-connections(1000) log-iw-size(100000) keep-alive(no) so-rcvbuf(1048576)
+                tls(key-file("/etc/sluice/key.pem") cert-file("/etc/sluice/cert.pem")
+                    peer-verify(optional-untrusted) ssl-options(no-sslv3, no-tlsv1)
+                    cipher-suite(tls12-and-older("HIGH") tls13("TLS_AES_256_GCM_SHA384")))
+                flags(syslog-protocol) hook-commands(startup("iptables -I x")))"#,
+        );
+        assert_eq!(o.network.port, Some(Port::Number(6514)));
+        assert_eq!(o.network.transport, Some(Transport::Tls));
+        assert_eq!(o.network.ip_protocol, IpProtocol::V6);
+        assert_eq!(o.network.max_connections.get(), 1000);
+        assert!(!o.listener.keep_alive);
+        assert_eq!(o.socket.so_rcvbuf, Some(1048576));
+        let tls = o.network.tls.unwrap_or_default();
+        assert_eq!(tls.peer_verify, PeerVerify::OptionalUntrusted);
+        assert_eq!(tls.ssl_options.len(), 2);
+        let suite = tls.cipher_suite.unwrap_or_default();
+        assert_eq!(suite.tls12_and_older.as_deref(), Some("HIGH"));
+        let o: NetworkSourceOptions =
+            check(r#"syslog(localip(127.0.0.1) localport("syslog") transport(udp))"#);
+        assert_eq!(o.network.ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(o.network.port, Some(Port::Service("syslog".into())));
+    }
+
+    #[test]
+    fn network_errors() {
+        let e = err::<NetworkSourceOptions>("network(max-conections(10))");
+        assert_eq!(e.notes, vec!["did you mean `max-connections`?"]);
+        let e = err::<NetworkSourceOptions>("network(transport(sctp))");
+        assert_eq!(e.message, "unknown value `sctp`");
+        err::<NetworkSourceOptions>("network(ip-protocol(5))");
+        err::<NetworkSourceOptions>("network(port(70000))");
+        let e = err::<NetworkSourceOptions>("network(tls(peer-verify(maybe)))");
+        assert_eq!(e.message, "unknown value `maybe`");
+        let e = err::<NetworkSourceOptions>(r#"network(tls(keyfile("/k")))"#);
+        assert_eq!(e.notes, vec!["did you mean `key-file`?"]);
+        err::<NetworkSourceOptions>("network(spoof-source(yes))");
+    }
+
+    #[test]
+    fn tcp_and_udp() {
+        let o: TcpSourceOptions = check("tcp(port(1514) max-connections(100) tls(ca-dir(\"/c\")))");
+        assert_eq!(o.tcp.port, Some(Port::Number(1514)));
+        assert_eq!(o.tcp.max_connections.get(), 100);
+        assert!(o.tcp.tls.is_some());
+        err::<TcpSourceOptions>("tcp(transport(udp))");
+        err::<TcpSourceOptions>("tcp(ip-protocol(6))");
+        let o: UdpSourceOptions = check("udp(ip(0.0.0.0) port(514) so-rcvbuf(8388608))");
+        assert_eq!(o.udp.log_iw_size.get(), 1000);
+        assert_eq!(o.socket.so_rcvbuf, Some(8388608));
+        let e = err::<UdpSourceOptions>("udp(max-connections(10))");
+        assert_eq!(e.message, "unknown option `max-connections`");
+        err::<UdpSourceOptions>("udp(tls(ca-dir(\"/c\")))");
+        err::<UdpSourceOptions>("udp(keep-alive(yes))");
+    }
+}
