@@ -138,8 +138,11 @@ enum Rule {
     Word,
 }
 
+/// A nom recogniser of one token rule.
+type Recogniser = fn(&str) -> IResult<&str, &str>;
+
 fn longest_match(input: &str) -> Lexed {
-    let rules: [(Rule, fn(&str) -> IResult<&str, &str>); 8] = [
+    let rules: [(Rule, Recogniser); 8] = [
         (Rule::DotDot, |i| tag("..").parse(i)),
         (Rule::DotDotDot, |i| tag("...").parse(i)),
         (Rule::Arrow, |i| tag("=>").parse(i)),

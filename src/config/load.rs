@@ -83,3 +83,7 @@ fn load_text(path: &Path, text: String, opts: &LoadOptions) -> Result<Loaded, Lo
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

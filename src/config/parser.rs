@@ -113,6 +113,28 @@ fn diagnostic_context(first: &str) -> Option<&'static str> {
     .find(|k| keyword_eq(k, first))
 }
 
+/// Whether a statement must end after its node `last` when `next` follows: after a
+/// `{ ... }` (except `elif`/`else` continuing an `if`), and after a call among drivers,
+/// options or log path elements (`file("a") file("b");` lacks a `;`).
+fn statement_must_end(ctx: Ctx, nodes: &[Node], last: &Node, next: &TokKind) -> bool {
+    match last {
+        Node::Block { .. } => {
+            let chain = nodes
+                .first()
+                .and_then(Node::as_word)
+                .is_some_and(|w| keyword_eq(w, "if"));
+            let continues =
+                matches!(next, TokKind::Word(w) if keyword_eq(w, "elif") || keyword_eq(w, "else"));
+            !(chain && continues)
+        }
+        Node::Call { .. } => {
+            matches!(ctx, Ctx::Root)
+                || matches!(ctx, Ctx::Object(kind) if kind != BlockContext::Filter)
+        }
+        _ => false,
+    }
+}
+
 fn unexpected(tok: &Token, expecting: &str) -> Diagnostic {
     let what = tok.kind.describe();
     if expecting.is_empty() {
@@ -170,7 +192,7 @@ impl Parser<'_, '_> {
     }
 
     fn expect(&mut self, kind: TokKind, expecting: &str) -> Result<Token, Diagnostic> {
-        match self.pp.next()? {
+        match self.pp.next_token()? {
             Some(tok) if tok.kind == kind => Ok(tok),
             Some(tok) => Err(unexpected(&tok, expecting)),
             None => Err(self.eof_error(expecting)),
@@ -179,22 +201,22 @@ impl Parser<'_, '_> {
 
     fn top_level(&mut self) -> Result<Vec<Stmt>, Diagnostic> {
         let mut stmts = Vec::new();
-        while let Some(tok) = self.pp.next()? {
-            match &tok.kind {
-                TokKind::Semi => continue,
-                TokKind::Word(w) if keyword_eq(w, "python") => {
-                    if self.peek_kind()? == Some(TokKind::LBrace) {
-                        self.python_block(&tok)
-                            .map_err(|d| with_context(d, "python"))?;
-                        continue;
-                    }
-                }
-                TokKind::Word(w) if keyword_eq(w, "block") => {
-                    self.block_definition(&tok)
-                        .map_err(|d| with_context(d, "block"))?;
-                    continue;
-                }
-                _ => {}
+        while let Some(tok) = self.pp.next_token()? {
+            let word = tok.kind_word();
+            if tok.kind == TokKind::Semi {
+                continue;
+            }
+            if word.is_some_and(|w| keyword_eq(w, "python"))
+                && self.peek_kind()? == Some(TokKind::LBrace)
+            {
+                self.python_block(&tok)
+                    .map_err(|d| with_context(d, "python"))?;
+                continue;
+            }
+            if word.is_some_and(|w| keyword_eq(w, "block")) {
+                self.block_definition(&tok)
+                    .map_err(|d| with_context(d, "block"))?;
+                continue;
             }
             let context = match &tok.kind {
                 TokKind::Word(w) => diagnostic_context(w),
@@ -235,7 +257,7 @@ impl Parser<'_, '_> {
     fn block_definition(&mut self, keyword: &Token) -> Result<(), Diagnostic> {
         let ctx_tok = self
             .pp
-            .next()?
+            .next_token()?
             .ok_or_else(|| self.eof_error("a block context"))?;
         let TokKind::Word(ctx_word) = &ctx_tok.kind else {
             return Err(unexpected(&ctx_tok, "a block context"));
@@ -247,7 +269,7 @@ impl Parser<'_, '_> {
         })?;
         let name_tok = self
             .pp
-            .next()?
+            .next_token()?
             .ok_or_else(|| self.eof_error("a block name"))?;
         let TokKind::Word(name) = &name_tok.kind else {
             return Err(unexpected(&name_tok, "a block name"));
@@ -257,13 +279,13 @@ impl Parser<'_, '_> {
         let mut params = Vec::new();
         let mut varargs = false;
         loop {
-            let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+            let tok = self.pp.next_token()?.ok_or_else(|| self.eof_error("')'"))?;
             match &tok.kind {
                 TokKind::RParen => break,
                 TokKind::Ellipsis => varargs = true,
                 TokKind::Word(param) => {
                     let param = Spanned::new(param.clone(), tok.span);
-                    let open = match self.pp.next()? {
+                    let open = match self.pp.next_token()? {
                         Some(t) if t.kind == TokKind::LParen => t,
                         Some(t) => {
                             return Err(unexpected(&t, "'('").with_note(format!(
@@ -304,7 +326,7 @@ impl Parser<'_, '_> {
     fn statement(&mut self, ctx: Ctx) -> Result<(Option<Stmt>, End), Diagnostic> {
         let mut nodes: Vec<Node> = Vec::new();
         let end = loop {
-            let Some(tok) = self.pp.next()? else {
+            let Some(tok) = self.pp.next_token()? else {
                 break End::Eof;
             };
             match tok.kind {
@@ -323,16 +345,8 @@ impl Parser<'_, '_> {
                 TokKind::RParen => return Err(unexpected(&tok, "';'")),
                 _ => {}
             }
-            if nodes
-                .last()
-                .is_some_and(|n| matches!(n, Node::Block { .. }))
-            {
-                let chain = nodes
-                    .first()
-                    .and_then(Node::as_word)
-                    .is_some_and(|w| keyword_eq(w, "if"));
-                let continues = matches!(&tok.kind, TokKind::Word(w) if chain && (keyword_eq(w, "elif") || keyword_eq(w, "else")));
-                if !continues {
+            if let Some(last) = nodes.last() {
+                if statement_must_end(ctx, &nodes, last, &tok.kind) {
                     return Err(unexpected(&tok, "';'"));
                 }
             }
@@ -355,7 +369,7 @@ impl Parser<'_, '_> {
     /// Reads one node. `None` when the node was a block reference, now expanded into the
     /// stream (its tokens are read next, by the caller's loop).
     fn node(&mut self, ctx: Ctx, first: Option<&str>) -> Result<Option<Node>, Diagnostic> {
-        let tok = self.pp.next()?.ok_or_else(|| self.eof_error("';'"))?;
+        let tok = self.pp.next_token()?.ok_or_else(|| self.eof_error("';'"))?;
         let node = match tok.kind.clone() {
             TokKind::Word(w) => {
                 let next = self.peek_kind()?;
@@ -405,7 +419,10 @@ impl Parser<'_, '_> {
         if self.peek_kind()? != Some(TokKind::Arrow) {
             return Ok(key);
         }
-        let arrow = self.pp.next()?.ok_or_else(|| self.eof_error("'=>'"))?;
+        let arrow = self
+            .pp
+            .next_token()?
+            .ok_or_else(|| self.eof_error("'=>'"))?;
         let key_text = match &key {
             Node::Word(w) => w.value.clone(),
             Node::Str(s, _) => s.value.clone(),
@@ -419,7 +436,10 @@ impl Parser<'_, '_> {
             match self.peek_kind()? {
                 None => return Err(self.eof_error("a value after '=>'")),
                 Some(TokKind::RParen | TokKind::RBrace | TokKind::Semi) => {
-                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("a value"))?;
+                    let tok = self
+                        .pp
+                        .next_token()?
+                        .ok_or_else(|| self.eof_error("a value"))?;
                     return Err(unexpected(&tok, "a value after '=>'"));
                 }
                 Some(_) => {}
@@ -461,20 +481,20 @@ impl Parser<'_, '_> {
                 }
                 Some(TokKind::RParen) => break,
                 Some(TokKind::Semi | TokKind::RBrace) => {
-                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+                    let tok = self.pp.next_token()?.ok_or_else(|| self.eof_error("')'"))?;
                     return Err(unexpected(&tok, "')'"));
                 }
                 Some(_) => {}
             }
             items.extend(self.node(ctx, None)?);
         }
-        let close = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+        let close = self.pp.next_token()?.ok_or_else(|| self.eof_error("')'"))?;
         self.depth -= 1;
         Ok((items, close))
     }
 
     fn call(&mut self, name_tok: Token, name: String, ctx: Ctx) -> Result<Node, Diagnostic> {
-        let open = self.pp.next()?.ok_or_else(|| self.eof_error("'('"))?;
+        let open = self.pp.next_token()?.ok_or_else(|| self.eof_error("'('"))?;
         let (args, close) = self.enclosed(&open, ctx)?;
         let raw = self.pp.text_between(&open, &close);
         Ok(Node::Call {
@@ -492,9 +512,9 @@ impl Parser<'_, '_> {
         let mut started = false;
         let close = loop {
             match self.peek_kind()? {
-                Some(TokKind::RBrace) => break self.pp.next()?,
+                Some(TokKind::RBrace) => break self.pp.next_token()?,
                 Some(TokKind::Semi) if !started => {
-                    let tok = self.pp.next()?.ok_or_else(|| self.eof_error("'}'"))?;
+                    let tok = self.pp.next_token()?.ok_or_else(|| self.eof_error("'}'"))?;
                     return Err(unexpected(&tok, "'}'"));
                 }
                 None => {
@@ -538,12 +558,12 @@ impl Parser<'_, '_> {
         self.expect(TokKind::LParen, "'('")?;
         let mut args = Vec::new();
         let close = loop {
-            let tok = self.pp.next()?.ok_or_else(|| self.eof_error("')'"))?;
+            let tok = self.pp.next_token()?.ok_or_else(|| self.eof_error("')'"))?;
             match &tok.kind {
                 TokKind::RParen => break tok,
                 TokKind::Word(arg) => {
                     let name = Spanned::new(arg.clone(), tok.span);
-                    let open = match self.pp.next()? {
+                    let open = match self.pp.next_token()? {
                         Some(t) if t.kind == TokKind::LParen => t,
                         Some(t) => return Err(unexpected(&t, "'('")),
                         None => return Err(self.eof_error("'('")),

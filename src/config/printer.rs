@@ -121,16 +121,23 @@ fn number(n: Number) -> String {
 }
 
 fn quoted(value: &str, quote: Quote) -> String {
-    // A raw string cannot hold an apostrophe or a lone CR, and a backslash before a line
-    // break could be read as a continuation; those fall back to double quotes.
-    let raw_ok = !value.contains(['\'', '\r'])
-        && !value.contains("\\\n")
-        && !(value.contains('\n') && value.contains('`'));
-    if quote == Quote::Single && raw_ok {
+    if quote == Quote::Single && raw_ok(value) {
         format!("'{}'", value.replace('`', "``"))
     } else {
         double_quoted(value)
     }
+}
+
+/// Whether `'value'` reads back as `value`. A raw string cannot hold an apostrophe or a
+/// lone CR, and a backslash before a line break is a continuation where a scanner match
+/// starts (at the start, or after a line break). And on its continuation lines, backtick
+/// substitution (line by line) no longer knows it is inside '...', and may take a `\`
+/// before a backtick for an escape inside "...".
+fn raw_ok(value: &str) -> bool {
+    if value.contains(['\'', '\r']) || value.starts_with("\\\n") || value.contains("\n\\\n") {
+        return false;
+    }
+    !(value.contains('\n') && value.contains("\\`"))
 }
 
 fn double_quoted(value: &str) -> String {

@@ -223,7 +223,7 @@ impl<'o> Preprocessor<'o> {
 
     pub fn peek(&mut self) -> Result<Option<&Token>, Diagnostic> {
         if self.pushback.is_empty() {
-            if let Some(tok) = self.next()? {
+            if let Some(tok) = self.next_token()? {
                 self.pushback.push(tok);
             }
         }
@@ -231,7 +231,7 @@ impl<'o> Preprocessor<'o> {
     }
 
     /// The next token of the whole configuration, `None` at its end.
-    pub fn next(&mut self) -> Result<Option<Token>, Diagnostic> {
+    pub fn next_token(&mut self) -> Result<Option<Token>, Diagnostic> {
         if let Some(tok) = self.pushback.pop() {
             return Ok(Some(tok));
         }

@@ -22,6 +22,34 @@ fn unexpected(tok: &Token, expecting: &str) -> Diagnostic {
     )
 }
 
+/// `@version:` takes `MAJOR.MINOR` (3.0 or later) or `current`, as in syslog-ng 3.38;
+/// what the version then means is up to the model.
+fn check_version(value: &Spanned<String>) -> Result<(), Diagnostic> {
+    let v = value.value.as_str();
+    if v == "current" {
+        return Ok(());
+    }
+    let parsed = v
+        .split_once('.')
+        .filter(|(a, b)| {
+            [a, b]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        })
+        .and_then(|(a, _)| a.parse::<u32>().ok());
+    match parsed {
+        None => Err(Diagnostic::new(
+            format!("invalid version `{v}`: expected MAJOR.MINOR (like 3.38) or `current`"),
+            value.span,
+        )),
+        Some(major) if major < 3 => Err(Diagnostic::new(
+            format!("configurations for syslog-ng {v} (below 3.0) are not supported"),
+            value.span,
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 impl Preprocessor<'_> {
     /// A token of the pragma line, or an error at the line's end.
     fn expect_in_line(&mut self, after: Span, expecting: &str) -> Result<Token, Diagnostic> {
@@ -71,6 +99,7 @@ impl Preprocessor<'_> {
                 }
                 let value = self.pragma_value(colon.span)?;
                 self.end_of_line()?;
+                check_version(&value)?;
                 self.version = Some(value);
             }
             "include" => {

@@ -26,6 +26,16 @@ pub struct Token {
     pub end: usize,
 }
 
+impl Token {
+    /// The word, if the token is a bare word.
+    pub fn kind_word(&self) -> Option<&str> {
+        match &self.kind {
+            TokKind::Word(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
 /// Text captured verbatim between a pair of brackets, with its map to file offsets.
 #[derive(Debug, Clone)]
 pub struct Captured {
