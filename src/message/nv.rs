@@ -9,6 +9,11 @@
 //! the whole 64 KiB read chunk it came from, which is far worse for memory than the one
 //! ~200-byte copy a message costs here (syslog-ng copies too: its payload is `len * 2`).
 //!
+//! Measured (tests/message_memory.rs): `size_of::<LogMessage>()` is 216 bytes; a typical
+//! 200-byte RFC 3164 message from a network peer holds 248 heap bytes in one allocation (the
+//! 200 raw bytes plus a 48-byte reserve that HOST_FROM and SOURCEIP fit in), about 480 bytes
+//! in all inside its `Arc`. HOST shares HOST_FROM's bytes when it is the peer's name.
+//!
 //! Built-in names live in a fixed array indexed by [`Builtin`]; any other name (`.SDATA.x.y`,
 //! `.json.user`, `custom.field`) lives in a small vector in insertion order, which is also the
 //! order `$SDATA` renders structured data in. Names there are short and few, so a linear scan

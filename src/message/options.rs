@@ -182,6 +182,9 @@ pub struct PeerInfo {
     pub dns_name: Option<Arc<str>>,
 }
 
+/// The compiled global `bad-hostname()` regexp, as a predicate on a candidate host name.
+pub type BadHostname = dyn Fn(&[u8]) -> bool + Send + Sync;
+
 /// Everything the parser needs from a source's configuration.
 #[derive(Clone)]
 pub struct ParseOptions {
@@ -204,7 +207,7 @@ pub struct ParseOptions {
     pub local_host: LocalHost,
     /// The global `bad-hostname()` regexp, compiled by the caller: a candidate HOST it
     /// matches is not taken as a host name.
-    pub bad_hostname: Option<Arc<dyn Fn(&[u8]) -> bool + Send + Sync>>,
+    pub bad_hostname: Option<Arc<BadHostname>>,
     /// `sdata-param-value-max()` analogue: longer SD values are cut (syslog-ng: 65535).
     pub sdata_param_value_max: usize,
 }
@@ -264,14 +267,18 @@ impl ParseOptions {
 /// local sources get this machine's short name (FQDN with `use-fqdn(yes)`); remote ones the
 /// DNS name when `use-dns()` allows and a lookup succeeded (cut at the first dot unless
 /// `use-fqdn(yes)`), otherwise the address; `normalize-hostnames(yes)` lowercases.
-pub fn resolve_host_from(peer: Option<&PeerInfo>, opts: &ParseOptions) -> String {
+pub fn resolve_host_from<'a>(
+    peer: Option<&'a PeerInfo>,
+    opts: &'a ParseOptions,
+) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
     let h = &opts.host;
-    let name = match peer.and_then(|p| p.addr.map(|a| (a, p))) {
+    let name: Cow<'a, str> = match peer.and_then(|p| p.addr.map(|a| (a, p))) {
         None => {
             if h.use_fqdn {
-                opts.local_host.fqdn.to_string()
+                Cow::Borrowed(&*opts.local_host.fqdn)
             } else {
-                opts.local_host.short.to_string()
+                Cow::Borrowed(&*opts.local_host.short)
             }
         }
         Some((addr, p)) => {
@@ -280,18 +287,45 @@ pub fn resolve_host_from(peer: Option<&PeerInfo>, opts: &ParseOptions) -> String
                 UseDns::Yes | UseDns::PersistOnly => p.dns_name.as_deref(),
             };
             match dns {
-                Some(n) if !h.use_fqdn => n.split('.').next().unwrap_or(n).to_string(),
-                Some(n) => n.to_string(),
-                None => addr.to_string(),
+                Some(n) if !h.use_fqdn => Cow::Borrowed(n.split('.').next().unwrap_or(n)),
+                Some(n) => Cow::Borrowed(n),
+                None => Cow::Owned(format_ip(addr)),
             }
         }
     };
-    let mut name = name;
+    if name.len() <= 255 && !h.normalize_hostnames {
+        return name;
+    }
+    let mut name = name.into_owned();
     while name.len() > 255 {
         name.pop();
     }
     if h.normalize_hostnames {
         name.make_ascii_lowercase();
     }
-    name
+    Cow::Owned(name)
+}
+
+/// An address as syslog-ng prints it (`inet_ntop`); IPv4 without the formatting machinery,
+/// since every message from a network peer needs it.
+pub fn format_ip(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => {
+            let mut s = String::with_capacity(15);
+            for (i, o) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                if *o >= 100 {
+                    s.push(char::from(b'0' + o / 100));
+                }
+                if *o >= 10 {
+                    s.push(char::from(b'0' + (o / 10) % 10));
+                }
+                s.push(char::from(b'0' + o % 10));
+            }
+            s
+        }
+        IpAddr::V6(v6) => v6.to_string(),
+    }
 }

@@ -3,17 +3,15 @@
 
 use super::message::{LogMessage, MsgFlags};
 use super::nv::{Builtin, Payload};
-use super::options::{ParseFlags, ParseOptions, PeerInfo, resolve_host_from};
+use super::options::{ParseFlags, ParseOptions, PeerInfo, format_ip, resolve_host_from};
 use super::rfc3164::{parse_legacy, validates};
 use super::rfc5424::parse_syslog_proto;
-use super::timestamp::{UnixTime, offset_at};
+use super::timestamp::UnixTime;
 
 /// Per-call facts shared by the header parsers.
 pub(crate) struct Ctx {
     /// "Now" for the year rule, guess-timezone and the nil RFC 5424 stamp: the received time.
     pub now: UnixTime,
-    /// The local zone's offset now.
-    pub local_offset_now: i32,
     /// The source's `time-zone()` offset now (syslog-ng takes it at the current time, not at
     /// the stamp's).
     pub tz_hint: Option<i32>,
@@ -49,19 +47,24 @@ pub fn parse_with_status(
     received: UnixTime,
 ) -> (LogMessage, Option<ParseError>) {
     let data = rstrip(raw);
-    // Room for HOST/HOST_FROM and a few synthesized values without reallocating.
-    let payload = Payload::with_raw(data, 48);
+    let flags = opts.flags;
+    // Room for HOST_FROM, SOURCEIP and a few synthesized values without reallocating; RFC
+    // 5424 structured data adds a `.SDATA.id.param` name per parameter.
+    let extra = if flags.has(ParseFlags::SYSLOG_PROTOCOL) && memchr::memchr(b'[', data).is_some() {
+        48 + data.len() / 2
+    } else {
+        48
+    };
+    let payload = Payload::with_raw(data, extra);
     let mut msg = LogMessage::with_payload(payload, received);
     let ctx = Ctx {
         now: received,
-        local_offset_now: offset_at(&opts.local_time_zone, received.sec),
         tz_hint: opts
             .recv_time_zone
             .as_ref()
             .map(|z| z.offset_at(received.sec)),
         parse_date: opts.keep_timestamp,
     };
-    let flags = opts.flags;
     let len = data.len();
 
     if flags.has(ParseFlags::STORE_RAW_MESSAGE) {
@@ -250,7 +253,7 @@ pub fn mangle_hostname(msg: &mut LogMessage, opts: &ParseOptions, peer: Option<&
     msg.nv.set_builtin(Builtin::HostFrom, resolved.as_bytes());
     if let Some(addr) = peer.and_then(|p| p.addr) {
         msg.nv
-            .set_builtin(Builtin::SourceIp, addr.to_string().as_bytes());
+            .set_builtin(Builtin::SourceIp, format_ip(addr).as_bytes());
     }
     let orig_empty = msg.nv.builtin(Builtin::Host).is_none_or(<[u8]>::is_empty);
     if opts.host.keep_hostname && !orig_empty {
@@ -259,7 +262,7 @@ pub fn mangle_hostname(msg: &mut LogMessage, opts: &ParseOptions, peer: Option<&
     if opts.host.chain_hostnames {
         msg.flags.set(MsgFlags::CHAINED_HOSTNAME);
         let mut host: Vec<u8> = if msg.flags.has(MsgFlags::SIMPLE_HOSTNAME) {
-            resolved.into_bytes()
+            resolved.as_bytes().to_vec()
         } else if msg.flags.has(MsgFlags::LOCAL) {
             format!("{}@{}", opts.host.group_name, resolved).into_bytes()
         } else if orig_empty {

@@ -14,7 +14,7 @@
 
 use super::message::LogMessage;
 use super::nv::Builtin;
-use super::options::{ParseFlags, ParseOptions};
+use super::options::{BadHostname, ParseFlags, ParseOptions};
 use super::parse::{Ctx, is_valid_utf8, parse_pri, set_message_checked};
 use super::timestamp::{self, UnixTime};
 
@@ -78,7 +78,8 @@ pub(crate) fn parse_date(
     let rest = data.get(*pos..).unwrap_or(&[]);
     if rfc5424 && rest.first() == Some(&b'-') {
         // The nil stamp means "now" in the local zone.
-        msg.stamp = UnixTime::new(ctx.now.sec, ctx.now.usec, ctx.local_offset_now);
+        let off = timestamp::offset_at(&opts.local_time_zone, ctx.now.sec);
+        msg.stamp = UnixTime::new(ctx.now.sec, ctx.now.usec, off);
         *pos += 1;
         return true;
     }
@@ -226,7 +227,7 @@ pub(crate) fn parse_hostname(
     data: &[u8],
     pos: &mut usize,
     flags: ParseFlags,
-    bad_hostname: Option<&(dyn Fn(&[u8]) -> bool + Send + Sync)>,
+    bad_hostname: Option<&BadHostname>,
 ) -> Option<(usize, usize)> {
     let start = *pos;
     let n = data.len();

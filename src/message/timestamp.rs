@@ -399,22 +399,18 @@ pub fn timegm(w: &WallClock, year: i32) -> i64 {
 pub fn to_unix(w: &WallClock, year: i32, hint: Option<i32>, local: &TimeZone) -> UnixTime {
     let naive = timegm(w, year);
     let usec = w.usec;
-    let (mk, norm_hour) = match mktime_local(naive, local) {
-        Some(v) => v,
-        None => {
-            let off = w.gmtoff.or(hint).unwrap_or(0);
-            return UnixTime {
-                sec: naive - i64::from(off),
-                usec,
-                gmtoff: off,
-            };
-        }
+    let Some((mk, local_gmtoff)) = mktime_local(naive, local) else {
+        let off = w.gmtoff.or(hint).unwrap_or(0);
+        return UnixTime {
+            sec: naive - i64::from(off),
+            usec,
+            gmtoff: off,
+        };
     };
-    let local_gmtoff = offset_at(local, mk);
+    let norm_hour = (mk + i64::from(local_gmtoff)).rem_euclid(86_400) / 3600;
     let target = w.gmtoff.or(hint).unwrap_or(local_gmtoff);
-    let sec = mk + i64::from(local_gmtoff)
-        - (i64::from(norm_hour) - i64::from(w.hour)) * 3600
-        - i64::from(target);
+    let sec =
+        mk + i64::from(local_gmtoff) - (norm_hour - i64::from(w.hour)) * 3600 - i64::from(target);
     UnixTime {
         sec,
         usec,
@@ -423,14 +419,13 @@ pub fn to_unix(w: &WallClock, year: i32, hint: Option<i32>, local: &TimeZone) ->
 }
 
 /// `mktime()` with `tm_isdst = -1` on already-normalised civil time (`naive` seconds as if
-/// UTC): the instant, and the hour `mktime` leaves in the struct. A time in a DST gap moves
-/// forward; of the two readings in a fold glibc (as observed with syslog-ng) takes the later.
-fn mktime_local(naive: i64, local: &TimeZone) -> Option<(i64, i8)> {
+/// UTC): the instant and the local offset then. A time in a DST gap moves forward; of the
+/// two readings in a fold glibc (as observed with syslog-ng) takes the later.
+fn mktime_local(naive: i64, local: &TimeZone) -> Option<(i64, i32)> {
     let ts = jiff::Timestamp::from_second(naive).ok()?;
     let dt: DateTime = Offset::UTC.to_datetime(ts);
     let ts = local.to_ambiguous_timestamp(dt).later().ok()?;
-    let hour = local.to_datetime(ts).hour();
-    Some((ts.as_second(), hour))
+    Some((ts.as_second(), local.to_offset(ts).seconds()))
 }
 
 /// syslog-ng's `guess-timezone` flag: when the stamp is within a day of `now` and differs
