@@ -552,6 +552,56 @@ mod tests {
     }
 
     #[test]
+    fn guess_timezone_rule() {
+        // Sent at 12:00 in +02:00 without a zone, parsed as UTC, received at 10:00:10Z.
+        let now = 1_700_000_000;
+        let mut st = UnixTime::new(now - 10 + 7200, 0, 0);
+        guess_timezone(&mut st, now);
+        assert_eq!((st.sec, st.gmtoff), (now - 10, 7200));
+        // 17 minutes off is no zone: left alone; a day off too.
+        let mut st = UnixTime::new(now + 17 * 60, 0, 0);
+        guess_timezone(&mut st, now);
+        assert_eq!(st.gmtoff, 0);
+        let mut st = UnixTime::new(now - 86_400, 0, 0);
+        guess_timezone(&mut st, now);
+        assert_eq!(st.gmtoff, 0);
+        // +05:45 (Nepal) exists, +05:15 does not.
+        let mut st = UnixTime::new(now + 20_700, 0, 0);
+        guess_timezone(&mut st, now);
+        assert_eq!(st.gmtoff, 20_700);
+        let mut st = UnixTime::new(now + 18_900, 0, 0);
+        guess_timezone(&mut st, now);
+        assert_eq!(st.gmtoff, 0);
+    }
+
+    #[test]
+    fn mktime_hour_quirk() {
+        // `25:00` is normalised by mktime and the hour difference subtracted again: syslog-ng
+        // puts "Mar 32 25:61:61" 23 hours after Apr 2 02:02:01.
+        let w = WallClock {
+            mon: 2,
+            mday: 32,
+            hour: 25,
+            min: 61,
+            sec: 61,
+            ..Default::default()
+        };
+        let t = to_unix(&w, 2026, Some(0), &TimeZone::UTC);
+        let plain = timegm(
+            &WallClock {
+                mon: 3,
+                mday: 2,
+                hour: 2,
+                min: 2,
+                sec: 1,
+                ..Default::default()
+            },
+            2026,
+        );
+        assert_eq!(t.sec, plain + 23 * 3600);
+    }
+
+    #[test]
     fn zone_spec() {
         assert!(matches!(
             ZoneSpec::parse("+05:30"),
