@@ -289,7 +289,7 @@ impl Builder {
                 Ok(expr) => {
                     ok &= self.check_filter_calls(&expr);
                     result = Some(match result {
-                        Some(prev) => FilterExpr::And(Box::new(prev), Box::new(expr)),
+                        Some(prev) => FilterExpr::and(vec![prev, expr]),
                         None => expr,
                     });
                 }

@@ -6,21 +6,29 @@
 //! words or numbers), optionally with a type hint (`int("$PID") > 5`). Filter functions are
 //! kept as their [`Node::Call`]; their arguments are typed later, by the filter's
 //! implementation.
+//!
+//! Checked against syslog-ng 3.38: there are no `true`/`false` constants (a lone word is
+//! the start of a comparison, so `filter f { true; };` is an error there as here); keywords
+//! are case-sensitive (`AND` is not `and`); comparisons do not chain; operands may be words,
+//! strings or numbers (`foo == 5`); `===`/`!==` exist and compare type and value; the type
+//! hints are those of [`TYPE_HINTS`].
 
 use crate::config::ast::{Node, keyword_eq};
 use crate::config::diagnostic::Diagnostic;
 use crate::config::span::{Span, Spanned};
 
 /// A filter expression.
+///
+/// `and` and `or` are n-ary (`a and b and c` is one `And` of three operands, evaluated left
+/// to right), so that long generated chains do not make deep trees.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FilterExpr {
-    And(Box<FilterExpr>, Box<FilterExpr>),
-    Or(Box<FilterExpr>, Box<FilterExpr>),
+    /// Two or more operands, all of which must match.
+    And(Vec<FilterExpr>),
+    /// Two or more operands, one of which must match.
+    Or(Vec<FilterExpr>),
     /// `not expr`; the span covers the `not` keyword and the operand.
-    Not {
-        expr: Box<FilterExpr>,
-        span: Span,
-    },
+    Not { expr: Box<FilterExpr>, span: Span },
     /// A filter function call: `level(info..emerg)`, `program("x" flags(ignore-case))`,
     /// `filter(f_other)`, `rate-limit(...)`. Always a [`Node::Call`].
     Call(Node),
@@ -117,10 +125,47 @@ pub const TYPE_HINTS: [&str; 12] = [
     "json", "null",
 ];
 
+/// How many `not`s may follow each other (any real configuration has at most two).
+const MAX_NOT_NESTING: usize = 64;
+
 impl FilterExpr {
+    /// `a and b and ...`, flattening nested `And`s; a single operand stands for itself.
+    pub fn and(operands: Vec<FilterExpr>) -> FilterExpr {
+        Self::nary(operands, true)
+    }
+
+    /// `a or b or ...`, flattening nested `Or`s; a single operand stands for itself.
+    pub fn or(operands: Vec<FilterExpr>) -> FilterExpr {
+        Self::nary(operands, false)
+    }
+
+    fn nary(operands: Vec<FilterExpr>, is_and: bool) -> FilterExpr {
+        let mut flat = Vec::with_capacity(operands.len());
+        for e in operands {
+            match e {
+                FilterExpr::And(list) if is_and => flat.extend(list),
+                FilterExpr::Or(list) if !is_and => flat.extend(list),
+                other => flat.push(other),
+            }
+        }
+        if flat.len() == 1 {
+            if let Some(only) = flat.pop() {
+                return only;
+            }
+        }
+        if is_and {
+            FilterExpr::And(flat)
+        } else {
+            FilterExpr::Or(flat)
+        }
+    }
+
     pub fn span(&self) -> Span {
         match self {
-            FilterExpr::And(a, b) | FilterExpr::Or(a, b) => a.span().to(b.span()),
+            FilterExpr::And(list) | FilterExpr::Or(list) => match (list.first(), list.last()) {
+                (Some(a), Some(b)) => a.span().to(b.span()),
+                _ => Span::default(),
+            },
             FilterExpr::Not { span, .. } => *span,
             FilterExpr::Call(node) => node.span(),
             FilterExpr::Compare(c) => {
@@ -143,9 +188,10 @@ impl FilterExpr {
 
     fn collect_calls<'a>(&'a self, out: &mut Vec<&'a Node>) {
         match self {
-            FilterExpr::And(a, b) | FilterExpr::Or(a, b) => {
-                a.collect_calls(out);
-                b.collect_calls(out);
+            FilterExpr::And(list) | FilterExpr::Or(list) => {
+                for e in list {
+                    e.collect_calls(out);
+                }
             }
             FilterExpr::Not { expr, .. } => expr.collect_calls(out),
             FilterExpr::Call(node) => out.push(node),
@@ -260,14 +306,13 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<FilterExpr, Diagnostic> {
-        let mut left = self.and()?;
+        let mut operands = vec![self.and()?];
         while self.peek_keyword("or") {
             let op = self.peek();
             self.pos += 1;
-            let right = self.and_after(op)?;
-            left = FilterExpr::Or(Box::new(left), Box::new(right));
+            operands.push(self.and_after(op)?);
         }
-        Ok(left)
+        Ok(FilterExpr::or(operands))
     }
 
     fn and(&mut self) -> Result<FilterExpr, Diagnostic> {
@@ -275,29 +320,40 @@ impl<'a> Parser<'a> {
     }
 
     fn and_after(&mut self, op: Option<&Node>) -> Result<FilterExpr, Diagnostic> {
-        let mut left = self.not_after(op)?;
+        let mut operands = vec![self.not_after(op)?];
         while self.peek_keyword("and") {
             let op = self.peek();
             self.pos += 1;
-            let right = self.not_after(op)?;
-            left = FilterExpr::And(Box::new(left), Box::new(right));
+            operands.push(self.not_after(op)?);
         }
-        Ok(left)
+        Ok(FilterExpr::and(operands))
     }
 
+    /// `not not ... primary`, read without recursion; the nesting is bounded so that no
+    /// consumer of the tree can run out of stack on it.
     fn not_after(&mut self, op: Option<&Node>) -> Result<FilterExpr, Diagnostic> {
-        if self.peek_keyword("not") {
-            let not = self.peek();
-            let start = not.map_or(self.end.span, Node::span);
+        let mut nots: Vec<&Node> = Vec::new();
+        while self.peek_keyword("not") {
+            if let Some(not) = self.peek() {
+                if nots.len() >= MAX_NOT_NESTING {
+                    return Err(Diagnostic::new(
+                        format!("more than {MAX_NOT_NESTING} `not`s in a row"),
+                        not.span(),
+                    ));
+                }
+                nots.push(not);
+            }
             self.pos += 1;
-            let inner = self.not_after(not)?;
-            let span = start.to(inner.span());
-            return Ok(FilterExpr::Not {
-                expr: Box::new(inner),
-                span,
-            });
         }
-        self.primary(op)
+        let mut expr = self.primary(nots.last().copied().or(op))?;
+        for not in nots.into_iter().rev() {
+            let span = not.span().to(expr.span());
+            expr = FilterExpr::Not {
+                expr: Box::new(expr),
+                span,
+            };
+        }
+        Ok(expr)
     }
 
     fn primary(&mut self, op: Option<&Node>) -> Result<FilterExpr, Diagnostic> {

@@ -1,6 +1,12 @@
 //! Log paths: `log { source(s); filter(f); destination(d); flags(final); };`, with nested
 //! `log {}`, `channel {}`, `junction { channel {...}; ... }`, inline objects and
 //! `if (...) {...} elif (...) {...} else {...};`.
+//!
+//! As in syslog-ng 3.38: `flags()` must be the last element; `if` and `elif` may omit the
+//! condition (`if { ... }`); `else if` is not `elif`; objects may hold `channel {}`/`log {}`
+//! sequences; a junction holds `channel {}` and `log {}` branches. One difference: syslog-ng
+//! only warns about an unknown flag ("Unknown log statement flag") and ignores it, sluice
+//! rejects it, since a misspelt `final` silently changes where messages go.
 
 use super::build::Builder;
 use super::filter::{End, FilterExpr, parse_filter};

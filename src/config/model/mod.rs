@@ -24,6 +24,8 @@ mod tests_corpus;
 #[cfg(test)]
 mod tests_filter;
 #[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_logpath;
 
 pub use filter::{
