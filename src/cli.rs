@@ -101,8 +101,8 @@ mod tests {
         assert_eq!(args.control, Some(PathBuf::from("c")));
         assert_eq!(args.pidfile, Some(PathBuf::from("pid")));
         assert_eq!(args.log_level(), tracing::Level::DEBUG);
-        let args = Args::try_parse_from(["sluice", "--preprocess-into", "out.conf"])
-            .expect("valid flags");
+        let args =
+            Args::try_parse_from(["sluice", "--preprocess-into", "out.conf"]).expect("valid flags");
         assert_eq!(args.preprocess_into, Some(PathBuf::from("out.conf")));
     }
 }

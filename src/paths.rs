@@ -11,7 +11,10 @@ pub const DEFAULT_CONFIG: &str = "/etc/syslog-ng/syslog-ng.conf";
 
 /// Where the persist file, control socket and pid file live unless given on the command line.
 pub fn state_dir() -> PathBuf {
-    state_dir_for(is_root(), std::env::var_os("XDG_STATE_HOME").map(PathBuf::from))
+    state_dir_for(
+        is_root(),
+        std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
+    )
 }
 
 fn state_dir_for(root: bool, xdg_state_home: Option<PathBuf>) -> PathBuf {
@@ -72,7 +75,10 @@ mod tests {
             state_dir_for(false, Some("/home/u/.local/state".into())),
             PathBuf::from("/home/u/.local/state/sluice")
         );
-        assert_eq!(state_dir_for(false, Some("relative".into())), PathBuf::from("var"));
+        assert_eq!(
+            state_dir_for(false, Some("relative".into())),
+            PathBuf::from("var")
+        );
         assert_eq!(state_dir_for(false, None), PathBuf::from("var"));
     }
 

@@ -9,7 +9,11 @@ use sluice::control::{self, Command};
 use sluice::paths::DaemonPaths;
 
 #[derive(Debug, Parser)]
-#[command(name = "sluice-ctl", version, about = "Control a running sluice daemon")]
+#[command(
+    name = "sluice-ctl",
+    version,
+    about = "Control a running sluice daemon"
+)]
 struct Args {
     /// Control socket of the daemon [default: <state dir>/sluice.ctl].
     #[arg(short = 'c', long = "control", value_name = "SOCKET", global = true)]

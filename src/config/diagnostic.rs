@@ -99,7 +99,11 @@ impl Diagnostic {
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let line_len = text.chars().count();
-                let width = if l2 == l1 { c2.saturating_sub(c1) } else { line_len + 1 - c1.min(line_len + 1) };
+                let width = if l2 == l1 {
+                    c2.saturating_sub(c1)
+                } else {
+                    line_len + 1 - c1.min(line_len + 1)
+                };
                 let _ = writeln!(out, "{:-<6}> {indent}{}", n, "^".repeat(width.max(1)));
             } else {
                 let _ = writeln!(out, "{:<8}{text}", n);
@@ -111,7 +115,11 @@ impl Diagnostic {
             let site = Diagnostic::new("", exp.call_site)
                 .location(map)
                 .unwrap_or_else(|| "?".into());
-            let _ = writeln!(out, "  in the expansion of block `{}` used at {site}", exp.block);
+            let _ = writeln!(
+                out,
+                "  in the expansion of block `{}` used at {site}",
+                exp.block
+            );
             expansion = exp.call_site.expansion;
             depth += 1;
             if depth > 64 {
@@ -140,7 +148,10 @@ pub fn render_all(diags: &[Diagnostic], map: &SourceMap) -> String {
 
 /// The closest candidate to a misspelt word, for "did you mean" notes. `-` and `_` are the
 /// same in syslog-ng keywords, so they compare equal here.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let norm = |s: &str| s.replace('_', "-").to_ascii_lowercase();
     let word = norm(word);
     candidates
@@ -175,9 +186,12 @@ mod tests {
         let text = "@version: 3.38\nsource s_a {\n  file(\"/tmp/x\" follow-freq(1) folow_freq(2));\n};\nlog { source(s_a); };\n";
         let id = map.add_file("bad1.conf", text.to_string());
         let start = text.find("folow").unwrap();
-        let d = Diagnostic::new("unknown option `folow-freq`", Span::new(id, start, start + 10))
-            .with_context("source")
-            .with_note("did you mean `follow-freq`?");
+        let d = Diagnostic::new(
+            "unknown option `folow-freq`",
+            Span::new(id, start, start + 10),
+        )
+        .with_context("source")
+        .with_note("did you mean `follow-freq`?");
         let expected = "Error parsing within source, unknown option `folow-freq` in bad1.conf:3:32-3:42:\n\
 1       @version: 3.38\n\
 2       source s_a {\n\
@@ -185,7 +199,7 @@ mod tests {
 3----->                                ^^^^^^^^^^\n\
 4       };\n\
 5       log { source(s_a); };\n\
-  did you mean `follow-freq`?\n";
+\x20 did you mean `follow-freq`?\n";
         assert_eq!(d.render(&map), expected);
     }
 

@@ -52,7 +52,7 @@ pub fn python_home() -> Option<PathBuf> {
 pub fn ensure_initialized() -> Result<InterpreterInfo, PythonInitError> {
     INIT.get_or_init(|| {
         initialize(python_home())?;
-        Ok(Python::attach(|py| describe(py)))
+        Ok(Python::attach(describe))
     })
     .clone()
 }
@@ -87,7 +87,8 @@ fn initialize(home: Option<PathBuf>) -> Result<(), PythonInitError> {
             use std::os::unix::ffi::OsStrExt;
             let c_home = CString::new(home.as_os_str().as_bytes())
                 .map_err(|_| PythonInitError::BadHome(home.clone()))?;
-            let status = ffi::PyConfig_SetBytesString(&mut config, &mut config.home, c_home.as_ptr());
+            let status =
+                ffi::PyConfig_SetBytesString(&mut config, &mut config.home, c_home.as_ptr());
             if ffi::PyStatus_Exception(status) != 0 {
                 ffi::PyConfig_Clear(&mut config);
                 return Err(PythonInitError::Startup(status_message(status)));
