@@ -44,7 +44,7 @@
 //! # Errors
 //!
 //! Every error is a [`Diagnostic`] at its own place: an unknown option at its name (with "did
-//! you mean" or the list of valid options), a wrong value at the value ("expected an integer,
+//! you mean" or the list of valid options), a wrong value at the value ("expected a whole number,
 //! found `abc`"), a missing option at the call's name, an extra value at the value. The caller
 //! adds the context (`Diagnostic::with_context("source")`).
 //!

@@ -53,14 +53,14 @@ impl<'a> NodeDe<'a> {
         match self.node {
             Node::Number(n) => match n.value {
                 Number::Int(i) => Ok(i128::from(i)),
-                Number::Float(_) => Err(self.invalid("an integer")),
+                Number::Float(_) => Err(self.invalid("a whole number")),
             },
             Node::Str(s, _) | Node::Word(s) => s
                 .value
                 .trim()
                 .parse::<i128>()
-                .map_err(|_| self.invalid("an integer")),
-            _ => Err(self.invalid("an integer")),
+                .map_err(|_| self.invalid("a whole number")),
+            _ => Err(self.invalid("a whole number")),
         }
     }
 
@@ -104,12 +104,12 @@ impl<'a> NodeDe<'a> {
         let n = self.integer()?;
         if n < min {
             if min == 0 {
-                return Err(self.invalid("a non-negative integer"));
+                return Err(self.invalid("a non-negative whole number"));
             }
-            return Err(self.invalid(&format!("an integer of at least {min}")));
+            return Err(self.invalid(&format!("a whole number of at least {min}")));
         }
         if n > max {
-            return Err(self.invalid(&format!("an integer of at most {max}")));
+            return Err(self.invalid(&format!("a whole number of at most {max}")));
         }
         Ok(n)
     }
@@ -168,7 +168,7 @@ macro_rules! deserialize_int {
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
             let n = self.integer_in(i128::from(<$ty>::MIN), i128::from(<$ty>::MAX))?;
             // In range by the check above.
-            let value = <$ty>::try_from(n).map_err(|_| self.invalid("an integer"))?;
+            let value = <$ty>::try_from(n).map_err(|_| self.invalid("a whole number"))?;
             visitor.$visit::<Error>(value).map_err(|e| e.at(self.span()))
         }
     )*};

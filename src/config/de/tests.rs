@@ -149,17 +149,17 @@ fn wrong_types_point_at_the_value() {
     assert_eq!(msg, "expected a number, found `abc`");
     assert_eq!(at, "abc");
     let (msg, at, _) = fail::<FileSource>(r#"file("/x" log-iw-size("many"))"#);
-    assert_eq!(msg, "expected an integer, found `\"many\"`");
+    assert_eq!(msg, "expected a whole number, found `\"many\"`");
     assert_eq!(at, r#""many""#);
     let (msg, at, _) = fail::<FileSource>(r#"file("/x" log-iw-size(1.5))"#);
-    assert_eq!(msg, "expected an integer, found `1.5`");
+    assert_eq!(msg, "expected a whole number, found `1.5`");
     assert_eq!(at, "1.5");
     let (msg, _, _) = fail::<FileSource>(r#"file("/x" log-iw-size(-1))"#);
-    assert_eq!(msg, "expected a non-negative integer, found `-1`");
+    assert_eq!(msg, "expected a non-negative whole number, found `-1`");
     let (msg, _, _) = fail::<FileSource>(r#"file("/x" log-iw-size(4294967296))"#);
     assert_eq!(
         msg,
-        "expected an integer of at most 4294967295, found `4294967296`"
+        "expected a whole number of at most 4294967295, found `4294967296`"
     );
     let (msg, at, _) =
         fail::<FileSource>(r#"file("/x" disk-buffer(reliable(maybe) disk-buf-size(1)))"#);
@@ -300,9 +300,12 @@ fn numbers_from_numeric_strings() {
     let (msg, _, _) = fail::<N>(r#"x(a(1) b("inf") c(1) d(1))"#);
     assert_eq!(msg, "expected a number, found `\"inf\"`");
     let (msg, _, _) = fail::<N>(r#"x(a(1) b(1) c(200) d(1))"#);
-    assert_eq!(msg, "expected an integer of at most 127, found `200`");
+    assert_eq!(msg, "expected a whole number of at most 127, found `200`");
     let (msg, _, _) = fail::<N>(r#"x(a(1) b(1) c(-200) d(1))"#);
-    assert_eq!(msg, "expected an integer of at least -128, found `-200`");
+    assert_eq!(
+        msg,
+        "expected a whole number of at least -128, found `-200`"
+    );
 }
 
 #[test]
@@ -348,7 +351,7 @@ fn renders_a_type_error() {
     let text = "source s_a {\n  file(\"/tmp/x\"\n       log-iw-size(lots));\n};";
     let (map, call) = call_in(text);
     let d = from_call::<FileSource>(&call).expect_err("type error");
-    let expected = "Error parsing configuration, expected an integer, found `lots` in test.conf:3:20-3:24:\n\
+    let expected = "Error parsing configuration, expected a whole number, found `lots` in test.conf:3:20-3:24:\n\
 1       source s_a {\n\
 2         file(\"/tmp/x\"\n\
 3----->        log-iw-size(lots));\n\

@@ -107,7 +107,7 @@ fn unknown_option_comes_before_missing_ones() {
 #[test]
 fn groups_report_type_errors_and_missing_arguments() {
     let (msg, at, _) = read_groups(r#"file("/x" log-iw-size(big))"#).expect_err("type");
-    assert_eq!(msg, "expected an integer, found `big`");
+    assert_eq!(msg, "expected a whole number, found `big`");
     assert_eq!(at, "big");
     let (msg, at, _) = read_groups(r#"file(log-iw-size(1))"#).expect_err("missing");
     assert_eq!(msg, "missing the path argument");
