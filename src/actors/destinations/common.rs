@@ -63,8 +63,8 @@ pub struct WriterOptions {
     #[serde(default)]
     pub flags: Vec<DestFlag>,
     /// Messages written in one batch (sent when this many are ready or the queue is empty).
-    /// Default: the global `flush-lines()` (100).
-    #[serde(default)]
+    /// Obsolete aliases `sync()`, `sync-freq()`. Default: the global `flush-lines()` (100).
+    #[serde(default, alias = "sync", alias = "sync-freq")]
     pub flush_lines: Option<u32>,
     /// Obsolete and ignored by syslog-ng 3.38.
     #[serde(default)]
@@ -88,8 +88,9 @@ pub struct WriterOptions {
     #[serde(default)]
     pub truncate_size: Option<u32>,
     /// Seconds between two MARK messages with the `periodical`, `dst-idle` and `host-idle`
-    /// mark modes; 0 disables them. Default: the global `mark-freq()` (1200).
-    #[serde(default)]
+    /// mark modes; 0 disables them. Obsolete alias `mark()`. Default: the global
+    /// `mark-freq()` (1200).
+    #[serde(default, alias = "mark")]
     pub mark_freq: Option<u32>,
     /// Seconds to wait before reopening the destination after an error. Must be positive.
     /// Default: the global `time-reopen()` (60).

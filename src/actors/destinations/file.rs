@@ -107,6 +107,12 @@ mod tests {
         assert_eq!(o.dest.log_fifo_size.map(|n| n.get()), Some(100000));
         assert_eq!(o.dest.throttle, 1000);
         assert!(o.dest.disk_buffer.is_some_and(|d| d.reliable));
+        // Obsolete aliases syslog-ng 3.38 still takes.
+        let o: FileDestinationOptions = check(r#"file("/x" sync(10) mark(60))"#);
+        assert_eq!(
+            (o.writer.flush_lines, o.writer.mark_freq),
+            (Some(10), Some(60))
+        );
     }
 
     #[test]

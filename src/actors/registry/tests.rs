@@ -240,3 +240,16 @@ fn global_option_errors() {
     let span = diags[0].span.unwrap_or_default();
     assert_eq!(&text[span.start as usize..span.end as usize], "maybe");
 }
+
+/// `cargo test --lib dump_option_names -- --ignored --nocapture` prints every driver's option
+/// names, one driver per line, for checking them against `syslog-ng -s`.
+#[test]
+#[ignore]
+fn dump_option_names() {
+    for d in Registry::supported() {
+        if let Support::Options(_, names) = d.support {
+            println!("{} {} {}", d.kind.keyword(), d.name, names().join(" "));
+        }
+    }
+    println!("options - {}", fields_of::<GlobalOptions>().join(" "));
+}

@@ -1,7 +1,7 @@
 //! The `internal()` source: the daemon's own messages (startup, errors, STATS, MARK).
 //!
-//! Option set checked against syslog-ng 3.38: only the options of every source
-//! (`log-iw-size()`, `tags()`, `program-override()`...); no `persist-name()`,
+//! Option set checked against syslog-ng 3.38: the options of every source (`log-iw-size()`,
+//! `tags()`, `program-override()`...) and `log-fifo-size()`; no `persist-name()`,
 //! `hook-commands()` or parsing options.
 
 use std::num::NonZeroU32;
@@ -18,6 +18,10 @@ pub struct InternalSource {
     /// Messages in flight before internal messages queue up. Must be positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
     pub log_iw_size: NonZeroU32,
+    /// Internal messages queued while the source's window is full; beyond it they are
+    /// dropped. Must be positive. Default: the global `log-fifo-size()` (10000).
+    #[serde(default)]
+    pub log_fifo_size: Option<NonZeroU32>,
 }
 
 driver_options! {
@@ -42,9 +46,12 @@ mod tests {
 
     #[test]
     fn full_example() {
-        let o: InternalSourceOptions =
-            check(r#"internal(log-iw-size(1000) tags("internal") program-override("sluice"))"#);
+        let o: InternalSourceOptions = check(
+            r#"internal(log-iw-size(1000) log-fifo-size(50000) tags("internal")
+                program-override("sluice"))"#,
+        );
         assert_eq!(o.internal.log_iw_size.get(), 1000);
+        assert_eq!(o.internal.log_fifo_size.map(|n| n.get()), Some(50000));
         assert_eq!(o.source.tags, vec!["internal"]);
     }
 
