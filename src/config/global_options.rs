@@ -10,11 +10,10 @@
 //! forms, and which values it rejects. Where syslog-ng only logs an error and goes on (an
 //! unknown `ts-format()`), sluice rejects the value: it is always a typo.
 
-use std::fmt;
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use std::fmt;
+use std::num::NonZeroU32;
 
 /// Timestamp format of `ts-format()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -225,11 +224,38 @@ impl<'de> Deserialize<'de> for FileMode {
     }
 }
 
-/// A positive integer constant (syslog-ng's `positive_integer`), for defaults.
-pub const fn nz(v: u32) -> NonZeroU32 {
+/// A positive count (syslog-ng's `positive_integer`): zero is rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Positive(NonZeroU32);
+
+impl Positive {
+    /// `None` for 0.
+    pub const fn new(v: u32) -> Option<Positive> {
+        match NonZeroU32::new(v) {
+            Some(n) => Some(Positive(n)),
+            None => None,
+        }
+    }
+
+    pub const fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = u32::deserialize(d)?;
+        Positive::new(v).ok_or_else(|| {
+            de::Error::invalid_value(de::Unexpected::Unsigned(0), &"a positive whole number")
+        })
+    }
+}
+
+/// A positive constant, for defaults (0 becomes 1).
+pub const fn nz(v: u32) -> Positive {
     match NonZeroU32::new(v) {
-        Some(n) => n,
-        None => NonZeroU32::MIN,
+        Some(n) => Positive(n),
+        None => Positive(NonZeroU32::MIN),
     }
 }
 
@@ -237,19 +263,19 @@ pub const fn nz(v: u32) -> NonZeroU32 {
 pub fn yes() -> bool {
     true
 }
-fn default_dns_cache_size() -> NonZeroU32 {
+fn default_dns_cache_size() -> Positive {
     nz(1007)
 }
-fn default_dns_cache_expire() -> NonZeroU32 {
+fn default_dns_cache_expire() -> Positive {
     nz(3600)
 }
-fn default_dns_cache_expire_failed() -> NonZeroU32 {
+fn default_dns_cache_expire_failed() -> Positive {
     nz(60)
 }
 fn default_stats_freq() -> u32 {
     600
 }
-fn default_stats_lifetime() -> NonZeroU32 {
+fn default_stats_lifetime() -> Positive {
     nz(600)
 }
 fn default_mark_freq() -> u32 {
@@ -258,19 +284,19 @@ fn default_mark_freq() -> u32 {
 fn default_flush_lines() -> u32 {
     100
 }
-fn default_log_fifo_size() -> NonZeroU32 {
+fn default_log_fifo_size() -> Positive {
     nz(10000)
 }
-fn default_log_msg_size() -> NonZeroU32 {
+fn default_log_msg_size() -> Positive {
     nz(65536)
 }
-fn default_time_reopen() -> NonZeroU32 {
+fn default_time_reopen() -> Positive {
     nz(60)
 }
 fn default_time_reap() -> u32 {
     60
 }
-fn default_min_iw_size_per_reader() -> NonZeroU32 {
+fn default_min_iw_size_per_reader() -> Positive {
     nz(100)
 }
 fn root() -> FileOwner {
@@ -318,13 +344,13 @@ pub struct GlobalOptions {
     pub dns_cache: bool,
     /// Number of cached DNS entries. Must be positive. Default: 1007.
     #[serde(default = "default_dns_cache_size")]
-    pub dns_cache_size: NonZeroU32,
+    pub dns_cache_size: Positive,
     /// Seconds a successful lookup stays cached. Must be positive. Default: 3600.
     #[serde(default = "default_dns_cache_expire")]
-    pub dns_cache_expire: NonZeroU32,
+    pub dns_cache_expire: Positive,
     /// Seconds a failed lookup stays cached. Must be positive. Default: 60.
     #[serde(default = "default_dns_cache_expire_failed")]
-    pub dns_cache_expire_failed: NonZeroU32,
+    pub dns_cache_expire_failed: Positive,
     /// A hosts-format file whose entries are used before DNS (and never expire). Default: none.
     #[serde(default)]
     pub dns_cache_hosts: Option<String>,
@@ -343,7 +369,7 @@ pub struct GlobalOptions {
     /// Seconds a dynamic counter is kept after its last change. Must be positive.
     /// Default: 600.
     #[serde(default = "default_stats_lifetime")]
-    pub stats_lifetime: NonZeroU32,
+    pub stats_lifetime: Positive,
     /// Maximum number of dynamic counters (per host, program...); none means unlimited.
     /// Default: unlimited.
     #[serde(default)]
@@ -365,13 +391,13 @@ pub struct GlobalOptions {
     pub flush_lines: u32,
     /// Obsolete and ignored by syslog-ng 3.38 (use `batch-timeout()` on the destination).
     #[serde(default)]
-    pub flush_timeout: Option<NonZeroU32>,
+    pub flush_timeout: Option<Positive>,
     /// Messages a destination's output queue holds. Must be positive. Default: 10000.
     #[serde(default = "default_log_fifo_size")]
-    pub log_fifo_size: NonZeroU32,
+    pub log_fifo_size: Positive,
     /// Maximum length of an incoming message in bytes. Must be positive. Default: 65536.
     #[serde(default = "default_log_msg_size")]
-    pub log_msg_size: NonZeroU32,
+    pub log_msg_size: Positive,
     /// Truncate messages longer than `log-msg-size()` instead of splitting or dropping them.
     /// Default: no.
     #[serde(default)]
@@ -379,19 +405,19 @@ pub struct GlobalOptions {
     /// Removed as a global option: syslog-ng 3.38 accepts it with a warning and ignores it
     /// (use the per-source `log-iw-size()`).
     #[serde(default)]
-    pub log_iw_size: Option<NonZeroU32>,
+    pub log_iw_size: Option<Positive>,
     /// Removed as a global option: syslog-ng 3.38 accepts it with a warning and ignores it
     /// (use the per-source `log-fetch-limit()`).
     #[serde(default)]
-    pub log_fetch_limit: Option<NonZeroU32>,
+    pub log_fetch_limit: Option<Positive>,
     /// Smallest per-connection window a network source hands out when it divides
     /// `log-iw-size()` by `max-connections()`. Must be positive. Default: 100.
     #[serde(default = "default_min_iw_size_per_reader")]
-    pub min_iw_size_per_reader: NonZeroU32,
+    pub min_iw_size_per_reader: Positive,
     /// Seconds to wait before reopening a dead connection or file. Must be positive.
     /// Default: 60.
     #[serde(default = "default_time_reopen")]
-    pub time_reopen: NonZeroU32,
+    pub time_reopen: Positive,
     /// Seconds after which an idle destination file (with a templated name) is closed.
     /// Default: 60.
     #[serde(default = "default_time_reap")]

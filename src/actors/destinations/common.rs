@@ -6,13 +6,11 @@
 //! [`WriterOptions`] is `dest_writer_option` without `mark-mode()` (whose default differs per
 //! driver), and [`TemplateOptions`] is `template_option`. `None` means "the global option".
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use crate::actors::sources::common::HookCommands;
 use crate::config::de::Repeated;
-use crate::config::global_options::{OnError, TsFormat};
+use crate::config::global_options::{OnError, Positive, TsFormat};
 
 /// The options of every queued destination: syslog-ng's `dest_driver_option`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -30,7 +28,7 @@ pub struct DestDriverOptions {
     /// `flags(flow-control)`, the sources stop). Must be positive. Default: the global
     /// `log-fifo-size()` (10000).
     #[serde(default)]
-    pub log_fifo_size: Option<NonZeroU32>,
+    pub log_fifo_size: Option<Positive>,
     /// Maximum messages per second sent to the destination; 0 is unlimited. Default: 0.
     #[serde(default)]
     pub throttle: u32,
@@ -68,7 +66,7 @@ pub struct WriterOptions {
     pub flush_lines: Option<u32>,
     /// Obsolete and ignored by syslog-ng 3.38.
     #[serde(default)]
-    pub flush_timeout: Option<NonZeroU32>,
+    pub flush_timeout: Option<Positive>,
     /// Seconds to wait for identical messages before writing "Last message repeated n
     /// times"; 0 disables it. Default: the global `suppress()` (0).
     #[serde(default)]
@@ -95,7 +93,7 @@ pub struct WriterOptions {
     /// Seconds to wait before reopening the destination after an error. Must be positive.
     /// Default: the global `time-reopen()` (60).
     #[serde(default)]
-    pub time_reopen: Option<NonZeroU32>,
+    pub time_reopen: Option<Positive>,
 }
 
 /// How timestamps and typed values are rendered: syslog-ng's `template_option`.

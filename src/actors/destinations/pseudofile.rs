@@ -7,11 +7,10 @@
 //! `hook-commands()`. syslog-ng 3.38 also requires the file to exist when the configuration
 //! is parsed; sluice checks it when the driver starts.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use super::common::TemplateOptions;
+use crate::config::global_options::Positive;
 use crate::driver_options;
 
 /// The `pseudofile()` destination's own options.
@@ -30,14 +29,14 @@ pub struct PseudofileDestination {
     pub persist_name: Option<String>,
     /// Accepted for compatibility (pseudofile has no queue). Must be positive.
     #[serde(default)]
-    pub log_fifo_size: Option<NonZeroU32>,
+    pub log_fifo_size: Option<Positive>,
     /// Maximum messages per second; 0 is unlimited. Default: 0.
     #[serde(default)]
     pub throttle: u32,
     /// Seconds to wait after a failed write before writing again. Must be positive.
     /// Default: the global `time-reopen()` (60).
     #[serde(default)]
-    pub time_reopen: Option<NonZeroU32>,
+    pub time_reopen: Option<Positive>,
 }
 
 driver_options! {
@@ -52,7 +51,7 @@ driver_options! {
 mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
-    use crate::config::global_options::TsFormat;
+    use crate::config::global_options::{Positive, TsFormat};
 
     #[test]
     fn defaults() {

@@ -6,20 +6,18 @@
 //! `time-reopen()`, the template options and the queue options; none of the writer options
 //! (`template()`, `flags()`, `flush-lines()`...).
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, ValuePairs};
 use crate::actors::sources::python::PyOptions;
-use crate::config::global_options::nz;
+use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
-fn default_retries() -> NonZeroU32 {
+fn default_retries() -> Positive {
     nz(3)
 }
 
-fn default_time_reopen() -> NonZeroU32 {
+fn default_time_reopen() -> Positive {
     nz(1)
 }
 
@@ -47,15 +45,15 @@ pub struct PythonDestination {
     /// Milliseconds after which a partial batch is flushed. Default: none (wait for
     /// `batch-lines()` or an empty queue).
     #[serde(default)]
-    pub batch_timeout: Option<NonZeroU32>,
+    pub batch_timeout: Option<Positive>,
     /// Attempts to send a message (`ERROR`/`RETRY` results) before it is dropped.
     /// Default: 3.
     #[serde(default = "default_retries")]
-    pub retries: NonZeroU32,
+    pub retries: Positive,
     /// Seconds to wait before calling `open()` again after a failure. Not inherited from the
     /// global option. Default: 1.
     #[serde(default = "default_time_reopen")]
-    pub time_reopen: NonZeroU32,
+    pub time_reopen: Positive,
 }
 
 driver_options! {

@@ -4,9 +4,9 @@
 //! Option set checked against syslog-ng 3.38: the user (positional, required) and
 //! `time-reopen()`; nothing else (no template, no queue options).
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
+
+use crate::config::global_options::Positive;
 
 use crate::driver_options;
 
@@ -21,7 +21,7 @@ pub struct UserttyDestination {
     /// Seconds to wait before trying again after a failed write. Must be positive. Default:
     /// the global `time-reopen()` (60).
     #[serde(default)]
-    pub time_reopen: Option<NonZeroU32>,
+    pub time_reopen: Option<Positive>,
 }
 
 driver_options! {

@@ -231,7 +231,11 @@ fn global_option_errors() {
         "{}",
         diags[3].message
     );
-    assert!(diags[4].message.contains("nonzero"), "{}", diags[4].message);
+    assert!(
+        diags[4].message.contains("positive"),
+        "{}",
+        diags[4].message
+    );
     assert_eq!(diags[6].message, "unknown option `log-level`");
     let text = "keep-hostname(yes) keep-timestamp(maybe)";
     let opts = nodes(text);

@@ -14,13 +14,11 @@
 //! a group: each driver declares them with its own default. In groups, `None` means "the
 //! global option" unless the field says otherwise.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
-use crate::config::global_options::{FileMode, FileOwner, UseDns, nz, yes};
+use crate::config::global_options::{FileMode, FileOwner, Positive, UseDns, nz, yes};
 
 /// A driver's options, readable from its call in the configuration.
 pub trait DriverOptions: Sized {
@@ -247,7 +245,7 @@ pub struct ReaderOptions {
     /// Messages read in one go before other sources get their turn. Must be positive.
     /// Default: 10.
     #[serde(default = "default_log_fetch_limit")]
-    pub log_fetch_limit: NonZeroU32,
+    pub log_fetch_limit: Positive,
     /// Character set of the input, converted to UTF-8 (an iconv name). Default: none (the
     /// input is taken as it is).
     #[serde(default)]
@@ -255,7 +253,7 @@ pub struct ReaderOptions {
     /// Maximum length of a message in bytes. Must be positive. Default: the global
     /// `log-msg-size()` (65536).
     #[serde(default)]
-    pub log_msg_size: Option<NonZeroU32>,
+    pub log_msg_size: Option<Positive>,
     /// Truncate longer messages instead of splitting them. Default: the global
     /// `trim-large-messages()` (no).
     #[serde(default)]
@@ -362,12 +360,12 @@ pub struct FilePermOptions {
 }
 
 /// `log-fetch-limit()` default.
-pub fn default_log_fetch_limit() -> NonZeroU32 {
+pub fn default_log_fetch_limit() -> Positive {
     nz(10)
 }
 
 /// `log-iw-size()` default of most sources.
-pub fn default_log_iw_size() -> NonZeroU32 {
+pub fn default_log_iw_size() -> Positive {
     nz(100)
 }
 

@@ -5,15 +5,13 @@
 //! `multi-line-timeout()` and the file permission options (accepted, unused by a source);
 //! `wildcard-file()` adds the directory options and takes no positional path.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use super::common::{
     FilePermOptions, LineOptions, ReaderOptions, SourceDriverOptions, SourceOptions,
     default_log_iw_size,
 };
-use crate::config::global_options::nz;
+use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
 fn default_follow_freq() -> f64 {
@@ -39,7 +37,7 @@ pub struct FileSource {
     /// Messages the source may have in flight (not yet acknowledged by every destination)
     /// before it stops reading. Must be positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {
@@ -67,11 +65,11 @@ pub enum MonitorMethod {
     Poll,
 }
 
-fn default_max_files() -> NonZeroU32 {
+fn default_max_files() -> Positive {
     nz(100)
 }
 
-fn default_wildcard_log_iw_size() -> NonZeroU32 {
+fn default_wildcard_log_iw_size() -> Positive {
     nz(10000)
 }
 
@@ -89,7 +87,7 @@ pub struct WildcardFileSource {
     /// Maximum number of files read at the same time; `log-iw-size()` is divided among them.
     /// Default: 100.
     #[serde(default = "default_max_files")]
-    pub max_files: NonZeroU32,
+    pub max_files: Positive,
     /// How new and deleted files are noticed. Default: auto.
     #[serde(default)]
     pub monitor_method: MonitorMethod,
@@ -103,7 +101,7 @@ pub struct WildcardFileSource {
     /// Messages in flight for all files together, divided by `max-files()` (never below the
     /// global `min-iw-size-per-reader()`). Must be positive. Default: 10000.
     #[serde(default = "default_wildcard_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {
@@ -182,7 +180,7 @@ mod tests {
         let e = err::<FileSourceOptions>(r#"file(follow-freq(1))"#);
         assert!(e.message.contains("path"), "{}", e.message);
         let e = err::<FileSourceOptions>(r#"file("/x" log-iw-size(0))"#);
-        assert!(e.message.contains("nonzero"), "{}", e.message);
+        assert!(e.message.contains("positive"), "{}", e.message);
         // Destination options are not source options.
         err::<FileSourceOptions>(r#"file("/x" create-dirs(yes))"#);
         err::<FileSourceOptions>(r#"file("/x" template("$MSG"))"#);

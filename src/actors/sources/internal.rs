@@ -4,9 +4,9 @@
 //! `tags()`, `program-override()`...) and `log-fifo-size()`; no `persist-name()`,
 //! `hook-commands()` or parsing options.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
+
+use crate::config::global_options::Positive;
 
 use super::common::{SourceOptions, default_log_iw_size};
 use crate::driver_options;
@@ -17,11 +17,11 @@ use crate::driver_options;
 pub struct InternalSource {
     /// Messages in flight before internal messages queue up. Must be positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
     /// Internal messages queued while the source's window is full; beyond it they are
     /// dropped. Must be positive. Default: the global `log-fifo-size()` (10000).
     #[serde(default)]
-    pub log_fifo_size: Option<NonZeroU32>,
+    pub log_fifo_size: Option<Positive>,
 }
 
 driver_options! {

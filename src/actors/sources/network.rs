@@ -9,9 +9,9 @@
 //! `tls()`. Defaults checked against syslog-ng's warnings: `max-connections(10)` and
 //! `log-iw-size(1000)`, so 100 messages per connection.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
+
+use crate::config::global_options::Positive;
 
 use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions};
 use super::socket::{
@@ -39,11 +39,11 @@ pub struct NetworkSource {
     pub ip_protocol: IpProtocol,
     /// Maximum number of simultaneous connections. Must be positive. Default: 10.
     #[serde(default = "default_max_connections")]
-    pub max_connections: NonZeroU32,
+    pub max_connections: Positive,
     /// Messages in flight for all connections together, divided by `max-connections()`
     /// (never below the global `min-iw-size-per-reader()`). Must be positive. Default: 1000.
     #[serde(default = "default_socket_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
     /// TLS settings, required by the TLS transports. Default: none.
     #[serde(default)]
     pub tls: Option<TlsOptions>,
@@ -73,11 +73,11 @@ pub struct TcpSource {
     pub port: Option<Port>,
     /// Maximum number of simultaneous connections. Must be positive. Default: 10.
     #[serde(default = "default_max_connections")]
-    pub max_connections: NonZeroU32,
+    pub max_connections: Positive,
     /// Messages in flight for all connections together, divided by `max-connections()`.
     /// Must be positive. Default: 1000.
     #[serde(default = "default_socket_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
     /// TLS settings; with them, connections are TLS. Default: none.
     #[serde(default)]
     pub tls: Option<TlsOptions>,
@@ -107,7 +107,7 @@ pub struct UdpSource {
     pub port: Option<Port>,
     /// Messages in flight before the source stops reading. Must be positive. Default: 1000.
     #[serde(default = "default_socket_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {

@@ -4,14 +4,13 @@
 //! `create-dirs()`, `pad-size()`, the multi-line options and the file permission options of
 //! the FIFO it creates; no `follow-freq()` (a pipe is read as it becomes readable).
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use super::common::{
     FilePermOptions, LineOptions, ReaderOptions, SourceDriverOptions, SourceOptions,
     default_log_iw_size,
 };
+use crate::config::global_options::Positive;
 use crate::driver_options;
 
 /// The `pipe()` source's own options.
@@ -30,7 +29,7 @@ pub struct PipeSource {
     pub create_dirs: Option<bool>,
     /// Messages in flight before the source stops reading. Must be positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {
@@ -51,7 +50,7 @@ mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
     use crate::actors::sources::common::MultiLineMode;
-    use crate::config::global_options::FileMode;
+    use crate::config::global_options::{FileMode, Positive};
 
     #[test]
     fn defaults() {
@@ -82,7 +81,7 @@ mod tests {
         let e = err::<PipeSourceOptions>(r#"pipe("/p" optinal(yes))"#);
         assert_eq!(e.notes, vec!["did you mean `optional`?"]);
         let e = err::<PipeSourceOptions>(r#"pipe("/p" pad-size(big))"#);
-        assert!(e.message.contains("integer"), "{}", e.message);
+        assert!(e.message.contains("whole number"), "{}", e.message);
         err::<PipeSourceOptions>(r#"pipe("/p" follow-freq(1))"#);
     }
 }

@@ -7,15 +7,13 @@
 //! the options of every source and the parsing options (`flags()` takes parsing flags only).
 //! `python-fetcher()` adds `fetch-no-data-delay()` and `time-reopen()`.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
 
 use super::common::{ParseOptions, SourceDriverOptions, SourceOptions, default_log_iw_size};
-use crate::config::global_options::nz;
+use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
 /// A value of `options()`: passed to the Python class's `init(options)` as a `str`, `int` or
@@ -74,7 +72,7 @@ pub struct PythonSource {
     /// Messages posted and not yet acknowledged before `suspend()` is called. Must be
     /// positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {
@@ -87,7 +85,7 @@ driver_options! {
     }
 }
 
-fn default_time_reopen() -> NonZeroU32 {
+fn default_time_reopen() -> Positive {
     nz(1)
 }
 
@@ -106,7 +104,7 @@ pub struct PythonFetcherSource {
     /// Messages fetched and not yet acknowledged before fetching pauses. Must be positive.
     /// Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
     /// Seconds to wait after `fetch()` returns `FETCH_NO_DATA` (fractions allowed). Default:
     /// `time-reopen()`.
     #[serde(default)]
@@ -114,7 +112,7 @@ pub struct PythonFetcherSource {
     /// Seconds to wait before calling `open()` again after an error or `FETCH_NOT_CONNECTED`.
     /// Not inherited from the global option. Default: 1.
     #[serde(default = "default_time_reopen")]
-    pub time_reopen: NonZeroU32,
+    pub time_reopen: Positive,
 }
 
 driver_options! {
@@ -194,7 +192,7 @@ mod tests {
         err::<PythonSourceOptions>("python(class(X) fetch-no-data-delay(1))");
         err::<PythonSourceOptions>(r#"python(class(X) imports("os"))"#);
         let e = err::<PythonFetcherSourceOptions>("python-fetcher(class(X) time-reopen(soon))");
-        assert!(e.message.contains("integer"), "{}", e.message);
+        assert!(e.message.contains("whole number"), "{}", e.message);
     }
 
     #[test]

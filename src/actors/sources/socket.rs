@@ -6,13 +6,11 @@
 //! listener options on the sources that accept connections; `tls()` on `network()`, `syslog()`
 //! and `tcp()`/`tcp6()` (not on `udp()`).
 
-use std::fmt;
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
 
-use crate::config::global_options::{nz, yes};
+use crate::config::global_options::{Positive, nz, yes};
 
 /// Socket buffer and flag options of every socket driver.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -86,7 +84,7 @@ pub struct ListenerOptions {
     /// Length of the queue of connections not yet accepted (`listen()` backlog).
     /// Default: 255.
     #[serde(default = "default_listen_backlog")]
-    pub listen_backlog: NonZeroU32,
+    pub listen_backlog: Positive,
     /// Keep connections open across reloads. Default: yes.
     #[serde(default = "yes")]
     pub keep_alive: bool,
@@ -114,17 +112,17 @@ impl Default for ListenerOptions {
     }
 }
 
-pub(crate) fn default_listen_backlog() -> NonZeroU32 {
+pub(crate) fn default_listen_backlog() -> Positive {
     nz(255)
 }
 
 /// `max-connections()` default of the IP sources.
-pub(crate) fn default_max_connections() -> NonZeroU32 {
+pub(crate) fn default_max_connections() -> Positive {
     nz(10)
 }
 
 /// `log-iw-size()` default of the IP sources: 1000, divided among `max-connections()`.
-pub(crate) fn default_socket_log_iw_size() -> NonZeroU32 {
+pub(crate) fn default_socket_log_iw_size() -> Positive {
     nz(1000)
 }
 

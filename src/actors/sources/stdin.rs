@@ -3,9 +3,9 @@
 //! Option set checked against syslog-ng 3.38: the same as a `file()` source without the path
 //! (its reader is a file reader on descriptor 0).
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
+
+use crate::config::global_options::Positive;
 
 use super::common::{
     FilePermOptions, LineOptions, ReaderOptions, SourceDriverOptions, SourceOptions,
@@ -29,7 +29,7 @@ pub struct StdinSource {
     pub multi_line_timeout: u32,
     /// Messages in flight before the source stops reading. Must be positive. Default: 100.
     #[serde(default = "default_log_iw_size")]
-    pub log_iw_size: NonZeroU32,
+    pub log_iw_size: Positive,
 }
 
 driver_options! {
@@ -73,6 +73,6 @@ mod tests {
         assert_eq!(e.notes, vec!["did you mean `flags`?"]);
         err::<StdinSourceOptions>(r#"stdin("/dev/stdin")"#);
         let e = err::<StdinSourceOptions>("stdin(log-fetch-limit(-1))");
-        assert!(e.message.contains("integer"), "{}", e.message);
+        assert!(e.message.contains("whole number"), "{}", e.message);
     }
 }

@@ -8,22 +8,20 @@
 //! syslog-ng's window warnings: `unix-stream()` allows 256 connections and a window of 25600
 //! (100 per connection); `unix-dgram()` has one reader with a window of 100.
 
-use std::num::NonZeroU32;
-
 use serde::Deserialize;
 
 use super::common::{
     FilePermOptions, ReaderOptions, SourceDriverOptions, SourceOptions, default_log_iw_size,
 };
 use super::socket::{SocketOptions, default_listen_backlog};
-use crate::config::global_options::{nz, yes};
+use crate::config::global_options::{Positive, nz, yes};
 use crate::driver_options;
 
-fn default_stream_max_connections() -> NonZeroU32 {
+fn default_stream_max_connections() -> Positive {
     nz(256)
 }
 
-fn default_stream_log_iw_size() -> NonZeroU32 {
+fn default_stream_log_iw_size() -> Positive {
     nz(25600)
 }
 
@@ -54,10 +52,10 @@ macro_rules! unix_source {
             pub pass_unix_credentials: Option<bool>,
             #[doc = concat!("Maximum number of simultaneous connections. Default: ", $max_conn, ".")]
             #[serde(default = $max_conn_fn)]
-            pub max_connections: NonZeroU32,
+            pub max_connections: Positive,
             /// Length of the queue of connections not yet accepted. Default: 255.
             #[serde(default = "default_listen_backlog")]
-            pub listen_backlog: NonZeroU32,
+            pub listen_backlog: Positive,
             /// Keep connections open across reloads. Default: yes.
             #[serde(default = "yes")]
             pub keep_alive: bool,
@@ -73,7 +71,7 @@ macro_rules! unix_source {
             pub dynamic_window_realloc_ticks: Option<u32>,
             #[doc = concat!("Messages in flight for all connections together. Default: ", $iw, ".")]
             #[serde(default = $iw_fn)]
-            pub log_iw_size: NonZeroU32,
+            pub log_iw_size: Positive,
         }
     };
 }
