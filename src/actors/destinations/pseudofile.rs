@@ -51,7 +51,7 @@ driver_options! {
 mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
-    use crate::config::global_options::{Positive, TsFormat};
+    use crate::config::global_options::TsFormat;
 
     #[test]
     fn defaults() {

@@ -50,7 +50,7 @@ mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
     use crate::actors::sources::common::MultiLineMode;
-    use crate::config::global_options::{FileMode, Positive};
+    use crate::config::global_options::FileMode;
 
     #[test]
     fn defaults() {
