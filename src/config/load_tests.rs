@@ -273,3 +273,291 @@ fn system_configs_load() {
         }
     }
 }
+
+#[test]
+fn renders_missing_semicolon_after_object() {
+    let (msg, _) = error(
+        "@version: 3.38\nsource s_local {\n  internal();\n}\ndestination d { file(\"/x\"); };\n",
+    );
+    assert_eq!(
+        msg,
+        "Error parsing within source, syntax error, unexpected identifier `destination`, expecting ';' in test.conf:5:1-5:12:\n\
+3         internal();\n\
+4       }\n\
+5-----> destination d { file(\"/x\"); };\n\
+5-----> ^^^^^^^^^^^\n\
+6       \n"
+    );
+}
+
+#[test]
+fn renders_unterminated_string_at_its_quote() {
+    let (msg, _) = error("@version: 3.38\ndestination d { file(\"/var/log/x); };\nlog { };\n");
+    assert_eq!(
+        msg,
+        "Error parsing within destination, syntax error, unterminated string literal in test.conf:2:22-2:23:\n\
+1       @version: 3.38\n\
+2-----> destination d { file(\"/var/log/x); };\n\
+2----->                      ^\n\
+3       log { };\n\
+4       \n"
+    );
+}
+
+#[test]
+fn renders_unknown_block_argument_with_suggestion() {
+    let text = "block destination my_file(path() perm(0640)) {\n  file(`path` perm(`perm`));\n};\ndestination d { my_file(path(\"/x\") prem(0600)); };\n";
+    let (msg, _) = error(text);
+    assert_eq!(
+        msg,
+        "Error parsing within destination, unknown argument `prem` in reference to block `my_file` in test.conf:4:36-4:40:\n\
+2         file(`path` perm(`perm`));\n\
+3       };\n\
+4-----> destination d { my_file(path(\"/x\") prem(0600)); };\n\
+4----->                                    ^^^^\n\
+5       \n\
+\x20 did you mean `perm`?\n"
+    );
+}
+
+#[test]
+fn errors_inside_expansions_point_into_the_block_body() {
+    let text = "block destination my_file(path()) {\n  file(`path`\n    perm(0640)\n  ) junk;\n};\ndestination d { my_file(path(\"/x\")); };\n";
+    let (msg, failure) = error(text);
+    assert_eq!(
+        msg,
+        "Error parsing within destination, syntax error, unexpected identifier `junk`, expecting ';' in test.conf:4:5-4:9:\n\
+2         file(`path`\n\
+3           perm(0640)\n\
+4----->   ) junk;\n\
+4----->     ^^^^\n\
+5       };\n\
+6       destination d { my_file(path(\"/x\")); };\n\
+\x20 in the expansion of block `my_file` used at test.conf:6:17\n"
+    );
+    let span = failure.diagnostics[0].span.unwrap_or_default();
+    assert_ne!(span.expansion.0, 0);
+}
+
+#[test]
+fn unbalanced_brackets_point_at_the_opener() {
+    let (_, f) = error("source s {\n  file(\"/x\";\n};");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected ';', expecting ')'"
+    );
+    let (_, f) = error("source s { file(\"/x\"\n");
+    let d = &f.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "syntax error, unexpected end of file: this '(' is never closed"
+    );
+    assert_eq!(d.span.map(|s| s.start), Some(15));
+    let (_, f) = error("log {\n  source(s);\n");
+    assert_eq!(f.diagnostics[0].span.map(|s| s.start), Some(4));
+    let (_, f) = error("source s { };\n};");
+    assert_eq!(f.diagnostics[0].message, "syntax error, unexpected '}'");
+    let (_, f) = error("source s { internal(); }");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected end of file, expecting ';'"
+    );
+}
+
+#[test]
+fn pragma_errors() {
+    let (_, f) = error("@version: 3.38\n@incldue \"scl.conf\"\n");
+    assert_eq!(f.diagnostics[0].message, "unknown pragma `@incldue`");
+    assert_eq!(
+        f.diagnostics[0].notes,
+        vec!["did you mean `@include`?".to_string()]
+    );
+    let (_, f) = error("@define x \"y\";\n");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected ';', expecting end of line"
+    );
+    let (_, f) = error("@version: 3.38.1\n");
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("invalid version `3.38.1`")
+    );
+    let (_, f) = error("  @define x \"y\"\n");
+    assert!(
+        f.diagnostics[0]
+            .message
+            .contains("unexpected invalid token '@'")
+    );
+    let (_, f) = error("# it`s a comment\n");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "missing closing backtick (`) character"
+    );
+    let (_, f) = error("destination d { file(\"a\\`b`\"); };\n");
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("cannot substitute backticked values")
+    );
+    // A pragma may even sit in the middle of a statement; `@ define` is fine.
+    let ast = load("source s {\n@ define x \"internal\"\n`x`();\n};\n");
+    assert_eq!(show(&ast), "source s {internal();};");
+    assert_eq!(
+        load("@version: current\n").version.map(|v| v.value),
+        Some("current".into())
+    );
+}
+
+#[test]
+fn block_errors_and_limits() {
+    let (_, f) = error("block destination b(p()) {\n file(`p`);\n};\ndestination d { b(); };");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "block `b` needs argument `p`, which has no default"
+    );
+    assert_eq!(
+        f.diagnostics[0].span.map(|s| (s.start, s.end)),
+        Some((58, 61))
+    );
+    let (_, f) = error("block destination b(p) {\n file(`p`);\n};");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected ')', expecting '('"
+    );
+    let (_, f) = error("block template t() {\n x;\n};");
+    assert_eq!(f.diagnostics[0].message, "unknown context \"template\"");
+    let (_, f) = error("block destination b() {\n file(\"/x\");\n}\nsource s { internal(); };");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected identifier `source`, expecting ';'"
+    );
+    let (_, f) = error("block destination b(p()) {\n file(`p`);\n};\ndestination d { b(\"x\"); };");
+    assert_eq!(
+        f.diagnostics[0].message,
+        "syntax error, unexpected string, expecting ')'"
+    );
+    let (_, f) = error("block root r() {\n r()\n};\nr();");
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("block expansions nested too deeply")
+    );
+    // A block is only a block in its own context.
+    let ast = load("block source b() {\n internal();\n};\ndestination d { b(); };");
+    assert_eq!(show(&ast), "destination d {b();};");
+}
+
+#[test]
+fn varargs_nested_blocks_and_defaults() {
+    let ast = load(
+        "block destination inner(path() ...) {\n  file(`path` `__VARARGS__`);\n};\n\
+         block destination outer(name() dir(\"/var/log\") ...) {\n  inner(path(\"`dir`/`name`\") `__VARARGS__`);\n  inner(path('/b'));\n};\n\
+         destination d { outer(name(x.log) create-dirs(yes) perm(0600)); };",
+    );
+    assert_eq!(
+        show(&ast),
+        "destination d {file(\"/var/log/x.log\" create_dirs(yes) perm(384)); file('/b');};"
+    );
+    // Arguments are pasted verbatim, quotes and inner spacing included.
+    let ast = load("block root r(v( \"a\" )) {\ntemplate t { template(`v`); };\n};\nr();");
+    assert_eq!(show(&ast), "template t {template(\"a\");};");
+}
+
+#[test]
+fn includes_relative_glob_directory_and_stub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("conf.d")).unwrap();
+    std::fs::create_dir_all(d.join("lib")).unwrap();
+    std::fs::write(d.join("conf.d/b.conf"), "source b { internal(); };\n").unwrap();
+    std::fs::write(d.join("conf.d/a.conf"), "source a { internal(); };\n").unwrap();
+    std::fs::write(d.join("conf.d/a.conf~"), "garbage\n").unwrap();
+    std::fs::write(d.join("lib/part.conf"), "@include \"nested.inc\"\n").unwrap();
+    std::fs::write(d.join("lib/nested.inc"), "file(\"/n\");\n").unwrap();
+    let main = d.join("main.conf");
+    std::fs::write(
+        &main,
+        "@version: 3.38\n@include \"scl.conf\"\n@include \"conf.d/*.conf\"\n@include \"conf.d\"\n@include \"none/*.conf\"\n\
+         destination n {\n@include \"part.conf\"\n};\n",
+    )
+    .unwrap();
+    let opts = LoadOptions {
+        include_path: vec![d.join("lib")],
+    };
+    let loaded = load_file(&main, &opts).unwrap_or_else(|f| panic!("{}", f.render()));
+    assert_eq!(
+        show(&loaded.ast),
+        "source a {internal();}; source b {internal();}; source a {internal();}; source b {internal();}; destination n {file(\"/n\");};"
+    );
+    // Missing file: an error at the path string.
+    std::fs::write(&main, "@include \"missing.conf\"\n").unwrap();
+    let f = load_file(&main, &opts).unwrap_err();
+    assert_eq!(
+        f.diagnostics[0].message,
+        "include file `missing.conf` not found"
+    );
+    assert_eq!(
+        f.diagnostics[0].span.map(|s| (s.start, s.end)),
+        Some((9, 23))
+    );
+    // Cycles are caught.
+    std::fs::write(&main, "@include \"main.conf\"\n").unwrap();
+    let f = load_file(&main, &opts).unwrap_err();
+    assert!(
+        f.diagnostics[0].message.starts_with("include cycle"),
+        "{}",
+        f.render()
+    );
+}
+
+#[test]
+fn pathological_inputs_are_errors_not_crashes() {
+    let deep = format!("source s {{ f({}); }};", "(".repeat(5000));
+    let (_, f) = error(&deep);
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("brackets nested too deeply")
+    );
+    let braces = "log {".repeat(5000);
+    let (_, f) = error(&braces);
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("brackets nested too deeply")
+    );
+    let arrows = format!("source s {{ f({} x); }};", "a => ".repeat(5000));
+    let (_, f) = error(&arrows);
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("brackets nested too deeply")
+    );
+    // Definitions that double at every level.
+    let mut doubling = String::from("@define d0 \"xxxxxxxxxxxxxxxx\"\n");
+    for i in 1..40 {
+        doubling.push_str(&format!("@define d{i} \"`d{}``d{}`\"\n", i - 1, i - 1));
+    }
+    let (_, f) = error(&doubling);
+    assert!(
+        f.diagnostics[0].message.contains("more than"),
+        "{}",
+        f.diagnostics[0].message
+    );
+    // Blocks that double at every level.
+    let mut blocks = String::from("block root b0() {\nsource s { internal(); };\n};\n");
+    for i in 1..40 {
+        blocks.push_str(&format!(
+            "block root b{i}() {{\nb{0}() b{0}()\n}};\n",
+            i - 1
+        ));
+    }
+    blocks.push_str("b39();\n");
+    let (_, f) = error(&blocks);
+    assert!(
+        f.diagnostics[0]
+            .message
+            .starts_with("too many block expansions")
+    );
+}

@@ -28,7 +28,9 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 pub const MAX_EXPANSION_DEPTH: usize = 64;
 /// How many block expansions a whole configuration may perform (guards against blocks
 /// that double at every level).
-pub const MAX_EXPANSIONS: usize = 100_000;
+pub const MAX_EXPANSIONS: usize = 20_000;
+/// How much text all block expansions together may produce.
+pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
 /// Included files larger than this are refused (a config file, not a disk image).
 const MAX_FILE_SIZE: u64 = 64 << 20;
 
@@ -62,6 +64,7 @@ pub struct Preprocessor<'o> {
     next_reader: u32,
     eof: Span,
     expansions: usize,
+    expanded_bytes: usize,
     pub version: Option<Spanned<String>>,
     pub modules: Vec<ModulePragma>,
 }
@@ -88,6 +91,7 @@ impl<'o> Preprocessor<'o> {
             next_reader: 1,
             eof: Span::new(file, len, len),
             expansions: 0,
+            expanded_bytes: 0,
             version: None,
             modules: Vec::new(),
         };
@@ -173,6 +177,13 @@ impl<'o> Preprocessor<'o> {
         call_site: Span,
     ) -> Result<(), Diagnostic> {
         self.expansions += 1;
+        self.expanded_bytes += text.len();
+        if self.expanded_bytes > MAX_EXPANDED_BYTES {
+            return Err(Diagnostic::new(
+                format!("block expansions produce more than {MAX_EXPANDED_BYTES} bytes"),
+                call_site,
+            ));
+        }
         if self.expansions > MAX_EXPANSIONS {
             return Err(Diagnostic::new(
                 format!("too many block expansions (more than {MAX_EXPANSIONS})"),

@@ -146,6 +146,10 @@ impl SegMap {
     }
 }
 
+/// The most text one substitution may produce: definitions that paste each other twice
+/// would otherwise double at every level.
+pub const MAX_OUTPUT: usize = 4 << 20;
+
 /// A failed substitution: the message and the byte range of the input at fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstError {
@@ -228,6 +232,13 @@ pub fn substitute(
                 end: i + 1,
             })?
         };
+        if out.len() + value.len() > MAX_OUTPUT {
+            return Err(SubstError {
+                message: format!("backtick substitution produces more than {MAX_OUTPUT} bytes"),
+                start: open,
+                end: i + 1,
+            });
+        }
         map.push_replaced(out.len(), value.len(), open, i + 1);
         out.push_str(&value);
     }
