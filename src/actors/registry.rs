@@ -170,14 +170,15 @@ static NOT_VALIDATED: &[(ObjectKind, &[&str])] = &[
             "set-time-zone",
         ],
     ),
-    // Filter functions, in case the semantic checks ask about them: the filter expression
-    // reader validates them itself.
+    // Filter functions (and the type hints of template comparisons, `int(5)`), in case the
+    // semantic checks ask about them: the filter expression reader validates them itself.
     (
         ObjectKind::Filter,
         &[
             "facility",
             "level",
             "priority",
+            "severity",
             "program",
             "host",
             "match",
@@ -189,6 +190,17 @@ static NOT_VALIDATED: &[(ObjectKind, &[&str])] = &[
             "filter",
             "source",
             "rate-limit",
+            "string",
+            "literal",
+            "int",
+            "int32",
+            "int64",
+            "float",
+            "double",
+            "boolean",
+            "datetime",
+            "list",
+            "json",
         ],
     ),
 ];
