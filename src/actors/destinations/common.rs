@@ -129,6 +129,10 @@ fn default_qout_size() -> u32 {
 }
 
 /// `disk-buffer()`: a queue kept on disk, so messages survive restarts and long outages.
+///
+/// The option names are syslog-ng 3.38's; AxoSyslog's later names (`capacity-bytes()`,
+/// `front-cache-size()`, `flow-control-window-size()`, `flow-control-window-bytes()`) and
+/// its `prealloc()` are accepted too, so configs written for AxoSyslog load.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DiskBuffer {
@@ -137,21 +141,24 @@ pub struct DiskBuffer {
     #[serde(default)]
     pub reliable: bool,
     /// Maximum size of the disk-buffer file in bytes (required). Values below 1 MiB
-    /// (1048576) are raised to 1 MiB.
+    /// (1048576) are raised to 1 MiB. AxoSyslog alias `capacity-bytes()`.
+    #[serde(alias = "capacity-bytes")]
     pub disk_buf_size: u64,
     /// Directory of the disk-buffer file. Default: sluice's state directory.
     #[serde(default)]
     pub dir: Option<String>,
     /// Bytes of messages kept in memory in front of a reliable disk-buffer; ignored when
-    /// `reliable(no)`. Default: 163840000.
-    #[serde(default)]
+    /// `reliable(no)`. AxoSyslog alias `flow-control-window-bytes()`. Default: 163840000.
+    #[serde(default, alias = "flow-control-window-bytes")]
     pub mem_buf_size: Option<u64>,
     /// Messages kept in memory in front of a non-reliable disk-buffer; ignored when
-    /// `reliable(yes)`. Default: the destination's `log-fifo-size()`, else the global one.
-    #[serde(default)]
+    /// `reliable(yes)`. AxoSyslog alias `flow-control-window-size()`. Default: the
+    /// destination's `log-fifo-size()`, else the global one.
+    #[serde(default, alias = "flow-control-window-size")]
     pub mem_buf_length: Option<u32>,
-    /// Messages kept in the output part of a non-reliable disk-buffer. Default: 1000.
-    #[serde(default = "default_qout_size")]
+    /// Messages kept in memory at the output end of the disk-buffer (both modes; syslog-ng
+    /// 3.34 raised it from 64). AxoSyslog alias `front-cache-size()`. Default: 1000.
+    #[serde(default = "default_qout_size", alias = "front-cache-size")]
     pub qout_size: u32,
     /// Drop unset name-value pairs from messages before writing them to disk. Default: no.
     #[serde(default)]
@@ -160,6 +167,10 @@ pub struct DiskBuffer {
     /// (0 to 1). Default: the global `disk-buffer(truncate-size-ratio())` (0.1).
     #[serde(default)]
     pub truncate_size_ratio: Option<f64>,
+    /// Reserve the whole `disk-buf-size()` on disk when the file is created (AxoSyslog 4.0;
+    /// syslog-ng 3.38 does not have it). Default: no.
+    #[serde(default)]
+    pub prealloc: bool,
 }
 
 /// `mem-buf-size()` default of a reliable disk-buffer.
@@ -256,7 +267,14 @@ mod tests {
         let e = err::<DiskBuffer>("disk-buffer(disk-buf-size(1) mem-buf-lenght(10))");
         assert_eq!(e.notes, vec!["did you mean `mem-buf-length`?"]);
         err::<DiskBuffer>("disk-buffer(disk-buf-size(-1))");
-        err::<DiskBuffer>("disk-buffer(disk-buf-size(1) prealloc(yes))");
+        // AxoSyslog's names.
+        let d: DiskBuffer = check(
+            "disk-buffer(capacity-bytes(2000000) front-cache-size(10) prealloc(yes)
+                flow-control-window-size(5))",
+        );
+        assert_eq!((d.disk_buf_size, d.qout_size), (2000000, 10));
+        assert_eq!(d.mem_buf_length, Some(5));
+        assert!(d.prealloc);
     }
 
     #[test]
