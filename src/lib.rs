@@ -8,7 +8,8 @@
 pub mod actors;
 pub mod cli;
 pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod message;
 pub mod paths;
 pub mod python;
-pub mod control;
-pub mod message;

@@ -1,0 +1,111 @@
+//! Reading a configuration from disk all the way to a checked model, with every error
+//! rendered for humans. Used at start-up, by `-s`, by `--preprocess-into` and on reload.
+
+use std::path::{Path, PathBuf};
+
+use crate::actors::registry::Registry;
+use crate::config::ast::{Ast, Node, Stmt};
+use crate::config::load::{LoadOptions, Loaded, load_file};
+use crate::config::model::{self, Model};
+use crate::config::{check, diagnostic, printer};
+
+/// A configuration that parsed and passed every check.
+#[derive(Debug)]
+pub struct CheckedConfig {
+    pub loaded: Loaded,
+    pub model: Model,
+}
+
+impl CheckedConfig {
+    /// Whether the configuration needs the embedded interpreter: `python {}` blocks, Python
+    /// drivers, or the `$(python ...)` template function.
+    pub fn uses_python(&self) -> bool {
+        ast_uses_python(&self.loaded.ast)
+    }
+
+    /// The configuration with includes, definitions and blocks expanded.
+    pub fn preprocessed(&self) -> String {
+        printer::print(&self.loaded.ast)
+    }
+}
+
+/// A configuration error, already rendered the way syslog-ng renders it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{rendered}")]
+pub struct ConfigError {
+    pub rendered: String,
+}
+
+/// Where includes are searched: the user's `--include-path` entries, else syslog-ng's
+/// defaults.
+pub fn load_options(include_path: &[PathBuf]) -> LoadOptions {
+    let mut opts = LoadOptions::default();
+    if !include_path.is_empty() {
+        opts.include_path = include_path.to_vec();
+    }
+    opts
+}
+
+/// Parses, builds and checks the configuration at `path`.
+pub fn load_and_check(path: &Path, opts: &LoadOptions) -> Result<CheckedConfig, ConfigError> {
+    let loaded = load_file(path, opts).map_err(|failure| ConfigError {
+        rendered: diagnostic::render_all(&failure.diagnostics, &failure.map),
+    })?;
+    let render = |diags: &[diagnostic::Diagnostic]| ConfigError {
+        rendered: diagnostic::render_all(diags, &loaded.map),
+    };
+    let model = model::build(&loaded.ast).map_err(|d| render(&d))?;
+    let problems = check::check(&model, &Registry);
+    if !problems.is_empty() {
+        return Err(render(&problems));
+    }
+    Ok(CheckedConfig { loaded, model })
+}
+
+fn ast_uses_python(ast: &Ast) -> bool {
+    !ast.python_blocks.is_empty() || ast.stmts.iter().any(stmt_uses_python)
+}
+
+fn stmt_uses_python(stmt: &Stmt) -> bool {
+    stmt.nodes.iter().any(node_uses_python)
+}
+
+fn node_uses_python(node: &Node) -> bool {
+    match node {
+        Node::Call { name, args, .. } => {
+            let n = name.value.replace('_', "-");
+            n == "python" || n.starts_with("python-") || args.iter().any(node_uses_python)
+        }
+        Node::Str(s, _) => s.value.contains("$(python "),
+        Node::Group { items, .. } => items.iter().any(node_uses_python),
+        Node::Block { stmts, .. } => stmts.iter().any(stmt_uses_python),
+        Node::Arrow { value, .. } => node_uses_python(value),
+        Node::Word(_) | Node::Number(_) | Node::Op(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load::load_str;
+
+    fn uses(text: &str) -> bool {
+        let loaded = load_str("t.conf", text, &LoadOptions::default()).expect("valid config");
+        ast_uses_python(&loaded.ast)
+    }
+
+    #[test]
+    fn python_is_detected_only_when_used() {
+        assert!(!uses("@version: 3.38\nsource s { internal(); };\n"));
+        assert!(uses("@version: 3.38\npython {\nx = 1\n};\n"));
+        assert!(uses(
+            "@version: 3.38\ndestination d { python(class(\"m.D\")); };\n"
+        ));
+        assert!(uses(
+            "@version: 3.38\nlog { source { python-fetcher(class(\"m.F\")); }; };\n"
+        ));
+        assert!(uses(
+            "@version: 3.38\ndestination d { file(\"/x\" template(\"$(python f $MSG)\")); };\n"
+        ));
+    }
+}

@@ -1,0 +1,94 @@
+//! The daemon's side of the control socket: accepts connections, reads one command line,
+//! hands it to the daemon loop and writes the reply back.
+
+use std::io;
+use std::path::Path;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::control::{Command, Reply};
+
+/// A command waiting for the daemon loop, with the channel its reply goes back on.
+pub struct Request {
+    pub command: Command,
+    pub reply: oneshot::Sender<Answer>,
+}
+
+/// The daemon's reply, and optionally a channel to tell it once the reply has been written
+/// (a STOP must reach the client before the process exits).
+pub struct Answer {
+    pub reply: Reply,
+    pub written: Option<oneshot::Sender<()>>,
+}
+
+pub struct ControlServer {
+    listener: UnixListener,
+    requests: mpsc::Sender<Request>,
+}
+
+impl ControlServer {
+    /// Binds the socket, replacing a stale one left by a daemon that did not exit cleanly.
+    pub fn bind(path: &Path, requests: mpsc::Sender<Request>) -> io::Result<ControlServer> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        if path.exists() {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    "another daemon is listening on it",
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        Ok(ControlServer {
+            listener: UnixListener::bind(path)?,
+            requests,
+        })
+    }
+
+    pub async fn serve(self) {
+        loop {
+            match self.listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(answer(stream, self.requests.clone()));
+                }
+                Err(e) => tracing::warn!("Error accepting a control connection: {e}"),
+            }
+        }
+    }
+}
+
+async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = BufReader::new(read).take(4096);
+    if reader.read_line(&mut line).await.is_err() {
+        return;
+    }
+    let closing = || Answer {
+        reply: Reply::fail("The daemon is shutting down"),
+        written: None,
+    };
+    let answer = match Command::parse(&line) {
+        None => Answer {
+            reply: Reply::fail(format!("Unknown command: {}", line.trim())),
+            written: None,
+        },
+        Some(command) => {
+            let (tx, rx) = oneshot::channel();
+            if requests.send(Request { command, reply: tx }).await.is_err() {
+                closing()
+            } else {
+                rx.await.unwrap_or_else(|_| closing())
+            }
+        }
+    };
+    let _ = write.write_all(answer.reply.encode().as_bytes()).await;
+    let _ = write.shutdown().await;
+    if let Some(written) = answer.written {
+        let _ = written.send(());
+    }
+}

@@ -1,0 +1,158 @@
+//! Helpers shared by the integration tests: run the real binaries, wait for conditions
+//! (never sleep for a fixed time), and clean up daemons that a failing test leaves behind.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SLUICE: &str = env!("CARGO_BIN_EXE_sluice");
+pub const SLUICE_CTL: &str = env!("CARGO_BIN_EXE_sluice-ctl");
+
+/// The repository root (where Cargo.toml is).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `sluice` with the given arguments to completion.
+pub fn sluice(args: &[&str]) -> Output {
+    Command::new(SLUICE)
+        .args(args)
+        .output()
+        .expect("sluice binary runs")
+}
+
+/// Runs `sluice -s -f FILE` with the include path pointing at nothing system-wide, so a test
+/// never depends on what syslog-ng installed on the machine.
+pub fn syntax_check(file: &Path) -> Output {
+    let none = repo().join("tests/corpus/no-include-path");
+    Command::new(SLUICE)
+        .arg("-s")
+        .arg("-f")
+        .arg(file)
+        .arg("--include-path")
+        .arg(none)
+        .output()
+        .expect("sluice binary runs")
+}
+
+/// Polls `cond` until it holds or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// A daemon started in the foreground in a temp dir, killed on drop if still running.
+pub struct Daemon {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub control: PathBuf,
+    pub pidfile: PathBuf,
+    pub config: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+impl Daemon {
+    /// Writes `config` into a fresh temp dir and starts `sluice -F` on it with every state
+    /// file inside that dir. `env` replaces the environment when given.
+    pub fn start(config: &str, env: Option<&[(&str, &str)]>) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("sluice.conf");
+        std::fs::write(&cfg, config).expect("write config");
+        let control = dir.path().join("sluice.ctl");
+        let pidfile = dir.path().join("sluice.pid");
+        let stderr_path = dir.path().join("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut cmd = Command::new(SLUICE);
+        cmd.arg("-F")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-c")
+            .arg(&control)
+            .arg("-p")
+            .arg(&pidfile)
+            .arg("-R")
+            .arg(dir.path().join("sluice.persist"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        if let Some(vars) = env {
+            cmd.env_clear();
+            for (k, v) in vars {
+                cmd.env(k, v);
+            }
+        }
+        let child = cmd.spawn().expect("sluice starts");
+        Daemon {
+            child,
+            dir,
+            control,
+            pidfile,
+            config: cfg,
+            stderr_path,
+        }
+    }
+
+    /// Waits until the control socket answers a health check.
+    pub fn wait_ready(&mut self) {
+        let control = self.control.clone();
+        let ready = wait_for(Duration::from_secs(20), || {
+            ctl(&control, "healthcheck").status.success()
+        });
+        assert!(
+            ready,
+            "daemon did not become ready; stderr:\n{}",
+            self.stderr()
+        );
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits for the daemon to exit and returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `sluice-ctl -c SOCKET COMMAND`.
+pub fn ctl(control: &Path, command: &str) -> Output {
+    Command::new(SLUICE_CTL)
+        .arg("-c")
+        .arg(control)
+        .arg("--timeout")
+        .arg("10")
+        .arg(command)
+        .output()
+        .expect("sluice-ctl runs")
+}

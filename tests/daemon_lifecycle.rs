@@ -1,0 +1,124 @@
+//! The daemon's life cycle as an operator sees it: start in the foreground, pid file, control
+//! socket, reload (good and bad configs), stop by command and by signal, and the embedded
+//! Python interpreter under a minimal systemd-style environment.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Daemon, ctl};
+
+const SIMPLE: &str = "@version: 3.38\nsource s_int { internal(); };\ndestination d_f { file(\"out.log\"); };\nlog { source(s_int); destination(d_f); };\n";
+
+#[test]
+fn starts_writes_pidfile_and_stops_on_command() {
+    let mut d = Daemon::start(SIMPLE, None);
+    d.wait_ready();
+    let pid = std::fs::read_to_string(&d.pidfile).expect("pid file written");
+    assert_eq!(pid.trim(), d.child.id().to_string());
+    let out = ctl(&d.control, "stop");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        d.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "{}",
+        d.stderr()
+    );
+    assert!(!d.pidfile.exists(), "pid file removed on exit");
+}
+
+#[test]
+fn sigterm_and_sigint_exit_cleanly() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let mut d = Daemon::start(SIMPLE, None);
+        d.wait_ready();
+        d.signal(sig);
+        assert_eq!(
+            d.wait_exit(Duration::from_secs(20)),
+            Some(0),
+            "{}",
+            d.stderr()
+        );
+    }
+}
+
+#[test]
+fn bad_reload_keeps_the_running_config() {
+    let mut d = Daemon::start(SIMPLE, None);
+    d.wait_ready();
+    std::fs::write(&d.config, "@version: 3.38\nsource s_int { internal() };\n").expect("write");
+    let out = ctl(&d.control, "reload");
+    assert!(
+        !out.status.success(),
+        "a broken config must not be accepted"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sluice.conf:2:"),
+        "reload reply names the location: {text}"
+    );
+    // Still running and answering.
+    assert!(ctl(&d.control, "healthcheck").status.success());
+    // SIGHUP with the broken file: logged, still running.
+    d.signal(libc::SIGHUP);
+    assert!(common::wait_for(Duration::from_secs(10), || d
+        .stderr()
+        .contains("keeping the running one")));
+    assert!(ctl(&d.control, "healthcheck").status.success());
+    // A fixed config reloads.
+    std::fs::write(&d.config, SIMPLE).expect("write");
+    let out = ctl(&d.control, "reload");
+    assert!(out.status.success(), "{out:?}");
+    assert!(ctl(&d.control, "stop").status.success());
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(0));
+}
+
+#[test]
+fn python_starts_under_a_minimal_environment() {
+    // As under systemd: no PYTHONHOME, a PATH whose python3 (if any) is not the one the
+    // binary was linked against. The interpreter must still find its own standard library.
+    let config = "@version: 3.38\npython {\nimport json, os\nX = json.dumps({'a': 1})\n};\nsource s_int { internal(); };\nlog { source(s_int); destination { file(\"out.log\"); }; };\n";
+    let mut d = Daemon::start(config, Some(&[("PATH", "/usr/bin:/bin")]));
+    d.wait_ready();
+    assert!(
+        common::wait_for(Duration::from_secs(10), || d
+            .stderr()
+            .contains("Python interpreter started")),
+        "{}",
+        d.stderr()
+    );
+    let home = env!("SLUICE_PYTHON_HOME");
+    assert!(
+        d.stderr().contains(&format!("prefix={home}")),
+        "interpreter prefix must be the build-time home {home}: {}",
+        d.stderr()
+    );
+    assert!(ctl(&d.control, "stop").status.success());
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(0));
+}
+
+#[test]
+fn no_python_without_python_in_the_config() {
+    let mut d = Daemon::start(SIMPLE, None);
+    d.wait_ready();
+    assert!(ctl(&d.control, "stop").status.success());
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(0));
+    assert!(!d.stderr().contains("Python interpreter started"));
+}
+
+#[test]
+fn linked_libpython_is_the_build_interpreter() {
+    let out = std::process::Command::new("ldd")
+        .arg(common::SLUICE)
+        .output()
+        .expect("ldd runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("libpython"))
+        .unwrap_or_else(|| panic!("sluice links libpython: {text}"));
+    assert!(
+        line.contains(env!("SLUICE_PYTHON_HOME")),
+        "libpython must resolve inside the build interpreter's prefix: {line}"
+    );
+}
