@@ -30,7 +30,7 @@ pub enum TokKind {
     Str(String, Quote),
     Int(i64),
     Float(f64),
-    /// An operator: `==`, `!=`, `<`, `<=`, `>`, `>=`, `=`, `..`, `:` or `|`.
+    /// An operator: `==`, `!=`, `<`, `<=`, `>`, `>=`, `=`, `..`, `:`, `|`, `[` or `]`.
     Op(String),
     /// `=>`
     Arrow,
@@ -112,7 +112,8 @@ pub fn lex(input: &str, bol: bool, eol: bool) -> Lexed {
         '{' => Lexed::Token(TokKind::LBrace, 1),
         '}' => Lexed::Token(TokKind::RBrace, 1),
         ';' => Lexed::Token(TokKind::Semi, 1),
-        ':' | '|' => Lexed::Token(TokKind::Op(first.to_string()), 1),
+        // `[`/`]` only appear in `application name[topic]` (appmodel); `:` in `@version:`.
+        ':' | '|' | '[' | ']' => Lexed::Token(TokKind::Op(first.to_string()), 1),
         _ => longest_match(input),
     }
 }

@@ -77,7 +77,11 @@ fn words_numbers_and_ranges_follow_flex_longest_match() {
 #[test]
 fn invalid_tokens_and_bad_numbers() {
     assert!(matches!(lex(".5", false, false), Lexed::Error(_, 1)));
-    assert!(matches!(lex("[x", false, false), Lexed::Error(_, 1)));
+    assert!(matches!(lex("\\x", false, false), Lexed::Error(_, 1)));
+    assert_eq!(
+        lex("[x", false, false),
+        Lexed::Token(TokKind::Op("[".into()), 1)
+    );
     assert!(matches!(lex("@x", false, false), Lexed::Error(_, 1)));
     assert_eq!(lex("@x", true, false), Lexed::Token(TokKind::Pragma, 1));
     assert!(matches!(lex("5i", false, false), Lexed::Error(_, 2)));

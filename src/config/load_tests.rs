@@ -561,3 +561,18 @@ fn pathological_inputs_are_errors_not_crashes() {
             .starts_with("too many block expansions")
     );
 }
+
+#[test]
+fn scl_style_channels_conditionless_if_and_applications() {
+    let ast = load(
+        "block parser ts(template()) {\n  channel {\n    rewrite { set(\"`template`\" value('1')); };\n    if {\n      filter { match('^x' value('1')); };\n    } else {\n      parser { date-parser(template(\"$1\")); };\n    };\n  };\n};\n\
+         block parser p2() {\n  channel {\n    if { parser { ts(template(\"$2\")); }; };\n  };\n};\n\
+         application cisco[syslog-raw] {\n  parser { p2(); };\n};\n",
+    );
+    assert_eq!(
+        show(&ast),
+        "application cisco [ syslog-raw ] {parser {channel {if {parser {channel {rewrite {set(\"$2\" value('1'));}; \
+         if {filter {match('^x' value('1'));};} else {parser {date-parser(template(\"$1\"));};};};};};};};};"
+    );
+    roundtrip(&ast);
+}

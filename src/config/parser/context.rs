@@ -43,21 +43,33 @@ impl Ctx {
         let Some(first) = first else {
             return Ctx::Plain;
         };
-        let kind = BlockContext::from_word(first);
-        match (self, kind) {
+        let is = |k: &str| keyword_eq(k, first);
+        let log = Ctx::Object(BlockContext::Log);
+        match (self, BlockContext::from_word(first)) {
             (Ctx::Root, Some(BlockContext::Root)) => Ctx::Plain,
             (Ctx::Root, Some(kind)) => Ctx::Object(kind),
+            // appmodel's `application name[topic] { filter {...}; parser {...}; };`
+            (Ctx::Root, None) if is("application") => log,
             (Ctx::Object(BlockContext::Log), Some(BlockContext::Root | BlockContext::Options)) => {
                 Ctx::Plain
             }
             (Ctx::Object(BlockContext::Log), Some(kind)) => Ctx::Object(kind),
             (Ctx::Object(BlockContext::Log), None)
-                if ["junction", "channel", "if"]
-                    .iter()
-                    .any(|k| keyword_eq(k, first)) =>
+                if ["junction", "channel", "if"].iter().any(|k| is(k)) =>
             {
-                Ctx::Object(BlockContext::Log)
+                log
             }
+            // `parser p { channel { parser {...}; rewrite {...}; }; };` and the like: a
+            // channel inside an object is a little log path.
+            (
+                Ctx::Object(
+                    BlockContext::Source
+                    | BlockContext::Destination
+                    | BlockContext::Parser
+                    | BlockContext::Rewrite,
+                ),
+                None,
+            ) if is("channel") => log,
             _ => Ctx::Plain,
         }
     }

@@ -100,7 +100,10 @@ impl Preprocessor<'_> {
                 let value = self.pragma_value(colon.span)?;
                 self.end_of_line()?;
                 check_version(&value)?;
-                self.version = Some(value);
+                // Only the first @version counts (syslog-ng warns about the others).
+                if self.version.is_none() {
+                    self.version = Some(value);
+                }
             }
             "include" => {
                 let tok = self.expect_in_line(name_tok.span, "a file name")?;
