@@ -11,7 +11,11 @@ use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::program::mark_mode_global;
-use crate::actors::sources::socket::{InetSocketOptions, IpProtocol, Port, TlsOptions, Transport};
+use crate::actors::sources::socket::{
+    DestTransport, InetSocketOptions, IpProtocol, Port, TlsOptions, check_transport_tls,
+};
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{MarkMode, yes};
 use crate::driver_options;
 
@@ -99,7 +103,7 @@ inet_destination!(
     NetworkDestination {
         /// Transport protocol. Default: tcp.
         #[serde(default)]
-        pub transport: Option<Transport>,
+        pub transport: Option<DestTransport>,
         /// IP version: 4 or 6. Default: 4.
         #[serde(default)]
         pub ip_protocol: IpProtocol,
@@ -146,6 +150,12 @@ driver_options! {
         pub template: TemplateOptions,
         pub socket: InetSocketOptions,
     }
+    validate = validate_network;
+}
+
+fn validate_network(o: &NetworkDestinationOptions, call: &Node) -> Result<(), Diagnostic> {
+    let transport = o.network.transport.map(DestTransport::as_transport);
+    check_transport_tls(call, transport, o.network.tls.is_some())
 }
 
 driver_options! {
@@ -199,7 +209,7 @@ mod tests {
                 log-fifo-size(10000) template("$MSG\n") ts-format(iso) frac-digits(6))"#,
         );
         assert_eq!(o.network.port, Some(Port::Number(6514)));
-        assert_eq!(o.network.transport, Some(Transport::Tls));
+        assert_eq!(o.network.transport, Some(DestTransport::Tls));
         assert!(o.network.tls.as_ref().is_some_and(|t| t.sni));
         let failover = o.network.failover.unwrap_or(Failover {
             servers: vec![],
@@ -232,6 +242,11 @@ mod tests {
         err::<TcpDestinationOptions>(r#"tcp("h" spoof-source(yes))"#);
         err::<TcpDestinationOptions>(r#"tcp("h" transport(udp))"#);
         err::<UdpDestinationOptions>(r#"udp("h" tls(ca-dir("/x")))"#);
+        // Source-only transports, and the TLS checks syslog-ng makes at startup.
+        err::<NetworkDestinationOptions>(r#"network("h" transport(proxied-tcp))"#);
+        let e = err::<NetworkDestinationOptions>(r#"syslog("h" transport(tls))"#);
+        assert_eq!(e.message, "transport(tls) needs tls() options");
+        err::<NetworkDestinationOptions>(r#"network("h" tls(ca-dir("/x")))"#);
         let e = err::<UdpDestinationOptions>(r#"udp("h" port(-1))"#);
         assert!(e.message.contains("port"), "{}", e.message);
     }

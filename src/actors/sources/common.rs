@@ -91,6 +91,8 @@ mod probe {
 
 /// Declares a driver's options as its own options plus shared groups, each a public field,
 /// and implements [`DriverOptions`] for it with [`de::from_call_groups`](crate::config::de).
+/// An optional `validate = path;` after the struct runs checks that involve several options
+/// (`fn(&Options, &Node) -> Result<(), Diagnostic>`, the node being the driver call).
 ///
 /// ```ignore
 /// driver_options! {
@@ -108,6 +110,7 @@ macro_rules! driver_options {
         pub struct $name:ident {
             $($(#[$fmeta:meta])* pub $field:ident : $ty:ty),+ $(,)?
         }
+        $(validate = $validate:path;)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +123,9 @@ macro_rules! driver_options {
                 call: &$crate::config::Node,
             ) -> Result<Self, $crate::config::Diagnostic> {
                 let ($($field,)+): ($($ty,)+) = $crate::config::de::from_call_groups(call)?;
-                Ok($name { $($field),+ })
+                let options = $name { $($field),+ };
+                $($validate(&options, call)?;)?
+                Ok(options)
             }
 
             fn option_names() -> Vec<&'static str> {
@@ -136,6 +141,30 @@ macro_rules! driver_options {
             }
         }
     };
+}
+
+/// The last `name(...)` option of a driver call (`-` and `_` alike), for checks that span
+/// several options and must point at one of them.
+pub fn option_node<'a>(call: &'a Node, names: &[&str]) -> Option<&'a Node> {
+    let Node::Call { args, .. } = call else {
+        return None;
+    };
+    args.iter().rev().find(|a| match a {
+        Node::Call { name, .. } => names
+            .iter()
+            .any(|n| crate::config::ast::keyword_eq(n, &name.value)),
+        _ => false,
+    })
+}
+
+/// The span to report an option-level problem at: the option if it was written, else the
+/// driver's name.
+pub fn option_span(call: &Node, names: &[&str]) -> crate::config::Span {
+    match (option_node(call, names), call) {
+        (Some(Node::Call { args, name, .. }), _) => args.first().map_or(name.span, Node::span),
+        (_, Node::Call { name, .. }) => name.span,
+        (_, other) => other.span(),
+    }
 }
 
 /// `persist-name()` and `hook-commands()`, which every source driver except `internal()`

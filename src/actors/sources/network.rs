@@ -16,8 +16,10 @@ use crate::config::global_options::Positive;
 use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions};
 use super::socket::{
     InetSocketOptions, IpProtocol, ListenerOptions, Port, TlsOptions, Transport,
-    default_max_connections, default_socket_log_iw_size,
+    check_transport_tls, default_max_connections, default_socket_log_iw_size,
 };
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
 use crate::driver_options;
 
 /// The own options of `network()` and `syslog()`.
@@ -59,6 +61,11 @@ driver_options! {
         pub socket: InetSocketOptions,
         pub listener: ListenerOptions,
     }
+    validate = validate_network;
+}
+
+fn validate_network(o: &NetworkSourceOptions, call: &Node) -> Result<(), Diagnostic> {
+    check_transport_tls(call, o.network.transport, o.network.tls.is_some())
 }
 
 /// The own options of `tcp()` and `tcp6()`.
@@ -163,8 +170,10 @@ mod tests {
         assert_eq!(tls.ssl_options.len(), 2);
         let suite = tls.cipher_suite.unwrap_or_default();
         assert_eq!(suite.tls12_and_older.as_deref(), Some("HIGH"));
-        let o: NetworkSourceOptions =
-            check(r#"syslog(localip(127.0.0.1) localport("syslog") transport(udp))"#);
+        let o: NetworkSourceOptions = check(
+            r#"syslog(localip(127.0.0.1) localport("syslog") transport(text-with-nuls)
+                tls(peer-verify(no)))"#,
+        );
         assert_eq!(o.network.ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(o.network.port, Some(Port::Service("syslog".into())));
     }
@@ -182,6 +191,12 @@ mod tests {
         let e = err::<NetworkSourceOptions>(r#"network(tls(keyfile("/k")))"#);
         assert_eq!(e.notes, vec!["did you mean `key-file`?"]);
         err::<NetworkSourceOptions>("network(spoof-source(yes))");
+        // What syslog-ng checks when the source starts.
+        let e = err::<NetworkSourceOptions>("network(transport(tls))");
+        assert_eq!(e.message, "transport(tls) needs tls() options");
+        let e = err::<NetworkSourceOptions>(r#"syslog(tls(ca-dir("/c")))"#);
+        assert!(e.message.contains("transport(tcp)"), "{}", e.message);
+        err::<NetworkSourceOptions>(r#"network(transport(udp) tls(ca-dir("/c")))"#);
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
+use super::common::{option_node, option_span};
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{Positive, nz, yes};
 
 /// Socket buffer and flag options of every socket driver.
@@ -126,7 +129,7 @@ pub(crate) fn default_socket_log_iw_size() -> Positive {
     nz(1000)
 }
 
-/// `transport()` of `network()` and `syslog()`.
+/// `transport()` of the `network()` and `syslog()` sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Transport {
@@ -144,6 +147,78 @@ pub enum Transport {
     TextWithNuls,
     /// Octet-counted framing (RFC 6587) on plain TCP.
     Framed,
+}
+
+impl Transport {
+    /// The keyword, as written in the configuration.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Tls => "tls",
+            Transport::ProxiedTcp => "proxied-tcp",
+            Transport::ProxiedTls => "proxied-tls",
+            Transport::ProxiedTlsPassthrough => "proxied-tls-passthrough",
+            Transport::TextWithNuls => "text-with-nuls",
+            Transport::Framed => "framed",
+        }
+    }
+}
+
+/// `transport()` of the `network()` and `syslog()` destinations (the PROXY protocol and NUL
+/// separated transports are source-only in syslog-ng 3.38).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DestTransport {
+    Tcp,
+    Udp,
+    /// TCP with TLS; requires `tls()`.
+    Tls,
+    /// Octet-counted framing (RFC 6587) on plain TCP.
+    Framed,
+}
+
+impl DestTransport {
+    /// The same transport as a source would name it.
+    pub fn as_transport(self) -> Transport {
+        match self {
+            DestTransport::Tcp => Transport::Tcp,
+            DestTransport::Udp => Transport::Udp,
+            DestTransport::Tls => Transport::Tls,
+            DestTransport::Framed => Transport::Framed,
+        }
+    }
+}
+
+/// What syslog-ng 3.38 checks when a `network()`/`syslog()` driver starts: `transport(tls)`
+/// (and `proxied-tls`) needs `tls()`, and `tls()` is refused on `tcp` (the default) and `udp`.
+/// Reported at the `transport()` or `tls()` option.
+pub(crate) fn check_transport_tls(
+    call: &Node,
+    transport: Option<Transport>,
+    has_tls: bool,
+) -> Result<(), Diagnostic> {
+    let transport = transport.unwrap_or(Transport::Tcp);
+    let keyword = transport.keyword();
+    let needs = matches!(transport, Transport::Tls | Transport::ProxiedTls);
+    if needs && !has_tls {
+        return Err(Diagnostic::new(
+            format!("transport({keyword}) needs tls() options"),
+            option_span(call, &["transport"]),
+        ));
+    }
+    if has_tls && matches!(transport, Transport::Tcp | Transport::Udp) {
+        let span = match option_node(call, &["tls"]) {
+            Some(Node::Call { name, .. }) => name.span,
+            _ => option_span(call, &["tls"]),
+        };
+        return Err(Diagnostic::new(
+            format!("tls() options given for transport({keyword}), which has no TLS"),
+            span,
+        )
+        .with_note("use transport(tls), or remove tls()"));
+    }
+    Ok(())
 }
 
 /// `ip-protocol()`: 4 or 6.
