@@ -101,6 +101,10 @@ pub struct PythonBlock {
 pub struct ModulePragma {
     pub name: Spanned<String>,
     pub required: bool,
+    /// The module's `key(value)` options as written (values with backticks substituted),
+    /// e.g. confgen's `context(destination) name(x) exec("...")`; kept so that the
+    /// preprocessed output still loads in syslog-ng.
+    pub options: Vec<(String, String)>,
 }
 
 /// A whole configuration after preprocessing.

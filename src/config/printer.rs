@@ -22,7 +22,11 @@ pub fn print(ast: &Ast) -> String {
     }
     for m in &ast.modules {
         let keyword = if m.required { "requires" } else { "module" };
-        let _ = writeln!(out, "@{keyword} {}", pragma_value(&m.name.value));
+        let _ = write!(out, "@{keyword} {}", pragma_value(&m.name.value));
+        for (key, value) in &m.options {
+            let _ = write!(out, " {key}({})", pragma_value(value));
+        }
+        out.push('\n');
     }
     for py in &ast.python_blocks {
         out.push_str("\npython {");
@@ -178,6 +182,7 @@ pub fn strip_spans(ast: &Ast) -> Ast {
             .map(|m| super::ast::ModulePragma {
                 name: strip(&m.name),
                 required: m.required,
+                options: m.options.clone(),
             })
             .collect(),
     }

@@ -131,14 +131,16 @@ impl Preprocessor<'_> {
                     TokKind::Str(s, _) | TokKind::Word(s) => s.clone(),
                     _ => return Err(unexpected(&tok, "a module name")),
                 };
-                if required {
+                let options = if required {
                     self.end_of_line()?;
+                    Vec::new()
                 } else {
-                    self.module_options()?;
-                }
+                    self.module_options()?
+                };
                 self.modules.push(ModulePragma {
                     name: Spanned::new(module, tok.span),
                     required,
+                    options,
                 });
             }
             other => {
@@ -153,11 +155,13 @@ impl Preprocessor<'_> {
     }
 
     /// `key(value) ...` after `@module name`, up to the end of the line.
-    fn module_options(&mut self) -> Result<(), Diagnostic> {
+    fn module_options(&mut self) -> Result<Vec<(String, String)>, Diagnostic> {
+        let mut options = Vec::new();
         while let Some(key) = self.next_in_line()? {
-            if !matches!(key.kind, TokKind::Word(_)) {
+            let TokKind::Word(name) = &key.kind else {
                 return Err(unexpected(&key, "an option like `name(value)`"));
-            }
+            };
+            let name = name.clone();
             let open = self.expect_in_line(key.span, "'('")?;
             if open.kind != TokKind::LParen {
                 return Err(unexpected(&open, "'('"));
@@ -167,7 +171,8 @@ impl Preprocessor<'_> {
             if close.kind != TokKind::RParen {
                 return Err(unexpected(&close, "')'"));
             }
+            options.push((name, value.value));
         }
-        Ok(())
+        Ok(options)
     }
 }
