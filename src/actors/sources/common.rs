@@ -275,10 +275,10 @@ pub struct ReaderOptions {
     /// Default: 10.
     #[serde(default = "default_log_fetch_limit")]
     pub log_fetch_limit: Positive,
-    /// Character set of the input, converted to UTF-8 (an iconv name). Default: none (the
-    /// input is taken as it is).
+    /// Character set of the input, converted to UTF-8 (a name iconv knows, checked as
+    /// syslog-ng does). Default: none (the input is taken as it is).
     #[serde(default)]
-    pub encoding: Option<String>,
+    pub encoding: Option<Encoding>,
     /// Maximum length of a message in bytes. Must be positive. Default: the global
     /// `log-msg-size()` (65536).
     #[serde(default)]
@@ -386,6 +386,41 @@ pub struct FilePermOptions {
     /// Permissions of directories created by `create-dirs()` (e.g. `0750`).
     #[serde(default)]
     pub dir_perm: Option<FileMode>,
+}
+
+/// `encoding()`: a character set name the system's iconv can convert to UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoding(pub String);
+
+impl<'de> Deserialize<'de> for Encoding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if iconv_knows(&name) {
+            Ok(Encoding(name))
+        } else {
+            Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&name),
+                &"a character set iconv knows, such as UTF-8 or ISO-8859-2",
+            ))
+        }
+    }
+}
+
+/// Whether iconv can convert from `name` to UTF-8 (syslog-ng's own check of `encoding()`).
+fn iconv_knows(name: &str) -> bool {
+    let Ok(from) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: both arguments are valid NUL-terminated strings that outlive the call; the
+    // descriptor is closed right away and never used otherwise.
+    unsafe {
+        let cd = libc::iconv_open(c"UTF-8".as_ptr(), from.as_ptr());
+        if cd as usize == usize::MAX {
+            return false;
+        }
+        libc::iconv_close(cd);
+    }
+    true
 }
 
 /// `log-fetch-limit()` default.

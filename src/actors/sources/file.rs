@@ -120,7 +120,7 @@ driver_options! {
 mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::sources::common::{MultiLineMode, SourceFlag};
+    use crate::actors::sources::common::{Encoding, MultiLineMode, SourceFlag};
 
     #[test]
     fn file_defaults() {
@@ -159,7 +159,7 @@ mod tests {
             vec![SourceFlag::NoParse, SourceFlag::StoreRawMessage]
         );
         assert_eq!(o.reader.log_fetch_limit.get(), 100);
-        assert_eq!(o.reader.encoding.as_deref(), Some("latin1"));
+        assert_eq!(o.reader.encoding, Some(Encoding("latin1".into())));
         assert_eq!(o.lines.multi_line_mode, MultiLineMode::PrefixGarbage);
         assert_eq!(o.lines.multi_line_garbage.as_deref(), Some("^$"));
         assert_eq!(o.driver.persist_name.as_deref(), Some("app"));
@@ -179,6 +179,8 @@ mod tests {
         assert_eq!(e.message, "unknown value `no-prase`");
         let e = err::<FileSourceOptions>(r#"file(follow-freq(1))"#);
         assert!(e.message.contains("path"), "{}", e.message);
+        let e = err::<FileSourceOptions>(r#"file("/x" encoding("klingon-8"))"#);
+        assert!(e.message.contains("iconv"), "{}", e.message);
         let e = err::<FileSourceOptions>(r#"file("/x" log-iw-size(0))"#);
         assert!(e.message.contains("positive"), "{}", e.message);
         // Destination options are not source options.
