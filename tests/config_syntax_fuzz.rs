@@ -152,6 +152,11 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_unicode_never_panics(text in "\\PC{0,80}|.{0,40}") {
+        check(&text)?;
+    }
+
+    #[test]
     fn random_lines_of_config_tokens_never_panic(
         parts in prop::collection::vec(prop::sample::select(vec![
             "source", "s", "{", "}", "(", ")", ";", "file(\"x\")", "\"str", "'q'", "`", "`x`",

@@ -67,7 +67,12 @@ pub fn resolve(name: &str, dirs: &[PathBuf]) -> Resolved {
         let Some(pattern) = base.to_str() else {
             continue;
         };
-        let Ok(matches) = glob::glob(pattern) else {
+        // Like libc's glob(3): wildcards do not match a leading dot.
+        let options = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..glob::MatchOptions::new()
+        };
+        let Ok(matches) = glob::glob_with(pattern, options) else {
             continue;
         };
         for found in matches.flatten() {
