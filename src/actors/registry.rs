@@ -443,14 +443,23 @@ impl DriverCatalog for Registry {
 
     fn check_global_options(&self, options: &[Node]) -> Vec<Diagnostic> {
         // Each option on its own, so that every bad option is reported, not just the first.
-        options
+        let diags: Vec<Diagnostic> = options
             .iter()
             .filter_map(|node| {
                 de::from_nodes::<GlobalOptions>(std::slice::from_ref(node), node.span())
                     .err()
                     .map(|d| with_context(d, "options"))
             })
-            .collect()
+            .collect();
+        if !diags.is_empty() {
+            return diags;
+        }
+        // Then all together, as the runtime reads them: an option given under its name and
+        // under an obsolete alias (`flush-lines()` and `sync()`) is reported here.
+        match Registry::global_options(options) {
+            Ok(_) => Vec::new(),
+            Err(d) => vec![d],
+        }
     }
 }
 

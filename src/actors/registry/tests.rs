@@ -210,6 +210,9 @@ fn global_options_full_example() {
     let g = Registry::global_options(&nodes("long_hostnames(yes)"))
         .unwrap_or_else(|d| panic!("{}", d.message));
     assert!(g.chain_hostnames);
+    // Given under both names, it is reported by the check, as the runtime would fail.
+    let diags = Registry.check_global_options(&nodes("flush-lines(10) sync(20)"));
+    assert_eq!(diags.len(), 1, "{diags:?}");
 }
 
 #[test]
