@@ -73,7 +73,12 @@ pub fn load_str(name: &str, text: &str, opts: &LoadOptions) -> Result<Loaded, Lo
 
 fn load_text(path: &Path, text: String, opts: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let mut pp = Preprocessor::new(path, text, opts);
-    let result = parser::parse(&mut pp);
+    let result = parser::parse(&mut pp).map_err(|mut d| {
+        if let Some(span) = d.span {
+            d.notes.extend(pp.include_notes(span));
+        }
+        d
+    });
     let map = std::mem::take(&mut pp.map);
     match result {
         Ok(ast) => Ok(Loaded { map, ast }),

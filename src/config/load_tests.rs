@@ -490,6 +490,16 @@ fn includes_relative_glob_directory_and_stub() {
         show(&loaded.ast),
         "source a {internal();}; source b {internal();}; source a {internal();}; source b {internal();}; destination n {file(\"/n\");};"
     );
+    // An error in an included file says where it was included from.
+    std::fs::write(d.join("lib/bad.conf"), "source x {\n  internal()\n};\n").unwrap();
+    std::fs::write(&main, "@version: 3.38\n@include \"bad.conf\"\n").unwrap();
+    let f = load_file(&main, &opts).unwrap_err();
+    let notes = &f.diagnostics[0].notes;
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].starts_with("included from ") && notes[0].ends_with("main.conf:2:10"),
+        "{notes:?}"
+    );
     // Missing file: an error at the path string.
     std::fs::write(&main, "@include \"missing.conf\"\n").unwrap();
     let f = load_file(&main, &opts).unwrap_err();

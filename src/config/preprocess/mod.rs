@@ -223,6 +223,26 @@ impl<'o> Preprocessor<'o> {
             .map_or_else(|| PathBuf::from("."), |f| f.dir.clone())
     }
 
+    /// "included from file:line:col" notes for an error in an included file: the
+    /// `@include`s that are open around the current position, innermost first.
+    pub fn include_notes(&self, error: Span) -> Vec<String> {
+        let in_include = self
+            .frames
+            .iter()
+            .any(|f| f.include_site.is_some() && f.reader.file == error.file);
+        if !in_include {
+            return Vec::new();
+        }
+        self.frames
+            .iter()
+            .rev()
+            .filter(|f| matches!(f.kind, FrameKind::File(_)))
+            .filter_map(|f| f.include_site)
+            .filter_map(|site| Diagnostic::new("", site).location(&self.map))
+            .map(|at| format!("included from {at}"))
+            .collect()
+    }
+
     /// Where "unexpected end of file" points: the end of the main file.
     pub fn eof_span(&self) -> Span {
         self.eof
