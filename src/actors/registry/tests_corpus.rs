@@ -1,5 +1,5 @@
-//! The catalog over the configuration corpus: every config of `tests/corpus/valid/` passes the
-//! real driver checks, and the corpus errors that are the catalog's business (unknown driver,
+//! The catalog over the configuration corpus: every config of `tests/corpus/valid/` and
+//! `examples/` passes the real driver checks, and the corpus errors that are the catalog's business (unknown driver,
 //! unknown option, wrong value) are reported where their `.expect` files say.
 
 use std::path::{Path, PathBuf};
@@ -29,7 +29,15 @@ fn corpus(dir: &str) -> Vec<PathBuf> {
 #[test]
 fn every_valid_corpus_config_passes_the_catalog() {
     let mut failures = Vec::new();
-    let files = corpus("valid");
+    let mut files = corpus("valid");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    if let Ok(rd) = std::fs::read_dir(&examples) {
+        files.extend(
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "conf")),
+        );
+    }
     for path in &files {
         let loaded = match load_file(path, &LoadOptions::default()) {
             Ok(l) => l,
