@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::config::global_options::Positive;
 
-use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions};
+use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions, option_node, option_span};
 use super::socket::{
     InetSocketOptions, IpProtocol, ListenerOptions, Port, TlsOptions, Transport,
     check_transport_tls, default_max_connections, default_socket_log_iw_size,
@@ -65,7 +65,24 @@ driver_options! {
 }
 
 fn validate_network(o: &NetworkSourceOptions, call: &Node) -> Result<(), Diagnostic> {
-    check_transport_tls(call, o.network.transport, o.network.tls.is_some())
+    check_transport_tls(call, o.network.transport, o.network.tls.is_some())?;
+    check_no_sni(call, o.network.tls.as_ref())
+}
+
+fn validate_tcp(o: &TcpSourceOptions, call: &Node) -> Result<(), Diagnostic> {
+    check_no_sni(call, o.tcp.tls.as_ref())
+}
+
+/// `sni()` is a client option: syslog-ng 3.38 rejects it in a source's `tls()`.
+fn check_no_sni(call: &Node, tls: Option<&TlsOptions>) -> Result<(), Diagnostic> {
+    if !tls.is_some_and(|t| t.sni) {
+        return Ok(());
+    }
+    let span = match option_node(call, &["tls"]).and_then(|t| option_node(t, &["sni"])) {
+        Some(Node::Call { name, .. }) => name.span,
+        _ => option_span(call, &["tls"]),
+    };
+    Err(Diagnostic::new("sni() is a destination option", span))
 }
 
 /// The own options of `tcp()` and `tcp6()`.
@@ -100,6 +117,7 @@ driver_options! {
         pub socket: InetSocketOptions,
         pub listener: ListenerOptions,
     }
+    validate = validate_tcp;
 }
 
 /// The own options of `udp()` and `udp6()`.
@@ -197,6 +215,11 @@ mod tests {
         let e = err::<NetworkSourceOptions>(r#"syslog(tls(ca-dir("/c")))"#);
         assert!(e.message.contains("transport(tcp)"), "{}", e.message);
         err::<NetworkSourceOptions>(r#"network(transport(udp) tls(ca-dir("/c")))"#);
+        let text = r#"tcp(tls(ca-dir("/c") sni(yes)))"#;
+        let e = err::<TcpSourceOptions>(text);
+        assert_eq!(e.message, "sni() is a destination option");
+        let span = e.span.unwrap_or_default();
+        assert_eq!(&text[span.start as usize..span.end as usize], "sni");
     }
 
     #[test]
