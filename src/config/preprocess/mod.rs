@@ -28,7 +28,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 pub const MAX_EXPANSION_DEPTH: usize = 64;
 /// How many block expansions a whole configuration may perform (guards against blocks
 /// that double at every level).
-pub const MAX_EXPANSIONS: usize = 20_000;
+pub const MAX_EXPANSIONS: usize = 50_000;
 /// How much text all block expansions together may produce.
 pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
 /// Included files larger than this are refused (a config file, not a disk image).
