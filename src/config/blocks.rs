@@ -183,12 +183,15 @@ pub fn instantiate(
         if param.default.is_none() && !provided {
             return Err(Diagnostic::new(
                 format!(
-                    "block `{block}` needs argument `{}`, which has no default",
+                    "missing mandatory argument `{}` in reference to block `{block}`",
                     param.name.value
                 ),
                 call_site,
             )
-            .with_note(format!("add `{}(...)` to this reference", param.name.value)));
+            .with_note(format!(
+                "`{0}()` is declared without a default: add `{0}(...)` to this reference",
+                param.name.value
+            )));
         }
     }
     let lookup = |name: &str| -> Option<String> {
@@ -291,7 +294,7 @@ mod tests {
         let e = instantiate(&d, &[arg("perm", "1")], Span::default(), &globals).unwrap_err();
         assert_eq!(
             e.message,
-            "block `my_file` needs argument `path`, which has no default"
+            "missing mandatory argument `path` in reference to block `my_file`"
         );
         let e = instantiate(
             &d,
@@ -308,7 +311,7 @@ mod tests {
         assert_eq!(e.span.map(|s| s.start), Some(5));
         // `path()` at the call site gives no value: still missing.
         let e = instantiate(&d, &[arg("path", " ")], Span::default(), &globals).unwrap_err();
-        assert!(e.message.contains("needs argument `path`"));
+        assert!(e.message.contains("mandatory argument `path`"));
     }
 
     #[test]

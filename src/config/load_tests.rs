@@ -414,7 +414,7 @@ fn block_errors_and_limits() {
     let (_, f) = error("block destination b(p()) {\n file(`p`);\n};\ndestination d { b(); };");
     assert_eq!(
         f.diagnostics[0].message,
-        "block `b` needs argument `p`, which has no default"
+        "missing mandatory argument `p` in reference to block `b`"
     );
     assert_eq!(
         f.diagnostics[0].span.map(|s| (s.start, s.end)),
