@@ -2,6 +2,7 @@
 //! (includes read, `@define`s and backticks substituted, blocks expanded), or the
 //! diagnostics that stopped it, with the source map needed to render them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::ast::Ast;
@@ -35,6 +36,26 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub map: SourceMap,
     pub ast: Ast,
+    /// The `@define`d (and built-in) globals as they stood at the end of the file, keyed by
+    /// normalized name. Some change behaviour, e.g. `allow-config-dups`.
+    pub globals: HashMap<String, String>,
+}
+
+impl Loaded {
+    /// The value of a global (`-` and `_` are the same in its name).
+    pub fn global(&self, name: &str) -> Option<&str> {
+        self.globals
+            .get(&name.replace('_', "-"))
+            .map(String::as_str)
+    }
+
+    /// syslog-ng's `@define allow-config-dups 1`: a later object definition replaces an
+    /// earlier one of the same name instead of being an error.
+    pub fn allow_config_dups(&self) -> bool {
+        self.global("allow-config-dups")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_some_and(|n| n != 0)
+    }
 }
 
 /// A configuration that did not parse: what went wrong, and the files read so far.
@@ -81,7 +102,11 @@ fn load_text(path: &Path, text: String, opts: &LoadOptions) -> Result<Loaded, Lo
     });
     let map = std::mem::take(&mut pp.map);
     match result {
-        Ok(ast) => Ok(Loaded { map, ast }),
+        Ok(ast) => Ok(Loaded {
+            map,
+            ast,
+            globals: pp.take_globals(),
+        }),
         Err(d) => Err(LoadFailure {
             map,
             diagnostics: vec![d],

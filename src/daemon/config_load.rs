@@ -54,7 +54,8 @@ pub fn load_and_check(path: &Path, opts: &LoadOptions) -> Result<CheckedConfig, 
     let render = |diags: &[diagnostic::Diagnostic]| ConfigError {
         rendered: diagnostic::render_all(diags, &loaded.map),
     };
-    let model = model::build(&loaded.ast).map_err(|d| render(&d))?;
+    let mut model = model::build(&loaded.ast).map_err(|d| render(&d))?;
+    model.allow_config_dups = loaded.allow_config_dups();
     let problems = check::check(&model, &Registry);
     if !problems.is_empty() {
         return Err(render(&problems));
@@ -92,6 +93,22 @@ mod tests {
     fn uses(text: &str) -> bool {
         let loaded = load_str("t.conf", text, &LoadOptions::default()).expect("valid config");
         ast_uses_python(&loaded.ast)
+    }
+
+    #[test]
+    fn allow_config_dups_comes_from_the_define() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let body = "source s { internal(); };\nsource s { internal(); };\nlog { source(s); };\n";
+        let path = dir.path().join("dups.conf");
+        std::fs::write(&path, format!("@version: 3.38\n{body}")).expect("write");
+        let err = load_and_check(&path, &LoadOptions::default()).expect_err("duplicate");
+        assert!(err.rendered.contains("duplicate"), "{}", err.rendered);
+        std::fs::write(
+            &path,
+            format!("@version: 3.38\n@define allow-config-dups 1\n{body}"),
+        )
+        .expect("write");
+        load_and_check(&path, &LoadOptions::default()).expect("dups allowed");
     }
 
     #[test]

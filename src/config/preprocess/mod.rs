@@ -137,6 +137,11 @@ impl<'o> Preprocessor<'o> {
     }
 
     /// A global's value, else the environment variable of that exact name.
+    /// Hands the final globals over (called once, after parsing).
+    pub fn take_globals(&mut self) -> HashMap<String, String> {
+        std::mem::take(&mut self.globals)
+    }
+
     pub fn lookup_global(&self, name: &str) -> Option<String> {
         lookup_in(&self.globals, name)
     }
