@@ -27,6 +27,8 @@ pub mod parser;
 pub mod preprocess;
 pub mod printer;
 pub mod span;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use ast::{Ast, Node, Stmt};
 pub use diagnostic::Diagnostic;

@@ -2,42 +2,20 @@
 //! `examples/` passes the real driver checks, and the corpus errors that are the catalog's business (unknown driver,
 //! unknown option, wrong value) are reported where their `.expect` files say.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Registry;
 use crate::config::check::check;
 use crate::config::diagnostic::render_all;
 use crate::config::load::{LoadOptions, load_file};
 use crate::config::model::build;
-
-fn corpus(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus")
-        .join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
+use crate::config::test_support::{corpus, examples};
 
 #[test]
 fn every_valid_corpus_config_passes_the_catalog() {
     let mut failures = Vec::new();
     let mut files = corpus("valid");
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    if let Ok(rd) = std::fs::read_dir(&examples) {
-        files.extend(
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "conf")),
-        );
-    }
+    files.extend(examples());
     for path in &files {
         let loaded = match load_file(path, &LoadOptions::default()) {
             Ok(l) => l,

@@ -3,7 +3,7 @@
 //! checks; every config of `tests/corpus/errors/` whose error is the model's or the checks'
 //! business is reported where its `.expect` file says.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::ast::Node;
 use crate::config::catalog::{DriverCatalog, ObjectKind};
@@ -11,6 +11,7 @@ use crate::config::check::check;
 use crate::config::diagnostic::{Diagnostic, render_all};
 use crate::config::load::{LoadOptions, load_file};
 use crate::config::model::{Model, build};
+use crate::config::test_support::corpus;
 
 /// Accepts every driver: these tests are about the model, not about drivers.
 struct AnyDriver;
@@ -23,22 +24,6 @@ impl DriverCatalog for AnyDriver {
     fn check_global_options(&self, _options: &[Node]) -> Vec<Diagnostic> {
         Vec::new()
     }
-}
-
-fn corpus(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus")
-        .join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 fn options() -> LoadOptions {
