@@ -150,6 +150,10 @@ impl Daemon {
             }
         };
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
+        tracing::warn!(
+            "the message runtime is not built yet: the configuration is checked and held, \
+             but its sources and destinations are not started"
+        );
         loop {
             tokio::select! {
                 _ = hup.recv() => { self.reload(); }
