@@ -13,3 +13,4 @@ pub mod daemon;
 pub mod message;
 pub mod paths;
 pub mod python;
+pub mod template;
