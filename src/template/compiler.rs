@@ -174,8 +174,9 @@ impl Compiler<'_> {
         self.pos += 1; // past ')'
         let r = self.msg_ref();
         let Some((name, rest)) = args.split_first() else {
-            // `$()` is nothing at all.
-            self.flush();
+            // `$()` is nothing at all, and (as in syslog-ng, whose elements carry the text
+            // before them) the literal text since the previous element goes with it.
+            self.lit.clear();
             return Ok(());
         };
         let f = self

@@ -380,7 +380,7 @@ mod tests {
         let t = tokens(b"_SDATA.exampleSDID@32473.iut", b'.');
         assert_eq!(t, vec![&b"_SDATA"[..], b"exampleSDID@32473", b"iut"]);
         let t = tokens(b"a..b.", b'.');
-        assert_eq!(t, vec![&b"a"[..], b"b"]);
+        assert_eq!(t, vec![&b"a"[..], b".b"]);
         let t = tokens(b"a@1.2.3.x", b'.');
         assert_eq!(t, vec![&b"a@1.2.3"[..], b"x"]);
     }

@@ -67,25 +67,34 @@ pub(crate) fn register(r: &mut FunctionRegistry) {
     });
 }
 
-/// Appends one list item, quoted when it has to be.
+/// Appends one list item, quoted when it has to be (syslog-ng's `str_repr_encode`): an
+/// item with a `"` but no `'` goes in single quotes, one with a `'` in double quotes, one
+/// with both in double quotes with `\"` escaped; otherwise quotes only when it is empty or
+/// holds a space, a comma, a backslash or a control character.
 pub(crate) fn push_item(out: &mut Vec<u8>, v: &[u8]) {
     if v.is_empty() {
         out.extend_from_slice(b"\"\"");
         return;
     }
-    let needs = v.iter().any(|&c| {
-        matches!(
-            c,
-            0x08 | 0x0c | b'\n' | b'\r' | b'\t' | b'\\' | b' ' | b'"' | b'\'' | b','
-        )
-    });
-    if !needs {
-        out.extend_from_slice(v);
-        return;
+    let apos = v.contains(&b'\'');
+    let quote = v.contains(&b'"');
+    if !apos && !quote {
+        let needs = v
+            .iter()
+            .any(|&c| matches!(c, 0x08 | 0x0c | b'\n' | b'\r' | b'\t' | b'\\' | b' ' | b','));
+        if !needs {
+            out.extend_from_slice(v);
+            return;
+        }
     }
-    out.push(b'"');
-    escape::append_binary(out, v, b"\"");
-    out.push(b'"');
+    let (q, unsafe_chars): (u8, &[u8]) = match (apos, quote) {
+        (false, true) => (b'\'', b""),
+        (true, false) | (false, false) => (b'"', b""),
+        (true, true) => (b'"', b"\""),
+    };
+    out.push(q);
+    escape::append_binary(out, v, unsafe_chars);
+    out.push(q);
 }
 
 /// Appends items as a list.
@@ -115,7 +124,7 @@ pub(crate) fn scan(s: &[u8]) -> Vec<Vec<u8>> {
                     if c == q {
                         break;
                     }
-                    if c == b'\\' && q == b'"' {
+                    if c == b'\\' {
                         let Some(&e) = s.get(i) else { break };
                         i += 1;
                         match e {
@@ -243,7 +252,7 @@ mod tests {
     fn round_trip() {
         let mut out = Vec::new();
         push_list(&mut out, [&b"a"[..], b"d e", b"", b"x\"y"].into_iter());
-        assert_eq!(out, br#"a,"d e","","x\"y""#);
+        assert_eq!(out, br#"a,"d e","",'x"y'"#);
         assert_eq!(
             scan(&out),
             vec![b"a".to_vec(), b"d e".to_vec(), vec![], b"x\"y".to_vec()]
