@@ -39,7 +39,7 @@ pub fn append_json(out: &mut Vec<u8>, s: &[u8], unsafe_chars: &[u8]) {
         // Fast path: a run of plain printable ASCII.
         let run = rest
             .iter()
-            .position(|&c| c < 0x20 || c >= 0x80 || c == b'\\' || unsafe_chars.contains(&c))
+            .position(|&c| !(0x20..0x80).contains(&c) || c == b'\\' || unsafe_chars.contains(&c))
             .unwrap_or(rest.len());
         out.extend_from_slice(&rest[..run]);
         rest = &rest[run..];
@@ -95,28 +95,6 @@ fn utf8_len(s: &[u8]) -> usize {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn template_escape() {
-        let mut out = Vec::new();
-        append(&mut out, b"a\"b'c\\d\te", true);
-        assert_eq!(out, br#"a\"b\'c\\d\011e"#);
-    }
-
-    #[test]
-    fn json() {
-        let mut out = Vec::new();
-        append_json(&mut out, "a\"b\\c\n\x01é\u{7f}\u{85}".as_bytes(), b"\"");
-        assert_eq!(out, "a\\\"b\\\\c\\n\\u0001é\u{7f}\u{85}".as_bytes());
-        let mut out = Vec::new();
-        append_json(&mut out, b"x\xc3(\xff", b"\"");
-        assert_eq!(out, b"x\\\\xc3(\\\\xff");
-    }
-}
-
 /// Appends `s` escaped as syslog-ng's `append_unsafe_utf8_as_escaped_binary`: `\b \f \n \r
 /// \t \\` by name, other control characters and invalid bytes as `\xhh`, the characters of
 /// `unsafe_chars` with a backslash, valid UTF-8 as it is.
@@ -149,3 +127,26 @@ pub fn append_binary(out: &mut Vec<u8>, s: &[u8], unsafe_chars: &[u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_escape() {
+        let mut out = Vec::new();
+        append(&mut out, b"a\"b'c\\d\te", true);
+        assert_eq!(out, br#"a\"b\'c\\d\011e"#);
+    }
+
+    #[test]
+    fn json() {
+        let mut out = Vec::new();
+        append_json(&mut out, "a\"b\\c\n\x01é\u{7f}\u{85}".as_bytes(), b"\"");
+        assert_eq!(out, "a\\\"b\\\\c\\n\\u0001é\u{7f}\u{85}".as_bytes());
+        let mut out = Vec::new();
+        append_json(&mut out, b"x\xc3(\xff", b"\"");
+        assert_eq!(out, b"x\\\\xc3(\\\\xff");
+    }
+}
+

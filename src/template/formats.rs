@@ -209,7 +209,7 @@ pub fn push_octet_counted(out: &mut Vec<u8>, payload: &[u8]) {
 /// syslog-ng's default `file()` template written as a template:
 /// `${DATE} ${HOST} ${MSGHDR}${MSG}\n` (with `ts-format()` applied to the date, so `$STAMP`).
 /// [`format_message`] with [`OutputFormat::File`] produces the same bytes faster.
-pub const DEFAULT_FILE_TEMPLATE: &str = "${STAMP} ${HOST} ${MSGHDR}${MSG}\n";
+pub const DEFAULT_FILE_TEMPLATE: &str = "${STAMP} ${FULLHOST} ${MSGHDR}${MSG}\n";
 
 /// The RFC 3164 line a network destination sends, as a template.
-pub const DEFAULT_NETWORK_TEMPLATE: &str = "<${PRI}>${DATE} ${HOST} ${MSGHDR}${MSG}\n";
+pub const DEFAULT_NETWORK_TEMPLATE: &str = "<${PRI}>${DATE} ${FULLHOST} ${MSGHDR}${MSG}\n";

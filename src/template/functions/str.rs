@@ -88,7 +88,7 @@ fn substr(args: &[Vec<u8>], out: &mut Vec<u8>) {
         start = (start + slen).max(0);
     }
     if len < 0 {
-        len = slen - start + len;
+        len += slen - start;
         if len < 0 {
             return;
         }
