@@ -129,8 +129,8 @@ impl WallClock {
         // Monday = 0 .. Sunday = 6.
         let wd = (self.wday + 6) % 7;
         let yday = self.yday as i64;
-        let week = (yday - wd as i64 + 10) / 7; // with yday 0-based: (ordinal - weekday + 10) / 7 where ordinal is 1-based and weekday 1..7
-        // The formula above uses ordinal = yday + 1 and weekday = wd + 1, which cancel.
+        // (ordinal - weekday + 10) / 7 with a 1-based ordinal and weekday: the +1s cancel.
+        let week = (yday - wd as i64 + 10) / 7;
         if week < 1 {
             weeks_in_year(self.year - 1)
         } else if week > i64::from(weeks_in_year(self.year)) {
