@@ -12,5 +12,6 @@ pub mod control;
 pub mod daemon;
 pub mod message;
 pub mod paths;
+pub mod pipeline;
 pub mod python;
 pub mod template;

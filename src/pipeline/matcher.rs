@@ -1,0 +1,528 @@
+//! Pattern matching as syslog-ng's `LogMatcher` does it: `type(pcre)` (the default),
+//! `type(string)`, `type(glob)` (and `type(posix)`, which 3.38 silently turns into pcre), with
+//! `flags(...)`: `ignore-case`/`icase`, `store-matches`, `global`, `utf8`/`unicode`,
+//! `substring`, `prefix`, `newline`, `disable-jit`, `dupnames`.
+//!
+//! The same matcher serves the filters (`message()`, `program()`, `host()`, `match()`) and the
+//! `subst()` rewrite, so its matching and replacing rules are in one place:
+//!
+//! * **pcre** uses the `regex` crate over bytes. Without `utf8` the pattern runs in byte mode
+//!   (`(?-u)`: `.` is one byte, `\d`/`\w`/`\s` are ASCII, `ignore-case` is ASCII), which is
+//!   what PCRE does without `PCRE2_UTF`; with `utf8` it runs in Unicode mode. The `regex`
+//!   crate has no look-around and no back-references: such a pattern is refused at config
+//!   time with a message that says so, rather than silently matching something else.
+//! * **string** is an exact comparison; `prefix` and `substring` make it a prefix or
+//!   substring test; `ignore-case` compares ASCII letters case-insensitively (`strncasecmp`).
+//! * **glob** is GLib's `g_pattern_match_simple`: `*` and `?` (one character) over the
+//!   whole value, which must be valid UTF-8, else it never matches (as in syslog-ng).
+//!
+//! `store-matches` stores the whole match as `$0` and the groups as `$1`.. (unset groups are
+//! skipped, groups beyond the last are unset), and named groups under their names. `subst()`
+//! stores groups for every replacement whatever the flags, as syslog-ng's replace does.
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::message::LogMessage;
+
+/// syslog-ng keeps at most 256 match values.
+const MAX_MATCHES: usize = 256;
+
+/// `type()` of a matcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatcherType {
+    /// Perl-compatible regular expression (the default).
+    #[default]
+    Pcre,
+    /// Deprecated since 3.14; syslog-ng 3.38 uses pcre for it (with a warning).
+    Posix,
+    /// Literal string.
+    String,
+    /// Shell-style glob.
+    Glob,
+}
+
+/// One word of a matcher's `flags()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatcherFlag {
+    Global,
+    #[serde(alias = "icase")]
+    IgnoreCase,
+    Newline,
+    #[serde(alias = "unicode")]
+    Utf8,
+    StoreMatches,
+    Substring,
+    Prefix,
+    DisableJit,
+    Dupnames,
+}
+
+/// `type()` and `flags()` as written, shared by every driver that has a matcher.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct MatcherOptions {
+    #[serde(default, rename = "type")]
+    pub kind: Option<MatcherType>,
+    #[serde(default)]
+    pub flags: Vec<MatcherFlag>,
+}
+
+impl MatcherOptions {
+    fn has(&self, f: MatcherFlag) -> bool {
+        self.flags.contains(&f)
+    }
+}
+
+#[derive(Debug)]
+enum Kind {
+    Regex { re: Regex, named: bool },
+    String { pat: Vec<u8> },
+    Glob { pat: Vec<char> },
+}
+
+/// A compiled pattern with its flags.
+#[derive(Debug)]
+pub struct Matcher {
+    kind: Kind,
+    icase: bool,
+    store: bool,
+    global: bool,
+    prefix: bool,
+    substring: bool,
+    pattern: String,
+}
+
+impl Matcher {
+    /// Compiles `pattern`. The error is syslog-ng's wording where it has one.
+    pub fn new(pattern: &str, opts: &MatcherOptions) -> Result<Matcher, String> {
+        let icase = opts.has(MatcherFlag::IgnoreCase);
+        let kind = match opts.kind.unwrap_or_default() {
+            MatcherType::Pcre | MatcherType::Posix => {
+                let re = compile_regex(pattern, icase, opts.has(MatcherFlag::Utf8))?;
+                let named = re.capture_names().any(|n| n.is_some());
+                Kind::Regex { re, named }
+            }
+            MatcherType::String => Kind::String {
+                pat: pattern.as_bytes().to_vec(),
+            },
+            MatcherType::Glob => Kind::Glob {
+                pat: pattern.chars().collect(),
+            },
+        };
+        Ok(Matcher {
+            kind,
+            icase,
+            store: opts.has(MatcherFlag::StoreMatches),
+            global: opts.has(MatcherFlag::Global),
+            prefix: opts.has(MatcherFlag::Prefix),
+            substring: opts.has(MatcherFlag::Substring),
+            pattern: pattern.to_string(),
+        })
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether a match stores values into the message (`flags(store-matches)` on a regex).
+    pub fn stores(&self) -> bool {
+        self.store && matches!(self.kind, Kind::Regex { .. })
+    }
+
+    /// Whether `value` matches, without storing anything.
+    pub fn is_match(&self, value: &[u8]) -> bool {
+        match &self.kind {
+            Kind::Regex { re, .. } => re.is_match(value),
+            Kind::String { pat } => self.string_find(value, pat).is_some(),
+            Kind::Glob { pat } => match std::str::from_utf8(value) {
+                Ok(s) => glob_match_chars(pat, &s.chars().collect::<Vec<_>>()),
+                Err(_) => false,
+            },
+        }
+    }
+
+    /// Matches `value` and, with `store-matches`, stores the groups into `msg`.
+    pub fn match_and_store(&self, value: &[u8], msg: &mut LogMessage) -> bool {
+        let Kind::Regex { re, named } = &self.kind else {
+            return self.is_match(value);
+        };
+        if !self.store {
+            return re.is_match(value);
+        }
+        match re.captures(value) {
+            Some(caps) => {
+                store_captures(re, *named, &caps, msg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `subst()`: replaces the first match (every match with `global`) in `value`; the
+    /// replacement is rendered by `render` after the groups of that match were stored in
+    /// `msg` (so it can refer to `$1`). `None` when nothing matched (the value is then left
+    /// alone). Glob matchers cannot replace (syslog-ng refuses them in `subst()`).
+    pub fn replace(
+        &self,
+        value: &[u8],
+        msg: &mut LogMessage,
+        render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
+    ) -> Option<Vec<u8>> {
+        match &self.kind {
+            Kind::Regex { re, named } => self.replace_regex(re, *named, value, msg, render),
+            Kind::String { pat } => self.replace_string(pat, value, msg, render),
+            Kind::Glob { .. } => None,
+        }
+    }
+
+    fn replace_regex(
+        &self,
+        re: &Regex,
+        named: bool,
+        value: &[u8],
+        msg: &mut LogMessage,
+        render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
+    ) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut last = 0usize;
+        let mut start = 0usize;
+        let mut last_empty = false;
+        loop {
+            // PCRE2_NOTEMPTY|PCRE2_ANCHORED after an empty match: retry at the same place
+            // for a non-empty match, else step one byte (syslog-ng's Perl-like rule).
+            let caps = if last_empty {
+                match re.captures_at(value, start) {
+                    Some(c)
+                        if c.get(0)
+                            .is_some_and(|m| m.start() == start && !m.is_empty()) =>
+                    {
+                        Some(c)
+                    }
+                    _ => {
+                        start += 1;
+                        last_empty = false;
+                        if !self.global || start >= value.len() {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                re.captures_at(value, start)
+            };
+            let Some(caps) = caps else { break };
+            let Some(m0) = caps.get(0) else { break };
+            store_captures(re, named, &caps, msg);
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(value.len()));
+            buf.extend_from_slice(value.get(last..m0.start()).unwrap_or(&[]));
+            render(msg, buf);
+            last_empty = m0.is_empty();
+            start = m0.end();
+            last = m0.end();
+            if !self.global || start >= value.len() {
+                break;
+            }
+        }
+        let mut buf = out?;
+        buf.extend_from_slice(value.get(last..).unwrap_or(&[]));
+        Some(buf)
+    }
+
+    fn replace_string(
+        &self,
+        pat: &[u8],
+        value: &[u8],
+        msg: &mut LogMessage,
+        render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
+    ) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut cur = 0usize;
+        let mut first = true;
+        loop {
+            if cur == value.len() {
+                break;
+            }
+            let rest = &value[cur..];
+            let Some(rel) = self.string_find(rest, pat) else {
+                break;
+            };
+            let mut start = cur + rel;
+            let mut end = start + pat.len();
+            if start == end && !first {
+                start += 1;
+                end += 1;
+            }
+            if self.store {
+                clear_matches(msg);
+            }
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(value.len()));
+            buf.extend_from_slice(value.get(cur..start.min(value.len())).unwrap_or(&[]));
+            render(msg, buf);
+            cur = end.min(value.len());
+            if !self.global {
+                break;
+            }
+            first = false;
+        }
+        let mut buf = out?;
+        buf.extend_from_slice(value.get(cur..).unwrap_or(&[]));
+        Some(buf)
+    }
+
+    /// Where the string matcher matches in `value` (syslog-ng's
+    /// `log_matcher_string_match_string`): exact, prefix or substring.
+    fn string_find(&self, value: &[u8], pat: &[u8]) -> Option<usize> {
+        if pat.len() > value.len() {
+            return None;
+        }
+        let eq = |a: &[u8], b: &[u8]| {
+            if self.icase {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        if !self.prefix && !self.substring {
+            return eq(value, pat).then_some(0);
+        }
+        if self.prefix {
+            return eq(&value[..pat.len()], pat).then_some(0);
+        }
+        if pat.is_empty() {
+            return Some(0);
+        }
+        if self.icase {
+            value
+                .windows(pat.len())
+                .position(|w| w.eq_ignore_ascii_case(pat))
+        } else {
+            memchr::memmem::find(value, pat)
+        }
+    }
+}
+
+fn compile_regex(pattern: &str, icase: bool, utf8: bool) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(icase)
+        .unicode(utf8)
+        .size_limit(1 << 24)
+        .build()
+        .map_err(|e| {
+            let detail = match &e {
+                regex::Error::Syntax(s) => {
+                    let s = s.lines().last().unwrap_or("").trim().to_string();
+                    if s.contains("look-around") || s.contains("backreferences") {
+                        format!("{s} (sluice uses the `regex` crate, which has neither)")
+                    } else {
+                        s
+                    }
+                }
+                other => other.to_string(),
+            };
+            format!("compiling the regexp failed, error=Failed to compile PCRE expression >>>{pattern}<<< `{detail}'")
+        })
+}
+
+/// Sets `$0`.. and named groups from one match, and unsets the numbered values beyond.
+fn store_captures(
+    re: &Regex,
+    named: bool,
+    caps: &regex::bytes::Captures<'_>,
+    msg: &mut LogMessage,
+) {
+    let n = caps.len().min(MAX_MATCHES);
+    let mut name = itoa_buf();
+    for i in 0..n {
+        if let Some(m) = caps.get(i) {
+            msg.set(num_name(&mut name, i), m.as_bytes());
+        }
+    }
+    truncate_matches(msg, n);
+    if named {
+        for (i, group) in re.capture_names().enumerate() {
+            if let (Some(group), Some(m)) = (group, caps.get(i)) {
+                msg.set(group, m.as_bytes());
+            }
+        }
+    }
+}
+
+/// Unsets `$n`.. up to the previous highest match (syslog-ng's `log_msg_truncate_matches`).
+fn truncate_matches(msg: &mut LogMessage, from: usize) {
+    let mut name = itoa_buf();
+    for i in from..MAX_MATCHES {
+        let key = num_name(&mut name, i);
+        if msg.get(key).is_none() {
+            break;
+        }
+        msg.unset(key);
+    }
+}
+
+fn clear_matches(msg: &mut LogMessage) {
+    truncate_matches(msg, 0);
+}
+
+fn itoa_buf() -> String {
+    String::with_capacity(4)
+}
+
+fn num_name(buf: &mut String, i: usize) -> &str {
+    use std::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{i}");
+    buf.as_str()
+}
+
+/// GLib's `g_pattern_match_simple`: `*` matches any run of characters, `?` one character,
+/// everything else itself; the whole value must match.
+pub fn glob_match_chars(pat: &[char], text: &[char]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pat.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some('?') => {
+                p += 1;
+                t += 1;
+            }
+            Some(c) if *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p.min(pat.len())..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::UnixTime;
+
+    fn m(p: &str, kind: MatcherType, flags: &[MatcherFlag]) -> Matcher {
+        Matcher::new(
+            p,
+            &MatcherOptions {
+                kind: Some(kind),
+                flags: flags.to_vec(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn string_modes() {
+        let s = m("ssh", MatcherType::String, &[]);
+        assert!(s.is_match(b"ssh"));
+        assert!(!s.is_match(b"sshd"));
+        let p = m("ssh", MatcherType::String, &[MatcherFlag::Prefix]);
+        assert!(p.is_match(b"sshd"));
+        assert!(!p.is_match(b"xssh"));
+        let sub = m(
+            "SSH",
+            MatcherType::String,
+            &[MatcherFlag::Substring, MatcherFlag::IgnoreCase],
+        );
+        assert!(sub.is_match(b"an ssh daemon"));
+    }
+
+    #[test]
+    fn globs() {
+        let g = m("ss?d*", MatcherType::Glob, &[]);
+        assert!(g.is_match(b"sshd"));
+        assert!(g.is_match("ssédx".as_bytes()));
+        assert!(!g.is_match(b"xsshd"));
+        assert!(!g.is_match(b"ss\xffd"));
+        assert!(m("*", MatcherType::Glob, &[]).is_match(b""));
+        assert!(m("a*b*c", MatcherType::Glob, &[]).is_match(b"aXXbYYbc"));
+    }
+
+    #[test]
+    fn regex_bytes_and_store() {
+        let r = m(
+            "^(\\w+)\\[(?<pid>\\d+)\\]",
+            MatcherType::Pcre,
+            &[MatcherFlag::StoreMatches],
+        );
+        let mut msg = LogMessage::new(UnixTime::default());
+        msg.set("3", b"stale");
+        assert!(r.match_and_store(b"sshd[42]: x\xff", &mut msg));
+        assert_eq!(msg.get("0"), Some(&b"sshd[42]"[..]));
+        assert_eq!(msg.get("1"), Some(&b"sshd"[..]));
+        assert_eq!(msg.get("2"), Some(&b"42"[..]));
+        assert_eq!(msg.get("pid"), Some(&b"42"[..]));
+        assert_eq!(msg.get("3"), None);
+        // Non-ASCII literals match their UTF-8 bytes in byte mode.
+        assert!(m("é", MatcherType::Pcre, &[]).is_match("café".as_bytes()));
+        assert!(m("CAF", MatcherType::Pcre, &[MatcherFlag::IgnoreCase]).is_match(b"cafe"));
+    }
+
+    #[test]
+    fn regex_errors_are_reported() {
+        let e = Matcher::new("(", &MatcherOptions::default()).unwrap_err();
+        assert!(e.contains(">>>(<<<"), "{e}");
+        let e = Matcher::new("(?=x)", &MatcherOptions::default()).unwrap_err();
+        assert!(e.contains("regex"), "{e}");
+    }
+
+    fn subst(p: &str, kind: MatcherType, flags: &[MatcherFlag], value: &str, rep: &str) -> String {
+        let mut msg = LogMessage::new(UnixTime::default());
+        let r = m(p, kind, flags);
+        let out = r.replace(value.as_bytes(), &mut msg, &mut |_, o| {
+            o.extend_from_slice(rep.as_bytes())
+        });
+        String::from_utf8(out.unwrap_or_else(|| value.as_bytes().to_vec())).unwrap()
+    }
+
+    #[test]
+    fn replacing() {
+        assert_eq!(subst("a", MatcherType::Pcre, &[], "banana", "o"), "bonana");
+        assert_eq!(
+            subst(
+                "a",
+                MatcherType::Pcre,
+                &[MatcherFlag::Global],
+                "banana",
+                "o"
+            ),
+            "bonono"
+        );
+        assert_eq!(
+            subst(
+                "a*",
+                MatcherType::Pcre,
+                &[MatcherFlag::Global],
+                "message",
+                "#"
+            ),
+            "#m#e#s#s##g#e"
+        );
+        assert_eq!(
+            subst(
+                "an",
+                MatcherType::String,
+                &[MatcherFlag::Substring, MatcherFlag::Global],
+                "banana",
+                "_"
+            ),
+            "b__a"
+        );
+        assert_eq!(subst("x", MatcherType::Pcre, &[], "banana", "o"), "banana");
+    }
+}

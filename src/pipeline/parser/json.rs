@@ -1,0 +1,154 @@
+//! `json-parser(prefix() marker() extract-prefix() key-delimiter() template())`.
+//!
+//! As syslog-ng's `json-parser.c` (json-c underneath): the input, after an optional
+//! `marker()` (which must be there, and is followed by optional white space), must be a JSON
+//! object, or `extract-prefix()` must lead to one. Keys are flattened with `.`
+//! (`{"a":{"b":1}}` sets `a.b`), array elements get `[i]` (`a[0]`), strings are set as they
+//! are, integers in decimal, doubles with C's `%f` (`1.5` is `1.500000`), booleans
+//! `true`/`false`; `null` sets nothing. Every name gets `prefix()` in front.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::message::LogMessage;
+
+/// The option names, for the catalog.
+pub const OPTION_NAMES: &[&str] = &[
+    "prefix",
+    "marker",
+    "extract-prefix",
+    "key-delimiter",
+    "template",
+];
+
+/// `json-parser()` options.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct JsonParserOptions {
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub marker: Option<String>,
+    #[serde(default)]
+    pub extract_prefix: Option<String>,
+    #[serde(default)]
+    pub key_delimiter: Option<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// A compiled `json-parser()`.
+#[derive(Debug)]
+pub struct JsonParser {
+    prefix: String,
+    marker: Option<Vec<u8>>,
+    extract: Vec<String>,
+    delim: String,
+}
+
+impl JsonParser {
+    pub fn new(o: &JsonParserOptions) -> JsonParser {
+        let delim = o.key_delimiter.clone().unwrap_or_else(|| ".".into());
+        JsonParser {
+            prefix: o.prefix.clone().unwrap_or_default(),
+            marker: o.marker.as_ref().map(|m| m.as_bytes().to_vec()),
+            extract: o
+                .extract_prefix
+                .as_deref()
+                .map(|p| p.split('.').map(str::to_string).collect())
+                .unwrap_or_default(),
+            delim,
+        }
+    }
+
+    pub fn parse(&self, input: &[u8], msg: &mut Arc<LogMessage>) -> bool {
+        let mut input = input;
+        if let Some(m) = &self.marker {
+            let Some(rest) = input.strip_prefix(m.as_slice()) else {
+                return false;
+            };
+            input = rest;
+            while let [c, rest @ ..] = input {
+                if c.is_ascii_whitespace() {
+                    input = rest;
+                } else {
+                    break;
+                }
+            }
+        }
+        let Ok(root) = serde_json::from_slice::<Value>(input) else {
+            return false;
+        };
+        let mut node = &root;
+        for step in &self.extract {
+            let (key, index) = match step.find('[') {
+                Some(i) => (
+                    &step[..i],
+                    step[i + 1..].trim_end_matches(']').parse::<usize>().ok(),
+                ),
+                None => (step.as_str(), None),
+            };
+            let Some(next) = node.get(key) else {
+                return false;
+            };
+            node = match index {
+                Some(i) => match next.get(i) {
+                    Some(n) => n,
+                    None => return false,
+                },
+                None => next,
+            };
+        }
+        let Value::Object(map) = node else {
+            return false;
+        };
+        let m = Arc::make_mut(msg);
+        let mut key = self.prefix.clone();
+        for (k, v) in map {
+            let base = key.len();
+            key.push_str(k);
+            self.single(v, &mut key, m);
+            key.truncate(base);
+        }
+        true
+    }
+
+    fn single(&self, v: &Value, key: &mut String, m: &mut LogMessage) {
+        match v {
+            Value::Null => {}
+            Value::Bool(b) => m.set(key, if *b { b"true" } else { b"false" }),
+            Value::Number(n) => {
+                let text = if let Some(i) = n.as_i64() {
+                    i.to_string()
+                } else if let Some(u) = n.as_u64() {
+                    u.to_string()
+                } else {
+                    format!("{:.6}", n.as_f64().unwrap_or(0.0))
+                };
+                m.set(key, text.as_bytes());
+            }
+            Value::String(s) => m.set(key, s.as_bytes()),
+            Value::Object(map) => {
+                let base = key.len();
+                for (k, v) in map {
+                    key.truncate(base);
+                    key.push_str(&self.delim);
+                    key.push_str(k);
+                    self.single(v, key, m);
+                }
+                key.truncate(base);
+            }
+            Value::Array(items) => {
+                let base = key.len();
+                for (i, v) in items.iter().enumerate() {
+                    key.truncate(base);
+                    key.push_str(&format!("[{i}]"));
+                    self.single(v, key, m);
+                }
+                key.truncate(base);
+            }
+        }
+    }
+}

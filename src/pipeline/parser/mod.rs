@@ -1,0 +1,190 @@
+//! The built-in parsers: `kv-parser()`, `json-parser()`, `csv-parser()`, `syslog-parser()`,
+//! `date-parser()`. Each reads MESSAGE, or what its `template()` renders, and sets values.
+//!
+//! A parser that fails drops the message from that log path (syslog-ng marks the branch
+//! unmatched, so `flags(fallback)` paths and `if`/`else` see it as not matched). A parser
+//! writes into the message through `Arc::make_mut` only once it knows it will set something.
+
+pub mod csv;
+pub mod date;
+pub mod json;
+pub mod kv;
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::config::ast::{Node, keyword_eq};
+use crate::config::de;
+use crate::config::diagnostic::Diagnostic;
+use crate::message::{Builtin, LogMessage, ParseFlags, ParseOptions, parse};
+use crate::template::Template;
+
+use super::args::option_span;
+use super::{BuildEnv, Cx};
+
+/// The parser drivers this module builds, for the driver catalog.
+pub const DRIVERS: &[&str] = &[
+    "kv-parser",
+    "json-parser",
+    "csv-parser",
+    "syslog-parser",
+    "date-parser",
+];
+
+/// The option names of a parser driver (for "did you mean").
+pub fn option_names(name: &str) -> Vec<&'static str> {
+    match name {
+        "kv-parser" => kv::OPTION_NAMES.to_vec(),
+        "json-parser" => json::OPTION_NAMES.to_vec(),
+        "csv-parser" => csv::OPTION_NAMES.to_vec(),
+        "date-parser" => date::OPTION_NAMES.to_vec(),
+        "syslog-parser" => vec!["flags", "template", "drop-invalid"],
+        _ => Vec::new(),
+    }
+}
+
+/// `syslog-parser(flags(...) template(...) drop-invalid(yes))`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SyslogParserOptions {
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub drop_invalid: Option<bool>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Kv(kv::KvParser),
+    Json(json::JsonParser),
+    Csv(csv::CsvParser),
+    Date(date::DateParser),
+    Syslog {
+        opts: Box<ParseOptions>,
+        drop_invalid: bool,
+    },
+}
+
+/// A compiled parser.
+#[derive(Debug)]
+pub struct Parser {
+    kind: Kind,
+    template: Option<Arc<Template>>,
+}
+
+/// Compiles a parser driver call.
+pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
+    let Node::Call { name, span, .. } = call else {
+        return Err(Diagnostic::new("expected a parser", call.span()));
+    };
+    let is = |k: &str| keyword_eq(&name.value, k);
+    let template_opt = |t: &Option<String>| -> Result<Option<Arc<Template>>, Diagnostic> {
+        t.as_deref()
+            .map(|t| env.template_or_name(t, option_span(call, "template")))
+            .transpose()
+    };
+    let (kind, template) = if is("kv-parser") {
+        let o: kv::KvParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Kv(kv::KvParser::new(&o, call)?), t)
+    } else if is("json-parser") {
+        let o: json::JsonParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Json(json::JsonParser::new(&o)), t)
+    } else if is("csv-parser") {
+        let o: csv::CsvParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Csv(csv::CsvParser::new(&o, call)?), t)
+    } else if is("date-parser") {
+        let o: date::DateParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Date(date::DateParser::new(&o, call)?), t)
+    } else if is("syslog-parser") {
+        let o: SyslogParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        let mut opts = ParseOptions::default();
+        for f in &o.flags {
+            if !opts.flags.apply(f) {
+                return Err(Diagnostic::new(
+                    format!("unknown syslog-parser flag `{f}`"),
+                    option_span(call, "flags"),
+                ));
+            }
+        }
+        opts.host.keep_hostname = true;
+        (
+            Kind::Syslog {
+                opts: Box::new(opts),
+                drop_invalid: o.drop_invalid.unwrap_or(false),
+            },
+            t,
+        )
+    } else {
+        return Err(Diagnostic::new(
+            format!("parser `{}` is not supported yet", name.value),
+            *span,
+        ));
+    };
+    Ok(Parser { kind, template })
+}
+
+impl Parser {
+    /// Parses and sets values; `false` drops the message from the path.
+    pub fn process(&self, msg: &mut Arc<LogMessage>, cx: &mut Cx<'_>) -> bool {
+        let mut input = cx.take_buf();
+        match &self.template {
+            Some(t) => t.render(msg, &cx.render, &mut input),
+            None => input.extend_from_slice(msg.message()),
+        }
+        let ok = match &self.kind {
+            Kind::Kv(p) => p.parse(&input, msg),
+            Kind::Json(p) => p.parse(&input, msg),
+            Kind::Csv(p) => p.parse(&input, msg),
+            Kind::Date(p) => p.parse(&input, msg),
+            Kind::Syslog { opts, drop_invalid } => syslog_parse(&input, opts, *drop_invalid, msg),
+        };
+        cx.put_buf(input);
+        ok
+    }
+}
+
+/// `syslog-parser()`: parses the input as a syslog message into this message: priority,
+/// stamp, HOST, PROGRAM, PID, MSGID, MESSAGE, structured data and LEGACY_MSGHDR are
+/// replaced; everything else the message has (SOURCE, HOST_FROM, parsed values) stays.
+fn syslog_parse(
+    input: &[u8],
+    opts: &ParseOptions,
+    drop_invalid: bool,
+    msg: &mut Arc<LogMessage>,
+) -> bool {
+    let mut o = opts.clone();
+    o.flags.0 &= !ParseFlags::STORE_RAW_MESSAGE;
+    let (parsed, err) = crate::message::parse_with_status(input, &o, None, msg.recvd);
+    if err.is_some() && drop_invalid {
+        return false;
+    }
+    let m = Arc::make_mut(msg);
+    m.pri = parsed.pri;
+    m.stamp = parsed.stamp;
+    for b in [
+        Builtin::Host,
+        Builtin::Program,
+        Builtin::Pid,
+        Builtin::MsgId,
+        Builtin::Message,
+        Builtin::LegacyMsgHdr,
+    ] {
+        match parsed.get_builtin(b) {
+            Some(v) => m.set_builtin(b, v),
+            None => m.unset(b.name()),
+        }
+    }
+    for (k, v) in parsed.nv.extras() {
+        m.set(&String::from_utf8_lossy(k), v);
+    }
+    let _ = parse;
+    true
+}
