@@ -216,13 +216,15 @@ fn pipeline_matches_syslog_ng() {
                 .collect();
         let got = run_case(name);
         if got != expected {
-            let mut report = format!("case {name}:\n  expected:\n");
-            for l in &expected {
-                report += &format!("    {}\n", decode_line(l));
+            let mut report = format!("case {name}: (- syslog-ng, + sluice)\n");
+            for l in expected.iter().filter(|l| !got.contains(l)) {
+                report += &format!("  - {}\n", decode_line(l));
             }
-            report += "  got:\n";
-            for l in &got {
-                report += &format!("    {}\n", decode_line(l));
+            for l in got.iter().filter(|l| !expected.contains(l)) {
+                report += &format!("  + {}\n", decode_line(l));
+            }
+            if expected.len() != got.len() {
+                report += &format!("  ({} lines expected, {} got)\n", expected.len(), got.len());
             }
             failures.push(report);
         }

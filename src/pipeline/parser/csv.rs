@@ -2,9 +2,11 @@
 //! template())`, after syslog-ng's `csvparser.c` and `csv-scanner.c`.
 //!
 //! Defaults as syslog-ng's: the delimiter is a space, quotes are `"` and `'`,
-//! `strip-whitespace` is on and the dialect is `escape-none`. Fields are read one per column;
-//! `greedy` gives the last column the rest of the input. A message with fewer fields than
-//! columns, or more without `greedy`, fails the parser (and is dropped from the path).
+//! `strip-whitespace` is on and the dialect is `escape-none`; giving `flags()` replaces those
+//! defaults (so `flags(greedy)` turns stripping off). Fields are read one per column; extra
+//! fields are ignored and missing ones left unset, the parser never fails, except with
+//! `drop-invalid` when the count differs. `greedy` gives the last column the rest of the
+//! input. `delimiters(strings(...))` adds string delimiters to the default space.
 
 use std::sync::Arc;
 
@@ -32,15 +34,14 @@ pub const OPTION_NAMES: &[&str] = &[
 
 /// `delimiters("...")` or `delimiters(chars("...") strings("..." ...))`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Delimiters {
-    Chars(String),
-    Spec {
-        #[serde(default)]
-        chars: Option<String>,
-        #[serde(default)]
-        strings: Vec<String>,
-    },
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Delimiters {
+    #[serde(default, rename = "0:chars")]
+    pub positional: Option<String>,
+    #[serde(default)]
+    pub chars: Option<String>,
+    #[serde(default)]
+    pub strings: Vec<String>,
 }
 
 /// `csv-parser()` options.
@@ -101,6 +102,7 @@ pub struct CsvParser {
     dialect: Dialect,
     strip: bool,
     greedy: bool,
+    drop_invalid: bool,
 }
 
 impl CsvParser {
@@ -113,11 +115,20 @@ impl CsvParser {
         }
         let (delim_chars, delim_strings) = match &o.delimiters {
             None => (b" ".to_vec(), Vec::new()),
-            Some(Delimiters::Chars(c)) => (c.as_bytes().to_vec(), Vec::new()),
-            Some(Delimiters::Spec { chars, strings }) => (
-                chars.clone().unwrap_or_default().into_bytes(),
-                strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
-            ),
+            Some(d) => {
+                let chars = match (&d.positional, &d.chars) {
+                    (None, None) => " ".to_string(),
+                    (a, b) => format!(
+                        "{}{}",
+                        a.as_deref().unwrap_or(""),
+                        b.as_deref().unwrap_or("")
+                    ),
+                };
+                (
+                    chars.into_bytes(),
+                    d.strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
+                )
+            }
         };
         let quotes = match (&o.quote_pairs, &o.quotes) {
             (Some(p), _) => {
@@ -133,7 +144,10 @@ impl CsvParser {
             (None, Some(q)) => q.bytes().map(|c| (c, c)).collect(),
             (None, None) => vec![(b'"', b'"'), (b'\'', b'\'')],
         };
-        let mut dialect = o.dialect.unwrap_or(Dialect::EscapeNone);
+        // syslog-ng 3.38 accepts dialect() but the scanner keeps the dialect of flags()
+        // (recorded: `dialect(escape-double-char)` leaves `""` alone).
+        let _ = o.dialect;
+        let mut dialect = Dialect::EscapeNone;
         let mut strip = true;
         let mut explicit_flags = false;
         let mut greedy = false;
@@ -160,6 +174,7 @@ impl CsvParser {
             dialect,
             strip,
             greedy,
+            drop_invalid: o.flags.contains(&CsvFlag::DropInvalid),
         })
     }
 
@@ -172,35 +187,49 @@ impl CsvParser {
         self.delim_chars.contains(&input[p]).then_some(1)
     }
 
-    /// The fields of `input`; `None` when the number of fields does not fit the columns.
-    pub fn scan(&self, input: &[u8]) -> Option<Vec<Vec<u8>>> {
+    /// The fields of `input`, at most one per column (extra fields are ignored, missing ones
+    /// are simply not there).
+    ///
+    /// Per field, as syslog-ng's scanner: an opening quote is recognised only at the very
+    /// first character (before `strip-whitespace` skips anything), a quote closes at its
+    /// pair and later quote characters are plain text; escapes (`escape-backslash`,
+    /// `escape-double-char`) apply inside quotes only.
+    pub fn scan(&self, input: &[u8]) -> Vec<Vec<u8>> {
+        self.scan_checked(input).0
+    }
+
+    /// [`CsvParser::scan`], and whether the input had exactly one field per column.
+    pub fn scan_checked(&self, input: &[u8]) -> (Vec<Vec<u8>>, bool) {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut p = 0usize;
         let n = self.columns.len();
         let ws = |c: u8| c == b' ' || c == b'\t';
-        loop {
+        let mut complete = false;
+        while fields.len() < n && p <= input.len() {
             let last = fields.len() + 1 == n;
-            if self.strip {
-                while p < input.len() && ws(input[p]) {
-                    p += 1;
-                }
-            }
             if last && self.greedy {
+                // The last column of a greedy parser is the rest of the input, as it is.
                 let mut f = input[p..].to_vec();
                 if self.strip {
-                    while f.last().is_some_and(|c| ws(*c)) {
-                        f.pop();
-                    }
+                    let t = f.trim_ascii().len();
+                    let lead = f.len() - f.trim_ascii_start().len();
+                    f = f[lead..lead + t].to_vec();
                 }
                 fields.push(f);
-                return Some(fields);
+                complete = true;
+                break;
             }
-            let mut field = Vec::new();
             let mut quote: Option<u8> = None;
             if let Some(&(_, close)) = self.quotes.iter().find(|(o, _)| input.get(p) == Some(o)) {
                 quote = Some(close);
                 p += 1;
             }
+            if self.strip && quote.is_none() {
+                while p < input.len() && ws(input[p]) {
+                    p += 1;
+                }
+            }
+            let mut field = Vec::new();
             let mut ended_by_delim = false;
             while p < input.len() {
                 let c = input[p];
@@ -237,11 +266,6 @@ impl CsvParser {
                     ended_by_delim = true;
                     break;
                 }
-                if self.dialect == Dialect::EscapeBackslash && c == b'\\' && p + 1 < input.len() {
-                    field.push(input[p + 1]);
-                    p += 2;
-                    continue;
-                }
                 field.push(c);
                 p += 1;
             }
@@ -251,19 +275,19 @@ impl CsvParser {
                 }
             }
             fields.push(field);
-            if fields.len() == n {
-                return (!ended_by_delim && p >= input.len()).then_some(fields);
-            }
             if !ended_by_delim {
-                return None;
+                complete = fields.len() == n;
+                break;
             }
         }
+        (fields, complete)
     }
 
     pub fn parse(&self, input: &[u8], msg: &mut Arc<LogMessage>) -> bool {
-        let Some(fields) = self.scan(input) else {
+        let (fields, complete) = self.scan_checked(input);
+        if self.drop_invalid && !complete {
             return false;
-        };
+        }
         let m = Arc::make_mut(msg);
         for (name, value) in self.columns.iter().zip(fields) {
             if self.null.as_deref() == Some(value.as_slice()) {

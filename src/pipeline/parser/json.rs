@@ -3,9 +3,10 @@
 //! As syslog-ng's `json-parser.c` (json-c underneath): the input, after an optional
 //! `marker()` (which must be there, and is followed by optional white space), must be a JSON
 //! object, or `extract-prefix()` must lead to one. Keys are flattened with `.`
-//! (`{"a":{"b":1}}` sets `a.b`), array elements get `[i]` (`a[0]`), strings are set as they
-//! are, integers in decimal, doubles with C's `%f` (`1.5` is `1.500000`), booleans
-//! `true`/`false`; `null` sets nothing. Every name gets `prefix()` in front.
+//! (`{"a":{"b":1}}` sets `a.b`), strings are set as they are, integers in decimal, doubles with C's `%f` (`1.5` is `1.500000`), booleans
+//! `true`/`false`; `null` sets nothing. An array of scalars becomes a list value (`1,two`),
+//! any other array its compact JSON text; a top-level array is accepted and sets nothing.
+//! Every name gets `prefix()` in front.
 
 use std::sync::Arc;
 
@@ -101,8 +102,11 @@ impl JsonParser {
                 None => next,
             };
         }
-        let Value::Object(map) = node else {
-            return false;
+        let map = match node {
+            Value::Object(map) => map,
+            // A top-level array is accepted and sets nothing (recorded from 3.38).
+            Value::Array(_) => return true,
+            _ => return false,
         };
         let m = Arc::make_mut(msg);
         let mut key = self.prefix.clone();
@@ -119,16 +123,7 @@ impl JsonParser {
         match v {
             Value::Null => {}
             Value::Bool(b) => m.set(key, if *b { b"true" } else { b"false" }),
-            Value::Number(n) => {
-                let text = if let Some(i) = n.as_i64() {
-                    i.to_string()
-                } else if let Some(u) = n.as_u64() {
-                    u.to_string()
-                } else {
-                    format!("{:.6}", n.as_f64().unwrap_or(0.0))
-                };
-                m.set(key, text.as_bytes());
-            }
+            Value::Number(_) => m.set(key, scalar_text(v).as_bytes()),
             Value::String(s) => m.set(key, s.as_bytes()),
             Value::Object(map) => {
                 let base = key.len();
@@ -141,14 +136,39 @@ impl JsonParser {
                 key.truncate(base);
             }
             Value::Array(items) => {
-                let base = key.len();
-                for (i, v) in items.iter().enumerate() {
-                    key.truncate(base);
-                    key.push_str(&format!("[{i}]"));
-                    self.single(v, key, m);
+                // Scalars only: a list value (`1,two`); anything else: the array as JSON.
+                let scalars = items
+                    .iter()
+                    .all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)));
+                if scalars {
+                    let mut out = Vec::new();
+                    for v in items {
+                        let text = scalar_text(v);
+                        super::push_list_item(&mut out, text.as_bytes());
+                    }
+                    m.set(key, &out);
+                } else {
+                    m.set(key, serde_json::to_string(v).unwrap_or_default().as_bytes());
                 }
-                key.truncate(base);
             }
         }
+    }
+}
+
+/// A scalar as json-parser writes it: integers in decimal, doubles with `%f`.
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.to_string()
+            } else if let Some(u) = n.as_u64() {
+                u.to_string()
+            } else {
+                format!("{:.6}", n.as_f64().unwrap_or(0.0))
+            }
+        }
+        other => other.to_string(),
     }
 }

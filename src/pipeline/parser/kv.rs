@@ -5,7 +5,9 @@
 //! separator (spaces between them are allowed); text between pairs that is not a key is a
 //! "stray word". A value is either quoted (`'...'` or `"..."`, with backslash escapes) or runs
 //! until the pair separator, or until white space that is followed by the end or by another
-//! `key=` (so `msg=hello world user=x` gives `msg` = `hello world`). The parser never fails.
+//! `key=` (so `msg=hello world user=x` gives `msg` = `hello world`). A quote that is never
+//! closed makes the rest of the input the value, and the pairs inside it are read too; stray
+//! words are kept as a list value (`junk,"two words"`). The parser never fails.
 
 use std::sync::Arc;
 
@@ -124,6 +126,11 @@ impl KvParser {
             }
             let (value, next) = self.value(input, pos);
             pairs.push((key, value));
+            if next == pos && input.get(pos).is_some_and(|&c| c == b'"' || c == b'\'') {
+                // An unterminated quote: the value is the rest of the input, and scanning
+                // goes on from the value's start (syslog-ng leaves its position there).
+                continue;
+            }
             pos = next;
             if pos >= input.len() {
                 break;
@@ -132,39 +139,12 @@ impl KvParser {
         (pairs, stray)
     }
 
+    /// A gap between pairs, trimmed of spaces, is one item of the stray-words list.
     fn add_stray(&self, stray: &mut Vec<u8>, gap: &[u8]) {
-        let sep = &self.pair_sep;
-        let mut g = gap;
-        loop {
-            let before = g.len();
-            while let [b' ', rest @ ..] = g {
-                g = rest;
-            }
-            while let [rest @ .., b' '] = g {
-                g = rest;
-            }
-            if !sep.is_empty() {
-                let t: &[u8] = sep.trim_ascii();
-                if !t.is_empty() {
-                    if let Some(r) = g.strip_prefix(t) {
-                        g = r;
-                    }
-                    if let Some(r) = g.strip_suffix(t) {
-                        g = r;
-                    }
-                }
-            }
-            if g.len() == before {
-                break;
-            }
+        let g = gap.trim_ascii();
+        if !g.is_empty() {
+            super::push_list_item(stray, g);
         }
-        if g.is_empty() {
-            return;
-        }
-        if !stray.is_empty() {
-            stray.push(b' ');
-        }
-        stray.extend_from_slice(g);
     }
 
     /// Where a value ends at `cur`: `Some(position after the delimiter)`.
@@ -243,7 +223,10 @@ impl KvParser {
                     return (out, next);
                 }
             }
-            // A quotation error: the value is read as unquoted text.
+            if p >= input.len() {
+                return (input[pos..].to_vec(), pos);
+            }
+            // Text after the closing quote: the value is read as unquoted text.
         }
         let mut p = pos;
         while p < input.len() {
