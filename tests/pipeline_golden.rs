@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use sluice::config::load::{LoadOptions, load_str};
 use sluice::config::model::build;
+use sluice::message::timestamp::offset_at;
 use sluice::message::{LocalHost, LogMessage, ParseOptions, PeerInfo, UnixTime, parse};
 use sluice::pipeline::{BuildEnv, Router};
-use sluice::template::{RenderContext, Template, TemplateOptions};
+use sluice::template::{DaemonInfo, RenderContext, Template, TemplateOptions};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/pipeline")
@@ -77,9 +78,17 @@ fn run_case(name: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
     let model = build(&loaded.ast).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let env = BuildEnv::new(&model);
-    let router = Router::build(&model, &env).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let mut router = Router::build(&model, &env).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let budapest = jiff::tz::TimeZone::get("Europe/Budapest").unwrap();
+    router.set_render_options(
+        TemplateOptions::default(),
+        Arc::new(DaemonInfo {
+            local_zone: budapest.clone(),
+            ..DaemonInfo::default()
+        }),
+    );
     let opts = ParseOptions {
-        local_time_zone: jiff::tz::TimeZone::get("Europe/Budapest").unwrap(),
+        local_time_zone: budapest.clone(),
         local_host: LocalHost::new("localhost"),
         host: sluice::message::HostOptions {
             keep_hostname: true,
@@ -100,7 +109,8 @@ fn run_case(name: &str) -> Vec<String> {
     let daemon = sluice::template::options::default_daemon_info();
     let rcx = RenderContext::new(&topts, &daemon);
     let mut per_dest: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let received = UnixTime::new(1_717_200_000, 0, 7200);
+    let now = recorded_at();
+    let received = UnixTime::new(now, 0, offset_at(&budapest, now));
     for (src, line) in &case.inputs {
         let mut m: LogMessage = parse(line.as_bytes(), &opts, Some(&peer), received);
         // What the runtime does for a message from a source group: SOURCE and `.source.NAME`.
@@ -139,6 +149,15 @@ fn normalize(field: &str, v: &[u8]) -> Vec<u8> {
     let mut tags: Vec<&[u8]> = v.split(|&c| c == b',').filter(|t| !t.is_empty()).collect();
     tags.sort();
     tags.join(&b',')
+}
+
+/// When the golden files were recorded (the received time of every input).
+fn recorded_at() -> i64 {
+    std::fs::read_to_string(dir().join("expected/meta.txt"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("now=").and_then(|n| n.parse().ok()))
+        .expect("meta.txt has now=")
 }
 
 fn cases() -> Vec<String> {

@@ -2,10 +2,13 @@
 //! time-stamp(stamp|recvd))`: reads a date with `strptime()` conversions and makes it the
 //! message's stamp (`$S_*`, `$DATE`...) or its received time.
 //!
-//! The formats are tried in order; the first that matches wins, and the parser fails (the
-//! message is dropped from the path) when none does. A date without a zone is taken in
+//! The formats are tried in order; the first that matches the whole input wins, and the
+//! parser fails (the message is dropped from the path) when none does. As in syslog-ng the
+//! attempts share one broken-down time, so a format that failed half-way leaves what it read
+//! (recorded: after a failed `%s`, a date without a zone keeps the offset `%s` set). A date without a zone is taken in
 //! `time-zone()`, else in the local zone; without a year it gets syslog-ng's year rule (the
-//! current year, December/January wrap). Conversions: `%Y %y %m %d %e %H %M %S %b %B %h %a %A
+//! current year, December/January wrap). `time-zone()` applies its offset at the time of
+//! parsing, not at the date's own time, as 3.38 does. Conversions: `%Y %y %m %d %e %H %M %S %b %B %h %a %A
 //! %j %p %I %z %Z %f %s %T %D %F %R %n %t %%`; white space in the format matches any run of
 //! white space.
 
@@ -15,7 +18,9 @@ use serde::Deserialize;
 
 use crate::config::ast::Node;
 use crate::config::diagnostic::Diagnostic;
-use crate::message::timestamp::{WallClock, guess_timezone, guess_year, timegm, to_unix};
+use jiff::tz::TimeZone;
+
+use crate::message::timestamp::{WallClock, guess_timezone, guess_year, offset_at, to_unix};
 use crate::message::{LogMessage, UnixTime, ZoneSpec};
 
 use super::super::args::option_span;
@@ -111,12 +116,16 @@ impl DateParser {
         })
     }
 
-    pub fn parse(&self, input: &[u8], msg: &mut Arc<LogMessage>) -> bool {
+    /// Parses `input` with the formats in turn; `local` is the daemon's local zone.
+    pub fn parse(&self, input: &[u8], msg: &mut Arc<LogMessage>, local: &TimeZone) -> bool {
         let now = msg.recvd;
+        // One broken-down time for all the attempts, as syslog-ng has: what a failed format
+        // set stays (a failed `%s` leaves its zone offset for the next format).
+        let mut s = Scan::default();
         let Some(t) = self
             .formats
             .iter()
-            .find_map(|f| self.convert(input, f, now))
+            .find_map(|f| self.convert(input, f, now, local, &mut s))
         else {
             return false;
         };
@@ -129,40 +138,42 @@ impl DateParser {
         true
     }
 
-    fn convert(&self, input: &[u8], format: &[u8], now: UnixTime) -> Option<UnixTime> {
-        let mut s = Scan::default();
-        strptime(input, format, &mut s)?;
-        let local = jiff::tz::TimeZone::system();
-        if let Some(epoch) = s.epoch {
-            let off =
-                s.w.gmtoff
-                    .unwrap_or_else(|| crate::message::timestamp::offset_at(&local, epoch));
-            return Some(UnixTime::new(epoch, s.w.usec, off));
+    fn convert(
+        &self,
+        input: &[u8],
+        format: &[u8],
+        now: UnixTime,
+        local: &TimeZone,
+        s: &mut Scan,
+    ) -> Option<UnixTime> {
+        s.local = Some(local.clone());
+        let used = strptime(input, format, s)?;
+        // The whole input must be the date.
+        if used != input.len() {
+            return None;
         }
-        if s.pm == Some(true) && s.w.hour < 12 {
-            s.w.hour += 12;
-        } else if s.pm == Some(false) && s.w.hour == 12 {
-            s.w.hour = 0;
+        let mut w = s.w;
+        if s.pm == Some(true) && w.hour < 12 {
+            w.hour += 12;
+        } else if s.pm == Some(false) && w.hour == 12 {
+            w.hour = 0;
         }
-        let year = match s.w.year {
+        let year = match w.year {
             Some(y) => y,
-            None => guess_year(s.w.mon, now.sec, &local),
+            None => guess_year(w.mon, now.sec, local),
         };
         if s.yday.is_some() && !s.has_mday {
             let yday = s.yday.unwrap_or(0);
-            s.w.mon = 0;
-            s.w.mday = yday + 1;
+            w.mon = 0;
+            w.mday = yday + 1;
         }
-        let mut t = match (&self.zone, s.w.gmtoff) {
-            (_, Some(_)) => to_unix(&s.w, year, None, &local),
-            (Some(ZoneSpec::Fixed(off)), None) => to_unix(&s.w, year, Some(*off), &local),
-            (Some(ZoneSpec::Named(tz)), None) => to_unix(&s.w, year, None, tz),
-            (None, None) => to_unix(&s.w, year, None, &local),
-        };
-        if self.guess && s.w.gmtoff.is_none() {
+        // time-zone() is taken at its offset *now* (recorded: a June date with
+        // time-zone("America/New_York") parsed in November gets -05:00).
+        let hint = self.zone.as_ref().map(|z| z.offset_at(now.sec));
+        let mut t = to_unix(&w, year, hint, local);
+        if self.guess && w.gmtoff.is_none() {
             guess_timezone(&mut t, now.sec);
         }
-        let _ = timegm;
         Some(t)
     }
 }
@@ -171,9 +182,10 @@ impl DateParser {
 struct Scan {
     w: WallClock,
     pm: Option<bool>,
-    epoch: Option<i64>,
     yday: Option<i32>,
     has_mday: bool,
+    /// The zone `%s` breaks the epoch down in.
+    local: Option<TimeZone>,
 }
 
 fn num(input: &[u8], p: &mut usize, max_digits: usize, allow_space: bool) -> Option<i64> {
@@ -320,7 +332,22 @@ fn strptime(input: &[u8], fmt: &[u8], s: &mut Scan) -> Option<usize> {
                 };
                 s.w.usec = usec as u32;
             }
-            b's' => s.epoch = Some(num(input, &mut p, 19, true)?),
+            b's' => {
+                // Like glibc: the epoch is broken down in local time, offset included.
+                let epoch = num(input, &mut p, 19, true)?;
+                let tz = s.local.clone().unwrap_or(TimeZone::UTC);
+                let ts = jiff::Timestamp::from_second(epoch).ok()?;
+                let off = offset_at(&tz, epoch);
+                let dt = tz.to_datetime(ts);
+                s.w.year = Some(i32::from(dt.year()));
+                s.w.mon = i32::from(dt.month()) - 1;
+                s.w.mday = i32::from(dt.day());
+                s.w.hour = i32::from(dt.hour());
+                s.w.min = i32::from(dt.minute());
+                s.w.sec = i32::from(dt.second());
+                s.w.gmtoff = Some(off);
+                s.has_mday = true;
+            }
             b'T' => strptime_sub(input, &mut p, b"%H:%M:%S", s)?,
             b'D' => strptime_sub(input, &mut p, b"%m/%d/%y", s)?,
             b'F' => strptime_sub(input, &mut p, b"%Y-%m-%d", s)?,
@@ -370,6 +397,6 @@ mod tests {
         assert_eq!((s.w.mon, s.w.mday, s.w.usec), (2, 5, 123_000));
         assert!(parse("x", "%Y").is_none());
         let s = parse("1700000000", "%s").unwrap();
-        assert_eq!(s.epoch, Some(1_700_000_000));
+        assert_eq!((s.w.year, s.w.gmtoff), (Some(2023), Some(0)));
     }
 }

@@ -44,6 +44,9 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
     }
 }
 
+/// What HOST is when the parsed header had none (the message's own HOST is kept then).
+const NO_HOST: &str = "\u{1}no-host";
+
 /// `syslog-parser(flags(...) template(...) drop-invalid(yes))`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -115,6 +118,7 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
             }
         }
         opts.host.keep_hostname = true;
+        opts.local_host = crate::message::LocalHost::new(NO_HOST);
         (
             Kind::Syslog {
                 opts: Box::new(opts),
@@ -143,8 +147,14 @@ impl Parser {
             Kind::Kv(p) => p.parse(&input, msg),
             Kind::Json(p) => p.parse(&input, msg),
             Kind::Csv(p) => p.parse(&input, msg),
-            Kind::Date(p) => p.parse(&input, msg),
-            Kind::Syslog { opts, drop_invalid } => syslog_parse(&input, opts, *drop_invalid, msg),
+            Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
+            Kind::Syslog { opts, drop_invalid } => syslog_parse(
+                &input,
+                opts,
+                *drop_invalid,
+                msg,
+                &cx.render.daemon.local_zone,
+            ),
         };
         cx.put_buf(input);
         ok
@@ -197,9 +207,11 @@ fn syslog_parse(
     opts: &ParseOptions,
     drop_invalid: bool,
     msg: &mut Arc<LogMessage>,
+    local: &jiff::tz::TimeZone,
 ) -> bool {
     let mut o = opts.clone();
     o.flags.0 &= !ParseFlags::STORE_RAW_MESSAGE;
+    o.local_time_zone = local.clone();
     let (parsed, err) = crate::message::parse_with_status(input, &o, None, msg.recvd);
     if err.is_some() && drop_invalid {
         return false;
@@ -207,8 +219,13 @@ fn syslog_parse(
     let m = Arc::make_mut(msg);
     m.pri = parsed.pri;
     m.stamp = parsed.stamp;
+    // A header without a host name leaves HOST alone (the parser sets the sentinel then).
+    if let Some(h) = parsed.get_builtin(Builtin::Host) {
+        if h != NO_HOST.as_bytes() {
+            m.set_builtin(Builtin::Host, h);
+        }
+    }
     for b in [
-        Builtin::Host,
         Builtin::Program,
         Builtin::Pid,
         Builtin::MsgId,

@@ -114,6 +114,8 @@ def main():
     names = sys.argv[1:] or sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "cases")) if f.endswith(".conf"))
     with open(os.path.join(HERE, "expected", "meta.txt"), "w") as f:
         f.write("tz=" + os.environ.get("TZ", "") + "\n")
+        # The Rust test uses this as the received time (year of dates without one).
+        f.write("now=" + str(int(time.time())) + "\n")
         f.write(subprocess.run(["syslog-ng", "--version"], capture_output=True, text=True).stdout.splitlines()[0] + "\n")
     for n in names:
         record(n)
