@@ -4,9 +4,8 @@
 //!
 //! A name is one of:
 //! - **supported**: it has an options struct, and a call is checked by reading it;
-//! - **known, not validated yet**: built-in parsers and rewrites that a later issue builds
-//!   (and `system()`, which syslog-ng expands itself); any arguments pass, so that configs
-//!   using them load;
+//! - **known, not validated yet**: `system()` (which syslog-ng expands itself) and names the
+//!   filter expression reader validates; any arguments pass, so that configs using them load;
 //! - **not supported yet**: it exists in syslog-ng 3.38 or AxoSyslog, and sluice says so;
 //! - anything else is an unknown driver, with "did you mean" over the known names of that
 //!   kind of object.
@@ -38,6 +37,10 @@ use crate::config::catalog::{DriverCatalog, ObjectKind};
 use crate::config::de;
 use crate::config::diagnostic::{Diagnostic, did_you_mean};
 use crate::config::global_options::GlobalOptions;
+use crate::pipeline::filter::funcs::option_names as filter_names;
+use crate::pipeline::parser::option_names as parser_names;
+use crate::pipeline::rewrite::option_names as rewrite_names;
+use crate::pipeline::{check_filter_function, check_parser, check_rewrite};
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -86,6 +89,18 @@ macro_rules! supported {
     };
 }
 
+/// A built-in parser, rewrite or filter function: checked by compiling it (`crate::pipeline`),
+/// which reads its options struct and compiles its patterns and templates.
+macro_rules! pipeline {
+    ($kind:ident, $name:literal, $check:path, $names:path) => {
+        Driver {
+            kind: ObjectKind::$kind,
+            name: $name,
+            support: Support::Options($check, || $names($name)),
+        }
+    };
+}
+
 /// The drivers sluice checks options for. Adding a driver is one line here.
 static SUPPORTED: &[Driver] = &[
     supported!(Source, "file", FileSourceOptions),
@@ -125,12 +140,39 @@ static SUPPORTED: &[Driver] = &[
             plain_names::<PythonParserOptions>,
         ),
     },
+    pipeline!(Parser, "kv-parser", check_parser, parser_names),
+    pipeline!(Parser, "json-parser", check_parser, parser_names),
+    pipeline!(Parser, "csv-parser", check_parser, parser_names),
+    pipeline!(Parser, "syslog-parser", check_parser, parser_names),
+    pipeline!(Parser, "date-parser", check_parser, parser_names),
+    pipeline!(Rewrite, "set", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "subst", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "unset", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "groupset", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "groupunset", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "set-tag", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "clear-tag", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "rename", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "set-severity", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "set-facility", check_rewrite, rewrite_names),
+    pipeline!(Rewrite, "set-pri", check_rewrite, rewrite_names),
+    pipeline!(Filter, "facility", check_filter_function, filter_names),
+    pipeline!(Filter, "level", check_filter_function, filter_names),
+    pipeline!(Filter, "priority", check_filter_function, filter_names),
+    pipeline!(Filter, "severity", check_filter_function, filter_names),
+    pipeline!(Filter, "program", check_filter_function, filter_names),
+    pipeline!(Filter, "host", check_filter_function, filter_names),
+    pipeline!(Filter, "match", check_filter_function, filter_names),
+    pipeline!(Filter, "message", check_filter_function, filter_names),
+    pipeline!(Filter, "netmask", check_filter_function, filter_names),
+    pipeline!(Filter, "netmask6", check_filter_function, filter_names),
+    pipeline!(Filter, "tags", check_filter_function, filter_names),
+    pipeline!(Filter, "in-list", check_filter_function, filter_names),
+    pipeline!(Filter, "source", check_filter_function, filter_names),
 ];
 
 /// Known names whose arguments are not validated yet.
 ///
-/// TODO(message issue): the built-in parsers and rewrites get options structs when the
-/// pipeline implements them; until then any arguments pass `-s`.
 /// TODO(system source): `system()` is a generator in syslog-ng (it expands to the platform's
 /// local log sources and ignores its arguments); sluice will expand it the same way.
 /// TODO(confgen): `getvirtconsole()` is declared by Debian's stock SCL with `@module confgen`
@@ -139,68 +181,13 @@ static SUPPORTED: &[Driver] = &[
 static NOT_VALIDATED: &[(ObjectKind, &[&str])] = &[
     (ObjectKind::Source, &["system"]),
     (ObjectKind::Destination, &["getvirtconsole"]),
-    (
-        ObjectKind::Parser,
-        &[
-            "kv-parser",
-            "json-parser",
-            "csv-parser",
-            "syslog-parser",
-            "date-parser",
-        ],
-    ),
-    (
-        ObjectKind::Rewrite,
-        &[
-            "set",
-            "subst",
-            "unset",
-            "groupset",
-            "groupunset",
-            "set-tag",
-            "clear-tag",
-            "rename",
-            "set-severity",
-            "set-facility",
-            "set-pri",
-            "set-matches",
-            "unset-matches",
-            "fix-time-zone",
-            "guess-time-zone",
-            "set-time-zone",
-        ],
-    ),
-    // Filter functions (and the type hints of template comparisons, `int(5)`), in case the
-    // semantic checks ask about them: the filter expression reader validates them itself.
+    // `filter(name)` is resolved by the configuration checks; the type hints of template
+    // comparisons (`int("$PID") > 5`) are validated by the filter expression reader.
     (
         ObjectKind::Filter,
         &[
-            "facility",
-            "level",
-            "priority",
-            "severity",
-            "program",
-            "host",
-            "match",
-            "message",
-            "netmask",
-            "netmask6",
-            "tags",
-            "in-list",
-            "filter",
-            "source",
-            "rate-limit",
-            "string",
-            "literal",
-            "int",
-            "int32",
-            "int64",
-            "float",
-            "double",
-            "boolean",
-            "datetime",
-            "list",
-            "json",
+            "filter", "string", "literal", "int", "int32", "int64", "float", "double", "boolean",
+            "datetime", "list", "json",
         ],
     ),
 ];
@@ -338,8 +325,19 @@ static NOT_SUPPORTED: &[(ObjectKind, &[&str])] = &[
     ),
     (
         ObjectKind::Rewrite,
-        &["credit-card-mask", "credit-card-hash", "map", "set-tags"],
+        &[
+            "credit-card-mask",
+            "credit-card-hash",
+            "map",
+            "set-tags",
+            "set-matches",
+            "unset-matches",
+            "fix-time-zone",
+            "guess-time-zone",
+            "set-time-zone",
+        ],
     ),
+    (ObjectKind::Filter, &["rate-limit"]),
 ];
 
 /// The [`DriverCatalog`] of sluice's drivers.

@@ -192,3 +192,23 @@ impl<'a> Cx<'a> {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+/// Checks one parser driver call as `sluice -s` does (for the driver catalog): its options
+/// are read and everything is compiled (patterns, templates, formats).
+pub fn check_parser(call: &crate::config::Node) -> Result<(), Diagnostic> {
+    parser::compile(call, &BuildEnv::standalone()).map(|_| ())
+}
+
+/// Checks one rewrite rule call (see [`check_parser`]); a `filter()` reference inside its
+/// `condition()` is resolved by the configuration checks, not here.
+pub fn check_rewrite(call: &crate::config::Node) -> Result<(), Diagnostic> {
+    rewrite::compile(call, &BuildEnv::standalone()).map(|_| ())
+}
+
+/// Checks one filter function call (see [`check_parser`]).
+pub fn check_filter_function(call: &crate::config::Node) -> Result<(), Diagnostic> {
+    filter::compile_call(call, &BuildEnv::standalone()).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests;

@@ -759,7 +759,9 @@ impl Router {
             Kind::Mpx { hops, fallback } => {
                 let mut delivered = false;
                 for pass in 0..2 {
-                    if pass == 1 && !(*fallback && !delivered) {
+                    // The fallback pass runs only when fallback branches exist and nothing else
+                    // was delivered.
+                    if pass == 1 && (delivered || !*fallback) {
                         break;
                     }
                     for h in hops {

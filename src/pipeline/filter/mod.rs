@@ -192,6 +192,10 @@ pub fn compile_call(call: &Node, env: &BuildEnv<'_>) -> Result<Filter, Diagnosti
                 *span,
             ));
         };
+        if env.model().is_none() {
+            // Checking a call on its own: references are the configuration checks' job.
+            return Ok(Filter::And(Vec::new()));
+        }
         return env
             .filter_by_name(&r.name.value)
             .map(Filter::Ref)

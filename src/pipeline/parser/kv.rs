@@ -47,6 +47,9 @@ pub struct KvParserOptions {
     pub allow_pair_separator_in_value: Option<bool>,
 }
 
+/// A key and its value.
+pub type Pair = (Vec<u8>, Vec<u8>);
+
 /// A compiled `kv-parser()`.
 #[derive(Debug)]
 pub struct KvParser {
@@ -86,7 +89,7 @@ impl KvParser {
     }
 
     /// The pairs of `input`, and the stray words.
-    pub fn scan(&self, input: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>) {
+    pub fn scan(&self, input: &[u8]) -> (Vec<Pair>, Vec<u8>) {
         let mut pairs = Vec::new();
         let mut stray: Vec<u8> = Vec::new();
         let mut pos = 0usize;

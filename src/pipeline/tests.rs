@@ -1,0 +1,93 @@
+//! Unit tests of routing semantics that the golden files do not isolate.
+
+use std::sync::Arc;
+
+use super::testing::{deliveries, msg, router};
+
+const HEAD: &str = "@version: 3.38\nsource s { network(port(5514)); };\nsource s2 { network(port(5515)); };\n\
+destination a { file(\"/dev/null\"); };\ndestination b { file(\"/dev/null\"); };\ndestination c { file(\"/dev/null\"); };\n";
+
+fn cfg(body: &str) -> String {
+    format!("{HEAD}{body}")
+}
+
+#[test]
+fn final_stops_later_paths_only_when_matched() {
+    let r = router(&cfg(
+        "log { source(s); filter { program(\"x\"); }; destination(a); flags(final); };\n\
+         log { source(s); destination(b); };",
+    ));
+    assert_eq!(deliveries(&r, "s", msg("x", "m")), ["a"]);
+    assert_eq!(deliveries(&r, "s", msg("y", "m")), ["b"]);
+}
+
+#[test]
+fn fallback_runs_when_nothing_matched() {
+    let r = router(&cfg(
+        "log { source(s); destination(c); flags(fallback); };\n\
+         log { source(s); filter { program(\"x\"); }; destination(a); };",
+    ));
+    assert_eq!(deliveries(&r, "s", msg("x", "m")), ["a"]);
+    assert_eq!(deliveries(&r, "s", msg("y", "m")), ["c"]);
+}
+
+#[test]
+fn catchall_gets_every_source() {
+    let r = router(&cfg("log { destination(a); flags(catchall); };"));
+    assert_eq!(deliveries(&r, "s2", msg("x", "m")), ["a"]);
+}
+
+#[test]
+fn rewrites_do_not_leak_between_paths() {
+    let r = router(&cfg(
+        "log { source(s); rewrite { set(\"changed\"); }; destination(a); };\n\
+         log { source(s); destination(b); };",
+    ));
+    let mut seen = Vec::new();
+    let id = r.source_id("s").unwrap();
+    let original = msg("x", "orig");
+    r.route(id, original.clone(), &mut |d, m| {
+        seen.push((d.0, String::from_utf8_lossy(m.message()).into_owned()))
+    });
+    assert_eq!(seen, [(0, "changed".to_string()), (1, "orig".to_string())]);
+    assert_eq!(original.message(), b"orig");
+}
+
+#[test]
+fn unmodified_messages_are_not_copied() {
+    let r = router(&cfg(
+        "log { source(s); filter { level(info..emerg); }; destination(a); destination(b); };",
+    ));
+    let m = msg("x", "m");
+    let mut ptrs = Vec::new();
+    r.route(r.source_id("s").unwrap(), m.clone(), &mut |_, d| {
+        ptrs.push(Arc::as_ptr(&d))
+    });
+    assert_eq!(ptrs, [Arc::as_ptr(&m), Arc::as_ptr(&m)]);
+}
+
+#[test]
+fn if_else_and_continuation() {
+    let r = router(&cfg(
+        "log { source(s); if (program(\"x\")) { destination(a); } else { destination(b); }; destination(c); };",
+    ));
+    assert_eq!(deliveries(&r, "s", msg("x", "m")), ["a", "c"]);
+    assert_eq!(deliveries(&r, "s", msg("y", "m")), ["b", "c"]);
+}
+
+#[test]
+fn failed_parser_drops_from_the_path() {
+    let r = router(&cfg(
+        "log { source(s); parser { json-parser(); }; destination(a); };\n\
+         log { source(s); destination(b); flags(fallback); };",
+    ));
+    assert_eq!(deliveries(&r, "s", msg("x", "{\"k\":1}")), ["a"]);
+    assert_eq!(deliveries(&r, "s", msg("x", "not json")), ["b"]);
+}
+
+#[test]
+fn unknown_references_are_errors() {
+    let m = super::testing::model(&cfg("log { source(s); destination(zzz); };"));
+    let env = super::BuildEnv::new(&m);
+    assert!(super::Router::build(&m, &env).is_err());
+}
