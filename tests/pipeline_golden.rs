@@ -109,7 +109,7 @@ fn run_case(name: &str) -> Vec<String> {
     let daemon = sluice::template::options::default_daemon_info();
     let rcx = RenderContext::new(&topts, &daemon);
     let mut per_dest: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let now = recorded_at();
+    let now = recorded_at(name);
     let received = UnixTime::new(now, 0, offset_at(&budapest, now));
     for (src, line) in &case.inputs {
         let mut m: LogMessage = parse(line.as_bytes(), &opts, Some(&peer), received);
@@ -151,13 +151,12 @@ fn normalize(field: &str, v: &[u8]) -> Vec<u8> {
     tags.join(&b',')
 }
 
-/// When the golden files were recorded (the received time of every input).
-fn recorded_at() -> i64 {
-    std::fs::read_to_string(dir().join("expected/meta.txt"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("now=").and_then(|n| n.parse().ok()))
-        .expect("meta.txt has now=")
+/// When a case was recorded (the received time of every input).
+fn recorded_at(name: &str) -> i64 {
+    std::fs::read_to_string(dir().join("expected").join(format!("{name}.now")))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .expect("expected/NAME.now")
 }
 
 fn cases() -> Vec<String> {

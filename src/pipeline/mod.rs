@@ -7,6 +7,8 @@
 //!   `rename()`, `set-severity()`/`set-facility()`/`set-pri()`, all with `condition()`;
 //! * [`parser`]: `kv-parser()`, `json-parser()`, `csv-parser()`, `syslog-parser()`,
 //!   `date-parser()`;
+//! * [`conditions`]: the filter language for `$(if)`/`$(grep)` (installed into every template
+//!   this layer compiles; the runtime installs [`conditions::compiler`] for the others);
 //! * [`router`]: the log paths as a graph of precompiled nodes: [`Router::route`] takes a
 //!   message from a source and hands every delivery to a callback, as syslog-ng's pipes do
 //!   (`flags(final)`, `flags(fallback)`, `flags(catchall)`, junctions, `if`/`elif`/`else`).
@@ -19,6 +21,7 @@
 //! This layer depends on `message`, `template` and the configuration model only.
 
 mod args;
+pub mod conditions;
 pub mod filter;
 pub mod matcher;
 pub mod parser;
@@ -77,6 +80,7 @@ impl<'m> BuildEnv<'m> {
         }
         env.named = Arc::new(NamedTemplates(named));
         env.templates.templates = Some(env.named.clone());
+        env.templates.conditions = Some(conditions::compiler());
         env
     }
 
@@ -84,7 +88,10 @@ impl<'m> BuildEnv<'m> {
     pub fn standalone() -> BuildEnv<'static> {
         BuildEnv {
             model: None,
-            templates: CompileEnv::default(),
+            templates: CompileEnv {
+                conditions: Some(conditions::compiler()),
+                ..CompileEnv::default()
+            },
             named: Arc::new(NamedTemplates(HashMap::new())),
             filters: RefCell::new(HashMap::new()),
             building: RefCell::new(Vec::new()),

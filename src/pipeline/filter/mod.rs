@@ -92,6 +92,36 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Evaluates without writing to the message (`store-matches` matches without storing):
+    /// for `$(if)` and `$(grep)`, which see a borrowed message.
+    pub fn matches(&self, msg: &LogMessage, cx: &mut Cx<'_>) -> bool {
+        match self {
+            Filter::And(list) => list.iter().all(|f| f.matches(msg, cx)),
+            Filter::Or(list) => list.iter().any(|f| f.matches(msg, cx)),
+            Filter::Not(f) => !f.matches(msg, cx),
+            Filter::Facility(f) => f.eval(msg),
+            Filter::Level(l) => l.eval(msg),
+            Filter::Regex { subject, matcher } => {
+                let mut buf = cx.take_buf();
+                let hit = with_subject(subject, msg, cx, &mut buf, |v| matcher.is_match(v));
+                cx.put_buf(buf);
+                hit
+            }
+            Filter::Netmask(n) => n.eval(msg),
+            Filter::Tags(tags) => tags.iter().any(|t| msg.has_tag(*t)),
+            Filter::InList { subject, set } => {
+                let mut buf = cx.take_buf();
+                let hit = with_subject(subject, msg, cx, &mut buf, |v| set.contains(v));
+                cx.put_buf(buf);
+                hit
+            }
+            Filter::Ref(f) => f.matches(msg, cx),
+            Filter::Compare(c) => c.eval(msg, cx),
+        }
+    }
+}
+
 /// Calls `f` with the subject's value (rendered into `buf` when it is a template).
 fn with_subject<R>(
     subject: &Subject,

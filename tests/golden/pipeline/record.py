@@ -15,6 +15,9 @@ expected/NAME.out has one line per delivered message, grouped by destination fil
 sorted order, in the order syslog-ng wrote them:
 
     d1 PROGRAM=base64 MSG=base64 ...
+
+and expected/NAME.now the time (Unix seconds) the case was recorded at, which the Rust test
+uses as the received time of every input.
 """
 import base64, os, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -87,6 +90,7 @@ def record(name):
             .replace("@OUT@", out).replace("@TEMPLATE@", template_for(fields)))
     with open(os.path.join(work, "syslog-ng.conf"), "w") as f:
         f.write(conf)
+    started = int(time.time())
     proc = subprocess.Popen(
         ["syslog-ng", "-F", "-f", os.path.join(work, "syslog-ng.conf"), "-R", os.path.join(work, "persist"),
          "-p", os.path.join(work, "pid"), "-c", os.path.join(work, "ctl"), "--no-caps"],
@@ -105,6 +109,9 @@ def record(name):
             lines.append(dest.encode() + b" " + l)
     with open(os.path.join(HERE, "expected", name + ".out"), "wb") as f:
         f.write(b"".join(l + b"\n" for l in lines))
+    # The Rust test uses this as the received time (year of dates without one, "now").
+    with open(os.path.join(HERE, "expected", name + ".now"), "w") as f:
+        f.write(f"{started}\n")
     noisy = [l for l in log.splitlines() if "rror" in l or "WARNING" in l]
     print(f"{name}: {len(lines)} deliveries" + ("".join("\n    " + l for l in noisy)))
     shutil.rmtree(work)
@@ -114,8 +121,6 @@ def main():
     names = sys.argv[1:] or sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "cases")) if f.endswith(".conf"))
     with open(os.path.join(HERE, "expected", "meta.txt"), "w") as f:
         f.write("tz=" + os.environ.get("TZ", "") + "\n")
-        # The Rust test uses this as the received time (year of dates without one).
-        f.write("now=" + str(int(time.time())) + "\n")
         f.write(subprocess.run(["syslog-ng", "--version"], capture_output=True, text=True).stdout.splitlines()[0] + "\n")
     for n in names:
         record(n)
