@@ -120,7 +120,7 @@ fn run_case(name: &str) -> Vec<String> {
             .source_id(src)
             .unwrap_or_else(|| panic!("{name}: no source {src}"));
         router.route(id, Arc::new(m), &mut |d, msg| {
-            let dest = router.destinations()[d.0 as usize].clone();
+            let dest = router.destinations()[d.dest.0 as usize].clone();
             let line: Vec<String> = case
                 .fields
                 .iter()

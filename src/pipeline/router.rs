@@ -49,9 +49,20 @@ pub struct SourceId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DestId(pub u32);
 
+/// One delivery of a message to a destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub dest: DestId,
+    /// The path asked for `flags(flow-control)` (somewhere upstream of this destination):
+    /// the destination acknowledges only once it has written the message, and a full queue
+    /// holds the source back instead of dropping.
+    pub flow_control: bool,
+}
+
 const FINAL: u8 = 1;
 const FALLBACK: u8 = 2;
 const DROP_UNMATCHED: u8 = 4;
+const FLOW_CONTROL: u8 = 8;
 
 #[derive(Debug, Clone, Copy)]
 struct Hop {
@@ -74,6 +85,23 @@ struct Node {
     kind: Kind,
     next: Option<u32>,
     flags: u8,
+}
+
+/// Where a walk through the graph is: how deep (a guard) and whether an enclosing path asked
+/// for flow control.
+#[derive(Debug, Clone, Copy, Default)]
+struct At {
+    depth: u32,
+    fc: bool,
+}
+
+impl At {
+    fn down(self) -> At {
+        At {
+            depth: self.depth + 1,
+            ..self
+        }
+    }
 }
 
 /// The compiled log paths of a configuration.
@@ -139,6 +167,9 @@ impl<'a, 'm> Builder<'a, 'm> {
         }
         if flags.fallback {
             f |= FALLBACK;
+        }
+        if flags.flow_control {
+            f |= FLOW_CONTROL;
         }
         if flags.drop_unmatched {
             f |= DROP_UNMATCHED;
@@ -670,13 +701,15 @@ impl Router {
         &self.dests
     }
 
-    /// Runs `msg` from `source` through every log path; `out` gets each delivery. Returns
+    /// Runs `msg` from `source` through every log path; `out` gets each delivery (a
+    /// destination may get the same message more than once, as in syslog-ng when two paths or
+    /// two junction branches lead to it). Returns
     /// whether any path matched (syslog-ng's "matched" at the source).
     pub fn route(
         &self,
         source: SourceId,
         msg: Arc<LogMessage>,
-        out: &mut impl FnMut(DestId, Arc<LogMessage>),
+        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
     ) -> bool {
         let mut cx = Cx::new(RenderContext::new(&self.options, &self.daemon));
         self.route_with(&mut cx, source, msg, out)
@@ -689,13 +722,13 @@ impl Router {
         cx: &mut Cx<'_>,
         source: SourceId,
         msg: Arc<LogMessage>,
-        out: &mut impl FnMut(DestId, Arc<LogMessage>),
+        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
     ) -> bool {
         let Some(&entry) = self.entries.get(source.0 as usize) else {
             return false;
         };
         let mut matched = true;
-        self.queue(entry, msg, &mut matched, cx, out, 0);
+        self.queue(entry, msg, &mut matched, cx, out, At::default());
         matched
     }
 
@@ -710,11 +743,11 @@ impl Router {
         msg: Arc<LogMessage>,
         matched: &mut bool,
         cx: &mut Cx<'_>,
-        out: &mut impl FnMut(DestId, Arc<LogMessage>),
-        depth: u32,
+        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
+        at: At,
     ) {
         if let Some(n) = next {
-            self.queue(n, msg, matched, cx, out, depth + 1);
+            self.queue(n, msg, matched, cx, out, at.down());
         }
     }
 
@@ -724,38 +757,49 @@ impl Router {
         mut msg: Arc<LogMessage>,
         matched: &mut bool,
         cx: &mut Cx<'_>,
-        out: &mut impl FnMut(DestId, Arc<LogMessage>),
-        depth: u32,
+        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
+        at: At,
     ) {
         // The graph is acyclic and as deep as the configuration nests; the guard only
         // protects against a bug turning into a stack overflow.
-        if depth > 10_000 {
+        if at.depth > 10_000 {
             return;
         }
         let Some(node) = self.nodes.get(id as usize) else {
             return;
         };
+        // flags(flow-control) holds for everything downstream of the path's first node.
+        let at = At {
+            fc: at.fc || node.flags & FLOW_CONTROL != 0,
+            ..at
+        };
         match &node.kind {
-            Kind::Pipe => self.forward(node.next, msg, matched, cx, out, depth),
+            Kind::Pipe => self.forward(node.next, msg, matched, cx, out, at),
             Kind::Filter(f) => {
                 if f.eval(&mut msg, cx) {
-                    self.forward(node.next, msg, matched, cx, out, depth);
+                    self.forward(node.next, msg, matched, cx, out, at);
                 } else {
                     *matched = false;
                 }
             }
             Kind::Parser(p) => {
                 if p.process(&mut msg, cx) {
-                    self.forward(node.next, msg, matched, cx, out, depth);
+                    self.forward(node.next, msg, matched, cx, out, at);
                 } else {
                     *matched = false;
                 }
             }
             Kind::Rewrite(r) => {
                 r.apply(&mut msg, cx);
-                self.forward(node.next, msg, matched, cx, out, depth);
+                self.forward(node.next, msg, matched, cx, out, at);
             }
-            Kind::Dest(d) => out(*d, msg),
+            Kind::Dest(d) => out(
+                Delivery {
+                    dest: *d,
+                    flow_control: at.fc,
+                },
+                msg,
+            ),
             Kind::Mpx { hops, fallback } => {
                 let mut delivered = false;
                 for pass in 0..2 {
@@ -770,7 +814,7 @@ impl Router {
                             continue;
                         }
                         let mut m = true;
-                        self.queue(h.node, msg.clone(), &mut m, cx, out, depth + 1);
+                        self.queue(h.node, msg.clone(), &mut m, cx, out, at.down());
                         if m {
                             delivered = true;
                             if h.flags & FINAL != 0 {
@@ -782,7 +826,7 @@ impl Router {
                 if node.next.is_none() && !delivered {
                     *matched = false;
                 }
-                self.forward(node.next, msg, matched, cx, out, depth);
+                self.forward(node.next, msg, matched, cx, out, at);
             }
         }
         if node.flags & DROP_UNMATCHED != 0 && !*matched {

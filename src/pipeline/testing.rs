@@ -34,7 +34,7 @@ pub fn deliveries(r: &Router, src: &str, m: Arc<LogMessage>) -> Vec<String> {
     let mut out = Vec::new();
     let id = r.source_id(src).expect("source exists");
     r.route(id, m, &mut |d, _| {
-        out.push(r.destinations()[d.0 as usize].clone())
+        out.push(r.destinations()[d.dest.0 as usize].clone())
     });
     out
 }

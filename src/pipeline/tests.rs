@@ -47,7 +47,7 @@ fn rewrites_do_not_leak_between_paths() {
     let id = r.source_id("s").unwrap();
     let original = msg("x", "orig");
     r.route(id, original.clone(), &mut |d, m| {
-        seen.push((d.0, String::from_utf8_lossy(m.message()).into_owned()))
+        seen.push((d.dest.0, String::from_utf8_lossy(m.message()).into_owned()))
     });
     assert_eq!(seen, [(0, "changed".to_string()), (1, "orig".to_string())]);
     assert_eq!(original.message(), b"orig");
@@ -90,4 +90,17 @@ fn unknown_references_are_errors() {
     let m = super::testing::model(&cfg("log { source(s); destination(zzz); };"));
     let env = super::BuildEnv::new(&m);
     assert!(super::Router::build(&m, &env).is_err());
+}
+
+#[test]
+fn flow_control_is_reported_per_delivery() {
+    let r = router(&cfg(
+        "log { source(s); destination(a); flags(flow-control); };\n\
+         log { source(s); destination(b); };",
+    ));
+    let mut seen = Vec::new();
+    r.route(r.source_id("s").unwrap(), msg("x", "m"), &mut |d, _| {
+        seen.push((d.dest.0, d.flow_control))
+    });
+    assert_eq!(seen, [(0, true), (1, false)]);
 }
