@@ -9,8 +9,9 @@
 //! * **pcre** uses the `regex` crate over bytes. Without `utf8` the pattern runs in byte mode
 //!   (`(?-u)`: `.` is one byte, `\d`/`\w`/`\s` are ASCII, `ignore-case` is ASCII), which is
 //!   what PCRE does without `PCRE2_UTF`; with `utf8` it runs in Unicode mode. The `regex`
-//!   crate has no look-around and no back-references: such a pattern is refused at config
-//!   time with a message that says so, rather than silently matching something else.
+//!   crate (linear time, the fast path) has no look-around and no back-references; a pattern
+//!   that needs them is run by `fancy-regex` instead, in Unicode mode over the value read as
+//!   UTF-8 (invalid bytes become U+FFFD there, so such a pattern sees them replaced).
 //! * **string** is an exact comparison; `prefix` and `substring` make it a prefix or
 //!   substring test; `ignore-case` compares ASCII letters case-insensitively (`strncasecmp`).
 //! * **glob** is GLib's `g_pattern_match_simple`: `*` and `?` (one character) over the
@@ -78,9 +79,22 @@ impl MatcherOptions {
 
 #[derive(Debug)]
 enum Kind {
-    Regex { re: Regex, named: bool },
-    String { pat: Vec<u8> },
-    Glob { pat: Vec<char> },
+    Regex {
+        re: Regex,
+        named: bool,
+    },
+    /// A pattern the `regex` crate refuses for its look-around or back-references, run by
+    /// `fancy-regex` (Unicode mode, over the value as UTF-8, invalid bytes replaced).
+    Fancy {
+        re: Box<fancy_regex::Regex>,
+        named: bool,
+    },
+    String {
+        pat: Vec<u8>,
+    },
+    Glob {
+        pat: Vec<char>,
+    },
 }
 
 /// A compiled pattern with its flags.
@@ -101,9 +115,24 @@ impl Matcher {
         let icase = opts.has(MatcherFlag::IgnoreCase);
         let kind = match opts.kind.unwrap_or_default() {
             MatcherType::Pcre | MatcherType::Posix => {
-                let re = compile_regex(pattern, icase, opts.has(MatcherFlag::Utf8))?;
-                let named = re.capture_names().any(|n| n.is_some());
-                Kind::Regex { re, named }
+                match compile_regex(pattern, icase, opts.has(MatcherFlag::Utf8)) {
+                    Ok(re) => {
+                        let named = re.capture_names().any(|n| n.is_some());
+                        Kind::Regex { re, named }
+                    }
+                    Err(e) if e.contains("look-around") || e.contains("backreferences") => {
+                        let re = fancy_regex::RegexBuilder::new(pattern)
+                            .case_insensitive(icase)
+                            .build()
+                            .map_err(|_| e)?;
+                        let named = re.capture_names().any(|n| n.is_some());
+                        Kind::Fancy {
+                            re: Box::new(re),
+                            named,
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             MatcherType::String => Kind::String {
                 pat: pattern.as_bytes().to_vec(),
@@ -130,13 +159,16 @@ impl Matcher {
 
     /// Whether a match stores values into the message (`flags(store-matches)` on a regex).
     pub fn stores(&self) -> bool {
-        self.store && matches!(self.kind, Kind::Regex { .. })
+        self.store && matches!(self.kind, Kind::Regex { .. } | Kind::Fancy { .. })
     }
 
     /// Whether `value` matches, without storing anything.
     pub fn is_match(&self, value: &[u8]) -> bool {
         match &self.kind {
             Kind::Regex { re, .. } => re.is_match(value),
+            Kind::Fancy { re, .. } => re
+                .is_match(String::from_utf8_lossy(value).as_ref())
+                .unwrap_or(false),
             Kind::String { pat } => self.string_find(value, pat).is_some(),
             Kind::Glob { pat } => match std::str::from_utf8(value) {
                 Ok(s) => glob_match_chars(pat, &s.chars().collect::<Vec<_>>()),
@@ -147,6 +179,19 @@ impl Matcher {
 
     /// Matches `value` and, with `store-matches`, stores the groups into `msg`.
     pub fn match_and_store(&self, value: &[u8], msg: &mut LogMessage) -> bool {
+        if let Kind::Fancy { re, named } = &self.kind {
+            if !self.store {
+                return self.is_match(value);
+            }
+            let hay = String::from_utf8_lossy(value);
+            return match fancy_spans(re, &hay, 0) {
+                Some(spans) => {
+                    store_spans(hay.as_bytes(), &spans, fancy_names(re, *named), msg);
+                    true
+                }
+                None => false,
+            };
+        }
         let Kind::Regex { re, named } = &self.kind else {
             return self.is_match(value);
         };
@@ -174,6 +219,10 @@ impl Matcher {
     ) -> Option<Vec<u8>> {
         match &self.kind {
             Kind::Regex { re, named } => self.replace_regex(re, *named, value, msg, render),
+            Kind::Fancy { re, named } => {
+                let hay = String::from_utf8_lossy(value);
+                self.replace_fancy(re, *named, &hay, msg, render)
+            }
             Kind::String { pat } => self.replace_string(pat, value, msg, render),
             Kind::Glob { .. } => None,
         }
@@ -223,6 +272,60 @@ impl Matcher {
             last_empty = m0.is_empty();
             start = m0.end();
             last = m0.end();
+            if !self.global || start >= value.len() {
+                break;
+            }
+        }
+        let mut buf = out?;
+        buf.extend_from_slice(value.get(last..).unwrap_or(&[]));
+        Some(buf)
+    }
+
+    /// [`Matcher::replace_regex`] for a `fancy-regex` pattern.
+    fn replace_fancy(
+        &self,
+        re: &fancy_regex::Regex,
+        named: bool,
+        hay: &str,
+        msg: &mut LogMessage,
+        render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
+    ) -> Option<Vec<u8>> {
+        let value = hay.as_bytes();
+        let names = fancy_names(re, named);
+        let mut out: Option<Vec<u8>> = None;
+        let (mut last, mut start, mut last_empty) = (0usize, 0usize, false);
+        loop {
+            let spans = fancy_spans(re, hay, start);
+            let spans = match spans {
+                Some(sp)
+                    if last_empty
+                        && !sp
+                            .first()
+                            .copied()
+                            .flatten()
+                            .is_some_and(|(a, b)| a == start && b > a) =>
+                {
+                    // No non-empty match here after an empty one: step one character.
+                    start += hay[start..].chars().next().map_or(1, char::len_utf8);
+                    last_empty = false;
+                    if !self.global || start >= value.len() {
+                        break;
+                    }
+                    continue;
+                }
+                Some(sp) => sp,
+                None => break,
+            };
+            let Some((m0, m1)) = spans.first().copied().flatten() else {
+                break;
+            };
+            store_spans(value, &spans, names.clone(), msg);
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(value.len()));
+            buf.extend_from_slice(value.get(last..m0).unwrap_or(&[]));
+            render(msg, buf);
+            last_empty = m0 == m1;
+            start = m1;
+            last = m1;
             if !self.global || start >= value.len() {
                 break;
             }
@@ -314,17 +417,52 @@ fn compile_regex(pattern: &str, icase: bool, utf8: bool) -> Result<Regex, String
         .map_err(|e| {
             let detail = match &e {
                 regex::Error::Syntax(s) => {
-                    let s = s.lines().last().unwrap_or("").trim().to_string();
-                    if s.contains("look-around") || s.contains("backreferences") {
-                        format!("{s} (sluice uses the `regex` crate, which has neither)")
-                    } else {
-                        s
-                    }
+                    s.lines().last().unwrap_or("").trim().to_string()
                 }
                 other => other.to_string(),
             };
             format!("compiling the regexp failed, error=Failed to compile PCRE expression >>>{pattern}<<< `{detail}'")
         })
+}
+
+type Spans = Vec<Option<(usize, usize)>>;
+
+/// The group spans of the first `fancy-regex` match at or after `start`.
+fn fancy_spans(re: &fancy_regex::Regex, hay: &str, start: usize) -> Option<Spans> {
+    if !hay.is_char_boundary(start) {
+        return None;
+    }
+    let caps = re.captures_from_pos(hay, start).ok()??;
+    Some(
+        (0..caps.len())
+            .map(|i| caps.get(i).map(|m| (m.start(), m.end())))
+            .collect(),
+    )
+}
+
+/// Group names by index (empty when the pattern has none).
+fn fancy_names(re: &fancy_regex::Regex, named: bool) -> Vec<Option<String>> {
+    if !named {
+        return Vec::new();
+    }
+    re.capture_names().map(|n| n.map(str::to_string)).collect()
+}
+
+/// [`store_captures`] from spans over `hay`.
+fn store_spans(hay: &[u8], spans: &Spans, names: Vec<Option<String>>, msg: &mut LogMessage) {
+    let n = spans.len().min(MAX_MATCHES);
+    let mut name = itoa_buf();
+    for (i, sp) in spans.iter().enumerate().take(n) {
+        if let Some((a, b)) = sp {
+            msg.set(num_name(&mut name, i), hay.get(*a..*b).unwrap_or(&[]));
+        }
+    }
+    truncate_matches(msg, n);
+    for (i, group) in names.iter().enumerate() {
+        if let (Some(group), Some(Some((a, b)))) = (group, spans.get(i)) {
+            msg.set(group, hay.get(*a..*b).unwrap_or(&[]));
+        }
+    }
 }
 
 /// Sets `$0`.. and named groups from one match, and unsets the numbered values beyond.
@@ -477,8 +615,15 @@ mod tests {
     fn regex_errors_are_reported() {
         let e = Matcher::new("(", &MatcherOptions::default()).unwrap_err();
         assert!(e.contains(">>>(<<<"), "{e}");
-        let e = Matcher::new("(?=x)", &MatcherOptions::default()).unwrap_err();
-        assert!(e.contains("regex"), "{e}");
+        // Look-around and back-references fall back to fancy-regex.
+        let m = Matcher::new("^(?!.*debug)(\\w+) \\1", &MatcherOptions::default()).unwrap();
+        assert!(m.is_match(b"ab ab x"));
+        assert!(!m.is_match(b"ab ab debug"));
+        let mut lm = LogMessage::new(UnixTime::default());
+        let out = m.replace(b"xy xy!", &mut lm, &mut |msg, o| {
+            o.extend_from_slice(msg.get("1").unwrap_or(b"?"))
+        });
+        assert_eq!(out.as_deref(), Some(&b"xy!"[..]));
     }
 
     fn subst(p: &str, kind: MatcherType, flags: &[MatcherFlag], value: &str, rep: &str) -> String {
