@@ -2,8 +2,10 @@
 //! the pid file, start what the configuration needs, serve the control socket, and react to
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop).
 //!
-//! The message graph (sources, queues, destinations as actors) is built by the runtime issue;
-//! until then a valid configuration is held and reloaded, but no messages flow.
+//! The configuration runs as a graph of actors ([`crate::actors::runtime`]): planned before
+//! the daemon detaches (so an unsupported driver is a configuration error on the terminal),
+//! started inside the actix system, rebuilt on reload with the listening sockets handed over,
+//! and drained on shutdown.
 
 pub mod config_load;
 mod control_server;
@@ -17,6 +19,8 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::actors::runtime::graph::{Graph, Handover};
+use crate::actors::runtime::plan::{Plan, plan};
 use crate::cli::{Args, EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE};
 use crate::control::{Command, Reply};
 use crate::paths::DaemonPaths;
@@ -53,6 +57,13 @@ pub fn run(args: Args) -> i32 {
     if args.syntax_only {
         return EXIT_OK;
     }
+    let plan = match plan_config(&config) {
+        Ok(plan) => plan,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return EXIT_CONFIG_ERROR;
+        }
+    };
     if !args.foreground {
         if let Err(e) = detach::detach() {
             eprintln!("Error going to the background: {e}");
@@ -61,7 +72,7 @@ pub fn run(args: Args) -> i32 {
     }
     init_logging(&args);
     match Daemon::start(args, paths, config) {
-        Ok(daemon) => daemon.run(),
+        Ok(daemon) => daemon.run(plan),
         Err(message) => {
             tracing::error!("{message}");
             EXIT_RUNTIME_FAILURE
@@ -69,17 +80,34 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
+/// How long each shutdown phase may take: sources stopping, then queues draining.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Plans a checked configuration for the runtime; errors come rendered, with file:line:col.
+fn plan_config(config: &CheckedConfig) -> Result<Plan, String> {
+    plan(&config.model).map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))
+}
+
+/// The daemon's own log: to stderr with `-F`/`-e`, and always into `internal()` (the tracing
+/// layer feeding it), as syslog-ng's messages go to its internal() source.
 fn init_logging(args: &Args) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::LevelFilter};
     let to_stderr = args.foreground || args.stderr;
-    let level = args.log_level();
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    if to_stderr {
-        let _ = builder.try_init();
-    }
+    let level = LevelFilter::from_level(args.log_level());
+    let fmt = to_stderr.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .with_filter(level)
+    });
+    let internal = crate::actors::sources::internal::InternalLayer.with_filter(level);
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(internal)
+        .try_init();
 }
 
 /// A running daemon: the current configuration and what it owns.
@@ -110,21 +138,20 @@ impl Daemon {
         })
     }
 
-    fn run(self) -> i32 {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
+    fn run(self, plan: Plan) -> i32 {
+        let system = actix_rt::System::new();
+        system.block_on(self.serve(plan))
+    }
+
+    async fn serve(mut self, plan: Plan) -> i32 {
+        let mut handover = Handover::default();
+        let mut graph = match Graph::start(plan, &mut handover) {
+            Ok(g) => Some(g),
             Err(e) => {
-                tracing::error!("Error starting the runtime: {e}");
+                tracing::error!("{e}");
                 return EXIT_RUNTIME_FAILURE;
             }
         };
-        runtime.block_on(self.serve())
-    }
-
-    async fn serve(self) -> i32 {
         let (tx, mut rx) = mpsc::channel::<control_server::Request>(16);
         let server = match control_server::ControlServer::bind(&self.paths.control, tx) {
             Ok(server) => server,
@@ -150,17 +177,20 @@ impl Daemon {
             }
         };
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
-        tracing::warn!(
-            "the message runtime is not built yet: the configuration is checked and held, \
-             but its sources and destinations are not started"
-        );
         loop {
             tokio::select! {
-                _ = hup.recv() => { self.reload(); }
+                _ = hup.recv() => { self.reload(&mut graph).await; }
                 _ = term.recv() => break,
                 _ = int.recv() => break,
                 Some(req) = rx.recv() => {
-                    let reply = self.handle(req.command);
+                    let reply = match req.command {
+                        Command::Reload => self.reload(&mut graph).await,
+                        Command::Stats => match &graph {
+                            Some(g) => Reply::ok(g.stats()),
+                            None => Reply::fail("no configuration is running"),
+                        },
+                        other => self.handle(other),
+                    };
                     if req.command != Command::Stop {
                         let _ = req.reply.send(control_server::Answer { reply, written: None });
                         continue;
@@ -175,6 +205,9 @@ impl Daemon {
             }
         }
         tracing::info!("sluice shutting down");
+        if let Some(g) = graph.take() {
+            drop(g.stop(DRAIN_TIMEOUT).await);
+        }
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
         EXIT_OK
@@ -182,26 +215,51 @@ impl Daemon {
 
     fn handle(&self, command: Command) -> Reply {
         match command {
-            Command::Reload => self.reload(),
             Command::Stop => Reply::ok("Shutting down"),
             Command::Healthcheck => Reply::ok("healthy"),
-            Command::Stats | Command::Query | Command::Graph => Reply::fail(format!(
-                "{} is not supported yet: the message runtime does not exist yet",
-                command.as_str()
-            )),
+            Command::Reload | Command::Stats | Command::Query | Command::Graph => {
+                Reply::fail(format!("{} is not supported yet", command.as_str()))
+            }
         }
     }
 
-    /// Reads and checks the configuration again; on any error the running one stays.
-    fn reload(&self) -> Reply {
+    /// Reads, checks and plans the configuration again; on any error the running graph
+    /// stays. Otherwise the old graph is stopped (drained) and the new one started with the
+    /// listening sockets handed over. (The ConfigSupervisor will swap only what changed and
+    /// keep connections and queue contents: see `actors::runtime::graph`.)
+    async fn reload(&mut self, graph: &mut Option<Graph>) -> Reply {
         let opts = load_options(&self.args.include_path);
-        match load_and_check(&self.paths.config, &opts) {
-            Ok(new) => {
+        let checked = load_and_check(&self.paths.config, &opts).and_then(|new| {
+            plan_config(&new)
+                .map(|p| (new, p))
+                .map_err(|rendered| config_load::ConfigError { rendered })
+        });
+        match checked {
+            Ok((new, new_plan)) => {
                 if new.uses_python()
                     && let Err(e) = crate::python::ensure_initialized()
                 {
                     tracing::error!("Error reloading configuration: {e}");
                     return Reply::fail(e.to_string());
+                }
+                let mut handover = match graph.take() {
+                    Some(old) => old.stop(DRAIN_TIMEOUT).await,
+                    None => Handover::default(),
+                };
+                match Graph::start(new_plan, &mut handover) {
+                    Ok(g) => *graph = Some(g),
+                    Err(e) => {
+                        tracing::error!("Error starting the new configuration: {e}");
+                        *graph = self
+                            .config
+                            .lock()
+                            .ok()
+                            .and_then(|c| plan_config(&c).ok())
+                            .and_then(|p| Graph::start(p, &mut handover).ok());
+                        return Reply::fail(format!(
+                            "Config reload failed, the running configuration is kept: {e}"
+                        ));
+                    }
                 }
                 if let Ok(mut current) = self.config.lock() {
                     *current = new;

@@ -156,3 +156,55 @@ pub fn ctl(control: &Path, command: &str) -> Output {
         .output()
         .expect("sluice-ctl runs")
 }
+
+/// A TCP port nobody listens on right now (bound to port 0 and released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Connects to 127.0.0.1:`port`, retrying until the daemon listens.
+pub fn connect(port: u16) -> std::net::TcpStream {
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => return s,
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("cannot connect to port {port}: {last:?}");
+}
+
+/// Sends `data` on a new connection and closes it.
+pub fn send(port: u16, data: &[u8]) {
+    use std::io::Write;
+    let mut s = connect(port);
+    s.write_all(data).expect("send");
+}
+
+/// One counter from `sluice-ctl stats` (`kind;name;counter`), summed over drivers.
+pub fn stat(control: &Path, key: &str) -> Option<u64> {
+    let out = ctl(control, "stats");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let prefix = format!("{key};");
+    let mut found = None;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix(&prefix) {
+            let v: u64 = v.trim().parse().ok()?;
+            found = Some(found.unwrap_or(0) + v);
+        }
+    }
+    found
+}
+
+/// Lines in a file (0 when it does not exist yet).
+pub fn count_lines(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
+}

@@ -2,11 +2,14 @@
 //! option groups they share in [`common`] and [`socket`].
 
 pub mod common;
+pub mod dns;
 pub mod file;
 pub mod internal;
+pub mod listener;
 pub mod network;
 pub mod pipe;
 pub mod python;
 pub mod socket;
 pub mod stdin;
+pub mod stream;
 pub mod unix;

@@ -13,14 +13,21 @@ use serde::Deserialize;
 
 use crate::config::global_options::Positive;
 
+use super::common::SourceFlag;
 use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions, option_node, option_span};
+use super::listener::StreamListenPlan;
 use super::socket::{
     InetSocketOptions, IpProtocol, ListenerOptions, Port, TlsOptions, Transport,
     check_transport_tls, default_max_connections, default_socket_log_iw_size,
 };
+use super::stream::Framing;
+use crate::actors::runtime::settings;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::GlobalOptions;
 use crate::driver_options;
+use crate::message::framing::{Newline, OctetCounted};
+use std::net::SocketAddr;
 
 /// The own options of `network()` and `syslog()`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -143,6 +150,171 @@ driver_options! {
         pub source: SourceOptions,
         pub reader: ReaderOptions,
         pub socket: InetSocketOptions,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime: how these options become a running listener (see `super::listener`).
+
+/// The listener of a `network()`/`syslog()` source. `syslog` selects syslog()'s defaults:
+/// port 601, octet-counted framing, RFC 5424 parsing.
+pub fn listen_plan_network(
+    o: &NetworkSourceOptions,
+    syslog: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+) -> Result<(StreamListenPlan, u32), Diagnostic> {
+    let transport = o.network.transport.unwrap_or(Transport::Tcp);
+    let framed = match transport {
+        Transport::Tcp => syslog,
+        Transport::Framed => true,
+        Transport::TextWithNuls => false,
+        other => {
+            return Err(Diagnostic::new(
+                format!(
+                    "transport({}) is not supported by the runtime yet",
+                    other.keyword()
+                ),
+                option_span(call, &["transport"]),
+            ));
+        }
+    };
+    let default_port = if syslog { 601 } else { 514 };
+    let addr = listen_addr(
+        o.network.ip.as_deref(),
+        o.network.port.as_ref(),
+        default_port,
+        o.network.ip_protocol == IpProtocol::V6,
+        call,
+    )?;
+    let mut plan = stream_plan(
+        addr,
+        framed,
+        o.network.max_connections.get(),
+        o.network.log_iw_size.get(),
+        &o.reader,
+        &o.socket,
+        &o.listener,
+        globals,
+    );
+    if transport == Transport::TextWithNuls
+        && let Framing::Newline(n) = &mut plan.framing
+    {
+        n.nul_terminates = false;
+    }
+    let extra = if syslog {
+        crate::message::ParseFlags::SYSLOG_PROTOCOL
+    } else {
+        0
+    };
+    Ok((plan, extra))
+}
+
+/// The listener of a `tcp()`/`tcp6()` source.
+pub fn listen_plan_tcp(
+    o: &TcpSourceOptions,
+    v6: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+) -> Result<StreamListenPlan, Diagnostic> {
+    if o.tcp.tls.is_some() {
+        return Err(Diagnostic::new(
+            "tls() is not supported by the runtime yet",
+            option_span(call, &["tls"]),
+        ));
+    }
+    let addr = listen_addr(o.tcp.ip.as_deref(), o.tcp.port.as_ref(), 514, v6, call)?;
+    Ok(stream_plan(
+        addr,
+        false,
+        o.tcp.max_connections.get(),
+        o.tcp.log_iw_size.get(),
+        &o.reader,
+        &o.socket,
+        &o.listener,
+        globals,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn stream_plan(
+    addr: SocketAddr,
+    framed: bool,
+    max_connections: u32,
+    log_iw_size: u32,
+    reader: &ReaderOptions,
+    socket: &InetSocketOptions,
+    listener: &ListenerOptions,
+    globals: &GlobalOptions,
+) -> StreamListenPlan {
+    let max = settings::log_msg_size(reader, globals);
+    let trim = reader
+        .trim_large_messages
+        .unwrap_or(globals.trim_large_messages);
+    let framing = if framed {
+        Framing::OctetCounted(OctetCounted::new(max, trim))
+    } else {
+        let empty = reader.flags.contains(&SourceFlag::EmptyLines);
+        Framing::Newline(Newline::new(max, empty))
+    };
+    // syslog-ng: log-iw-size() / max-connections(), raised to min-iw-size-per-reader().
+    let per = (log_iw_size / max_connections.max(1)).max(globals.min_iw_size_per_reader.get());
+    StreamListenPlan {
+        addr,
+        framing,
+        max_connections: max_connections as usize,
+        window_per_connection: per,
+        listen_backlog: listener.listen_backlog.get(),
+        so_rcvbuf: socket.so_rcvbuf,
+        so_keepalive: socket.so_keepalive,
+    }
+}
+
+fn listen_addr(
+    ip: Option<&str>,
+    port: Option<&Port>,
+    default_port: u16,
+    v6: bool,
+    call: &Node,
+) -> Result<SocketAddr, Diagnostic> {
+    let port = match port {
+        None => default_port,
+        Some(Port::Number(n)) => *n,
+        Some(Port::Service(name)) => service_port(name).ok_or_else(|| {
+            Diagnostic::new(
+                format!("unknown service `{name}`"),
+                option_span(call, &["port", "localport"]),
+            )
+        })?,
+    };
+    let ip = ip.unwrap_or(if v6 { "::" } else { "0.0.0.0" });
+    if let Ok(a) = ip.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(a, port));
+    }
+    use std::net::ToSocketAddrs;
+    (ip, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.find(|a| a.is_ipv6() == v6))
+        .ok_or_else(|| {
+            Diagnostic::new(
+                format!("cannot resolve `{ip}`"),
+                option_span(call, &["ip", "localip"]),
+            )
+        })
+}
+
+/// A service name from /etc/services (TCP).
+fn service_port(name: &str) -> Option<u16> {
+    let c_name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: valid NUL-terminated strings; the returned entry is read right away, before any
+    // other getservbyname call on this thread could overwrite it.
+    unsafe {
+        let ent = libc::getservbyname(c_name.as_ptr(), c"tcp".as_ptr());
+        if ent.is_null() {
+            return None;
+        }
+        Some(u16::from_be((*ent).s_port as u16))
     }
 }
 

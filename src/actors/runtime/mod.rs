@@ -1,0 +1,27 @@
+//! The message runtime: how a checked configuration runs as a graph of actors.
+//!
+//! ```text
+//! listener ─accept─> connection reader ──batch──> Queue ──batch──> destination writer
+//! (network arbiter)   read 256 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
+//!                     parse, route inline          + Notify, one      writes, one write() per
+//!                     (pipeline::Router)           lock per batch)    batch)
+//!        ^                                                                 │
+//!        └──────── Window credits <── BatchAck dropped <── entry written ──┘
+//! ```
+//!
+//! * [`plan`]: configuration → [`plan::Plan`], refusing by name what the runtime lacks;
+//! * [`graph`]: a [`plan::Plan`] started as actors; orderly stop; the [`graph::Handover`]
+//!   of state to the next graph on reload;
+//! * [`ack`]: flow-control windows and batch acknowledgements;
+//! * [`queue`]: the per-destination memory queue;
+//! * [`ingest`]: parse + route + enqueue, shared by every source;
+//! * [`settings`]: driver options + globals → parser and template options;
+//! * [`counters`]: per-component atomics for the stats issue.
+
+pub mod ack;
+pub mod counters;
+pub mod graph;
+pub mod ingest;
+pub mod plan;
+pub mod queue;
+pub mod settings;

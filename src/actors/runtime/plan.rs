@@ -1,0 +1,300 @@
+//! From a checked configuration to a [`Plan`]: every source and destination driver with the
+//! options it runs with, the compiled log paths, and which deliveries are flow-controlled.
+//!
+//! Planning has no side effects (no socket is bound, no file opened), so the daemon plans
+//! before it goes to the background — an unsupported driver or option is a configuration
+//! error at `file:line:col` with exit code 1 — and a reload plans the new configuration while
+//! the old graph keeps running. Anything the runtime cannot do yet is refused here, by name:
+//! nothing in a configuration is silently ignored.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
+use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::registry::Registry;
+use crate::actors::sources::common::{DriverOptions, ReaderOptions, SourceOptions};
+use crate::actors::sources::internal::InternalSourceOptions;
+use crate::actors::sources::listener::StreamListenPlan;
+use crate::actors::sources::network::{
+    NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
+};
+use crate::config::ast::{Node, keyword_eq};
+use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::GlobalOptions;
+use crate::config::model::{Model, Object, ObjectItem};
+use crate::message::LocalHost;
+use crate::pipeline::{BuildEnv, Router, SourceId};
+use crate::template::DaemonInfo;
+
+use super::settings;
+
+/// A source driver, ready to start. (Built once per configuration, so the size difference
+/// between variants costs nothing.)
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum SourceDriver {
+    /// A stream listener (`network()`, `syslog()`, `tcp()`, `tcp6()` over TCP).
+    Stream {
+        listen: StreamListenPlan,
+        /// Parse flags the driver itself sets (`syslog()`: RFC 5424).
+        extra_flags: u32,
+        source: SourceOptions,
+        reader: ReaderOptions,
+    },
+    /// `internal()`.
+    Internal { source: SourceOptions },
+}
+
+/// One source driver of a source object.
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    pub object: String,
+    pub id: SourceId,
+    pub driver: SourceDriver,
+}
+
+/// A destination driver, ready to start.
+#[derive(Debug, Clone)]
+pub enum DestDriver {
+    File(FileDestPlan),
+}
+
+impl DestDriver {
+    /// `log-fifo-size()`.
+    pub fn fifo_size(&self) -> usize {
+        match self {
+            DestDriver::File(p) => p.fifo_size,
+        }
+    }
+}
+
+/// One destination driver of a destination object (a queue slot).
+#[derive(Debug, Clone)]
+pub struct DestPlan {
+    pub object: String,
+    pub driver: DestDriver,
+}
+
+/// A configuration, ready to run.
+pub struct Plan {
+    pub globals: GlobalOptions,
+    pub router: Router,
+    pub sources: Vec<SourcePlan>,
+    /// Destination drivers; their index is their queue slot.
+    pub dests: Vec<DestPlan>,
+    /// Slots of each destination object, by the router's `DestId`.
+    pub slots: Vec<Vec<usize>>,
+    pub local_host: LocalHost,
+    pub daemon: Arc<DaemonInfo>,
+}
+
+fn unsupported_driver(name: &crate::config::span::Spanned<String>) -> Diagnostic {
+    Diagnostic::new(
+        format!(
+            "driver `{}` is not supported by the runtime yet",
+            name.value
+        ),
+        name.span,
+    )
+}
+
+fn check_object(o: &Object, errors: &mut Vec<Diagnostic>) {
+    for item in &o.items {
+        if let ObjectItem::Channel(p) = item {
+            errors.push(Diagnostic::new(
+                format!(
+                    "channels inside {} objects are not supported by the runtime yet",
+                    o.kind.keyword()
+                ),
+                p.span,
+            ));
+        }
+    }
+}
+
+/// Plans `model` (which passed the configuration checks).
+pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let globals = Registry::global_options(&model.global_options).map_err(|d| vec![d])?;
+    let env = BuildEnv::new(model);
+    let mut router = Router::build(model, &env)?;
+    let local_host = LocalHost::detect();
+    let daemon = Arc::new(DaemonInfo {
+        local_host: local_host.clone(),
+        run_id: 1,
+        host_id: 0,
+        started: Instant::now(),
+        local_zone: jiff::tz::TimeZone::system(),
+    });
+    router.set_render_options(
+        settings::template_options(&DestTemplateOptions::default(), &globals),
+        daemon.clone(),
+    );
+
+    let mut sources = Vec::new();
+    for o in &model.sources {
+        check_object(o, &mut errors);
+        let Some(id) = router.source_id(&o.name.value) else {
+            continue;
+        };
+        for call in o.drivers() {
+            match plan_source(call, &globals) {
+                Ok(driver) => sources.push(SourcePlan {
+                    object: o.name.value.clone(),
+                    id,
+                    driver,
+                }),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+
+    let mut dests = Vec::new();
+    let mut slots = vec![Vec::new(); router.destinations().len()];
+    for o in &model.destinations {
+        check_object(o, &mut errors);
+        let Some(id) = router.dest_id(&o.name.value) else {
+            continue;
+        };
+        for call in o.drivers() {
+            match plan_dest(call, &globals, &env) {
+                Ok(driver) => {
+                    if let Some(s) = slots.get_mut(id.0 as usize) {
+                        s.push(dests.len());
+                    }
+                    dests.push(DestPlan {
+                        object: o.name.value.clone(),
+                        driver,
+                    });
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Plan {
+        globals,
+        router,
+        sources,
+        dests,
+        slots,
+        local_host,
+        daemon,
+    })
+}
+
+fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Diagnostic> {
+    let Node::Call { name, .. } = call else {
+        return Err(Diagnostic::new("expected a driver", call.span()));
+    };
+    let n = name.value.as_str();
+    let ctx = |d: Diagnostic| d.with_context("source");
+    if keyword_eq(n, "network") || keyword_eq(n, "syslog") {
+        let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
+        let (listen, extra_flags) =
+            listen_plan_network(&o, keyword_eq(n, "syslog"), call, globals).map_err(ctx)?;
+        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
+        return Ok(SourceDriver::Stream {
+            listen,
+            extra_flags,
+            source: o.source,
+            reader: o.reader,
+        });
+    }
+    if keyword_eq(n, "tcp") || keyword_eq(n, "tcp6") {
+        let o = TcpSourceOptions::from_call(call).map_err(ctx)?;
+        let listen = listen_plan_tcp(&o, keyword_eq(n, "tcp6"), call, globals).map_err(ctx)?;
+        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
+        return Ok(SourceDriver::Stream {
+            listen,
+            extra_flags: 0,
+            source: o.source,
+            reader: o.reader,
+        });
+    }
+    if keyword_eq(n, "internal") {
+        let o = InternalSourceOptions::from_call(call).map_err(ctx)?;
+        return Ok(SourceDriver::Internal { source: o.source });
+    }
+    Err(ctx(unsupported_driver(name)))
+}
+
+fn check_hooks(has: bool, call: &Node) -> Result<(), Diagnostic> {
+    if has {
+        return Err(Diagnostic::new(
+            "hook-commands() is not supported by the runtime yet",
+            crate::actors::sources::common::option_span(call, &["hook-commands"]),
+        ));
+    }
+    Ok(())
+}
+
+fn plan_dest(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<DestDriver, Diagnostic> {
+    let Node::Call { name, .. } = call else {
+        return Err(Diagnostic::new("expected a driver", call.span()));
+    };
+    let ctx = |d: Diagnostic| d.with_context("destination");
+    if keyword_eq(&name.value, "file") {
+        let o = FileDestinationOptions::from_call(call).map_err(ctx)?;
+        return Ok(DestDriver::File(
+            plan_file(&o, call, globals, env).map_err(ctx)?,
+        ));
+    }
+    Err(ctx(unsupported_driver(name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load::{LoadOptions, load_str};
+
+    fn try_plan(body: &str) -> Result<Plan, Vec<Diagnostic>> {
+        let text = format!("@version: 3.38\n{body}");
+        let loaded = load_str("t.conf", &text, &LoadOptions::default()).expect("config");
+        let model = crate::config::model::build(&loaded.ast).expect("model");
+        plan(&model)
+    }
+
+    #[test]
+    fn plans_tcp_to_file() {
+        let p = try_plan(
+            "source s { network(port(5140)); internal(); };\n\
+             destination d { file(\"/tmp/x\"); file(\"/tmp/y\"); };\n\
+             log { source(s); destination(d); flags(flow-control); };\n",
+        )
+        .map_err(|e| format!("{e:?}"))
+        .expect("plan");
+        assert_eq!(p.sources.len(), 2);
+        assert_eq!(p.dests.len(), 2);
+        assert_eq!(p.slots, vec![vec![0, 1]]);
+    }
+
+    #[test]
+    fn refuses_what_the_runtime_lacks_by_name() {
+        let e = try_plan(
+            "source s { udp(); };\ndestination d { program(\"cat\"); };\n\
+             log { source(s); destination(d); };\n",
+        )
+        .err()
+        .unwrap_or_default();
+        let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.contains(&"driver `udp` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `program` is not supported by the runtime yet"));
+        let e = try_plan(
+            "source s { network(transport(udp)); };\n\
+             destination d { file(\"/var/$HOST\"); };\nlog { source(s); destination(d); };\n",
+        )
+        .err()
+        .unwrap_or_default();
+        let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.contains(&"transport(udp) is not supported by the runtime yet"));
+        assert!(msgs.contains(&"a templated file name is not supported by the runtime yet"));
+    }
+}
