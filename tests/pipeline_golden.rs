@@ -73,7 +73,8 @@ fn run_case(name: &str) -> Vec<String> {
         .replace("@PORT@", "55514")
         .replace("@PORT2@", "55515")
         .replace("@OUT@", "/nonexistent")
-        .replace("@TEMPLATE@", "$MSG\\n");
+        .replace("@TEMPLATE@", "$MSG\\n")
+        .replace("@DIR@", &dir().to_string_lossy());
     let loaded = load_str(&format!("{name}.conf"), &text, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
     let model = build(&loaded.ast).unwrap_or_else(|e| panic!("{name}: {e:?}"));

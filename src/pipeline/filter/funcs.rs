@@ -201,20 +201,12 @@ pub fn compile_function(call: &Node, env: &BuildEnv<'_>) -> Result<Filter, Diagn
                 first_arg_span(call),
             )
         })?;
+        // Lines are taken as they are (only the newline goes): recorded, a line with a
+        // trailing space does not match the value without it.
         let set = text
             .split(|&c| c == b'\n')
-            .map(|l| {
-                let mut l = l;
-                while let [rest @ .., last] = l {
-                    if last.is_ascii_whitespace() {
-                        l = rest;
-                    } else {
-                        break;
-                    }
-                }
-                l.to_vec()
-            })
             .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
             .collect();
         return Ok(Filter::InList {
             subject: subject_for(&value),

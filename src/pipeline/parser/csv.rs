@@ -29,7 +29,6 @@ pub const OPTION_NAMES: &[&str] = &[
     "dialect",
     "prefix",
     "template",
-    "on-type-error",
 ];
 
 /// `delimiters("...")` or `delimiters(chars("...") strings("..." ...))`.
@@ -66,8 +65,6 @@ pub struct CsvParserOptions {
     pub prefix: Option<String>,
     #[serde(default)]
     pub template: Option<String>,
-    #[serde(default)]
-    pub on_type_error: Option<String>,
 }
 
 /// `flags()` words.

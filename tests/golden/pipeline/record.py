@@ -6,7 +6,7 @@ A case (cases/NAME.conf) is a syslog-ng configuration with a header of comments:
     # input: <13>2024-01-01T00:00:00+01:00 host prog[1]: text      sent to s_in
     # input2: ...                                                   sent to s_in2
 
-and placeholders: @PORT@ and @PORT2@ (the tcp ports of s_in and s_in2), @OUT@ (a directory
+and placeholders: @DIR@ (this directory, for files a case reads), @PORT@ and @PORT2@ (the tcp ports of s_in and s_in2), @OUT@ (a directory
 for file destinations) and @TEMPLATE@ (a template that writes the fields). syslog-ng runs with
 `-F` and temporary -R/-p/-c; the inputs of s_in are sent on one connection, then those of
 s_in2; when the output files stop growing syslog-ng is stopped.
@@ -87,7 +87,8 @@ def record(name):
     os.mkdir(out)
     port, port2 = free_port(), free_port()
     conf = (text.replace("@PORT@", str(port)).replace("@PORT2@", str(port2))
-            .replace("@OUT@", out).replace("@TEMPLATE@", template_for(fields)))
+            .replace("@OUT@", out).replace("@TEMPLATE@", template_for(fields))
+            .replace("@DIR@", HERE))
     with open(os.path.join(work, "syslog-ng.conf"), "w") as f:
         f.write(conf)
     started = int(time.time())
