@@ -79,6 +79,12 @@ impl MatcherOptions {
 
 #[derive(Debug)]
 enum Kind {
+    /// A pcre pattern without any special character, matched without storing: a substring
+    /// search (what the regex would do, minus the engine's overhead).
+    Literal {
+        finder: Box<memchr::memmem::Finder<'static>>,
+        re: Regex,
+    },
     Regex {
         re: Regex,
         named: bool,
@@ -116,6 +122,18 @@ impl Matcher {
         let kind = match opts.kind.unwrap_or_default() {
             MatcherType::Pcre | MatcherType::Posix => {
                 match compile_regex(pattern, icase, opts.has(MatcherFlag::Utf8)) {
+                    Ok(re)
+                        if is_plain_literal(pattern)
+                            && !icase
+                            && !opts.has(MatcherFlag::StoreMatches) =>
+                    {
+                        Kind::Literal {
+                            finder: Box::new(
+                                memchr::memmem::Finder::new(pattern.as_bytes()).into_owned(),
+                            ),
+                            re,
+                        }
+                    }
                     Ok(re) => {
                         let named = re.capture_names().any(|n| n.is_some());
                         Kind::Regex { re, named }
@@ -165,6 +183,7 @@ impl Matcher {
     /// Whether `value` matches, without storing anything.
     pub fn is_match(&self, value: &[u8]) -> bool {
         match &self.kind {
+            Kind::Literal { finder, .. } => finder.find(value).is_some(),
             Kind::Regex { re, .. } => re.is_match(value),
             Kind::Fancy { re, .. } => re
                 .is_match(String::from_utf8_lossy(value).as_ref())
@@ -218,6 +237,7 @@ impl Matcher {
         render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
     ) -> Option<Vec<u8>> {
         match &self.kind {
+            Kind::Literal { re, .. } => self.replace_regex(re, false, value, msg, render),
             Kind::Regex { re, named } => self.replace_regex(re, *named, value, msg, render),
             Kind::Fancy { re, named } => {
                 let hay = String::from_utf8_lossy(value);
@@ -406,6 +426,14 @@ impl Matcher {
             memchr::memmem::find(value, pat)
         }
     }
+}
+
+/// Whether a pattern has no regex syntax at all (every byte matches itself).
+fn is_plain_literal(pattern: &str) -> bool {
+    !pattern.is_empty()
+        && pattern
+            .bytes()
+            .all(|c| !b"\\.^$|?*+()[]{}#".contains(&c) && !c.is_ascii_whitespace())
 }
 
 fn compile_regex(pattern: &str, icase: bool, utf8: bool) -> Result<Regex, String> {
