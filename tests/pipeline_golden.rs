@@ -42,13 +42,18 @@ struct Case {
     text: String,
     fields: Vec<String>,
     inputs: Vec<(String, String)>,
+    peer: IpAddr,
 }
 
 fn read_case(name: &str) -> Case {
     let text = std::fs::read_to_string(dir().join("cases").join(format!("{name}.conf"))).unwrap();
     let mut fields = vec!["PROGRAM".to_string(), "MSG".to_string()];
     let mut inputs = Vec::new();
+    let mut peer = IpAddr::V4(Ipv4Addr::LOCALHOST);
     for line in text.lines() {
+        if let Some(p) = line.strip_prefix("# peer:") {
+            peer = p.trim().parse().unwrap();
+        }
         if let Some(f) = line.strip_prefix("# fields:") {
             fields = f.split_whitespace().map(str::to_string).collect();
         } else if let Some(i) = line.strip_prefix("# input: ") {
@@ -63,6 +68,7 @@ fn read_case(name: &str) -> Case {
         text,
         fields,
         inputs,
+        peer,
     }
 }
 
@@ -98,7 +104,7 @@ fn run_case(name: &str) -> Vec<String> {
         ..ParseOptions::default()
     };
     let peer = PeerInfo {
-        addr: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        addr: Some(case.peer),
         dns_name: Some(Arc::from("localhost")),
     };
     let templates: Vec<Template> = case

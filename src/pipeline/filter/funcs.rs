@@ -171,11 +171,8 @@ pub fn compile_function(call: &Node, env: &BuildEnv<'_>) -> Result<Filter, Diagn
         let text = raw_arg(call);
         let parsed = if is("netmask6") {
             Netmask::parse_v6(&text)
-        } else if text.contains(':') {
-            // syslog-ng 3.38 takes an IPv6 network in netmask() too.
-            Netmask::parse_v6(&text)
         } else {
-            Netmask::parse_v4(&text)
+            Netmask::parse_netmask(&text)
         };
         return parsed
             .map(Filter::Netmask)

@@ -12,8 +12,17 @@ use crate::message::{Builtin, LogMessage};
 /// A compiled `netmask()`/`netmask6()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Netmask {
-    V4 { addr: u32, mask: u32 },
-    V6 { addr: u128, mask: u128 },
+    V4 {
+        addr: u32,
+        mask: u32,
+    },
+    V6 {
+        addr: u128,
+        mask: u128,
+    },
+    /// `netmask()` with an IPv6 network: syslog-ng 3.38 accepts it and matches nothing
+    /// (recorded, from an IPv6 peer; `netmask6()` is the IPv6 filter).
+    Nothing,
 }
 
 impl Netmask {
@@ -94,6 +103,16 @@ impl Netmask {
             (Netmask::V6 { addr, mask }, Some(IpAddr::V6(ip))) => u128::from(ip) & mask == *addr,
             _ => false,
         }
+    }
+}
+
+impl Netmask {
+    /// `netmask()`'s argument: IPv4, or an IPv6 network that matches nothing.
+    pub fn parse_netmask(text: &str) -> Result<Netmask, String> {
+        if text.contains(':') {
+            return Netmask::parse_v6(text).map(|_| Netmask::Nothing);
+        }
+        Netmask::parse_v4(text)
     }
 }
 

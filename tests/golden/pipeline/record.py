@@ -5,6 +5,7 @@ A case (cases/NAME.conf) is a syslog-ng configuration with a header of comments:
     # fields: PROGRAM MSG .kv.a TAGS      values written for each delivered message
     # input: <13>2024-01-01T00:00:00+01:00 host prog[1]: text      sent to s_in
     # input2: ...                                                   sent to s_in2
+    # peer: ::1                            the address to send from and to (default 127.0.0.1)
 
 and placeholders: @DIR@ (this directory, for files a case reads), @PORT@ and @PORT2@ (the tcp ports of s_in and s_in2), @OUT@ (a directory
 for file destinations) and @TEMPLATE@ (a template that writes the fields). syslog-ng runs with
@@ -34,26 +35,29 @@ def free_port():
 
 def parse_case(text):
     fields, inputs = ["PROGRAM", "MSG"], {"": [], "2": []}
+    peer = "127.0.0.1"
     for line in text.splitlines():
+        if line.startswith("# peer:"):
+            peer = line.split(":", 1)[1].strip()
         if line.startswith("# fields:"):
             fields = line.split(":", 1)[1].split()
         elif line.startswith("# input:"):
             inputs[""].append(line.split(":", 1)[1][1:])
         elif line.startswith("# input2:"):
             inputs["2"].append(line.split(":", 1)[1][1:])
-    return fields, inputs
+    return fields, inputs, peer
 
 
 def template_for(fields):
     return " ".join(f"{f}=$(base64-encode ${{{f}}})" for f in fields) + "\\n"
 
 
-def send(port, lines):
+def send(port, lines, peer="127.0.0.1"):
     if not lines:
         return
     for _ in range(100):
         try:
-            s = socket.create_connection(("127.0.0.1", port))
+            s = socket.create_connection((peer, port))
             break
         except OSError:
             time.sleep(0.05)
@@ -81,7 +85,7 @@ def wait_quiet(out, settle=0.6, limit=10.0):
 
 def record(name):
     text = open(os.path.join(HERE, "cases", name + ".conf")).read()
-    fields, inputs = parse_case(text)
+    fields, inputs, peer = parse_case(text)
     work = tempfile.mkdtemp()
     out = os.path.join(work, "out")
     os.mkdir(out)
@@ -97,9 +101,9 @@ def record(name):
          "-p", os.path.join(work, "pid"), "-c", os.path.join(work, "ctl"), "--no-caps"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        send(port, inputs[""])
+        send(port, inputs[""], peer)
         wait_quiet(out)
-        send(port2, inputs["2"])
+        send(port2, inputs["2"], peer)
         wait_quiet(out)
     finally:
         proc.send_signal(signal.SIGTERM)
