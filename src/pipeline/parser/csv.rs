@@ -233,12 +233,8 @@ impl CsvParser {
                 if let Some(close) = quote {
                     if self.dialect == Dialect::EscapeBackslash && c == b'\\' && p + 1 < input.len()
                     {
-                        field.push(match input[p + 1] {
-                            b'n' => b'\n',
-                            b't' => b'\t',
-                            b'r' => b'\r',
-                            other => other,
-                        });
+                        // 3.38 takes the next character as it is (`\n` is `n`).
+                        field.push(input[p + 1]);
                         p += 2;
                         continue;
                     }

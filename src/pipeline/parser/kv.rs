@@ -193,16 +193,22 @@ impl KvParser {
             while p < input.len() && input[p] != q {
                 if input[p] == b'\\' && p + 1 < input.len() {
                     p += 1;
-                    out.push(match input[p] {
-                        b'n' => b'\n',
-                        b't' => b'\t',
-                        b'r' => b'\r',
-                        b'a' => 7,
-                        b'b' => 8,
-                        b'f' => 12,
-                        b'v' => 11,
-                        c => c,
-                    });
+                    // The C escapes and escaped quotes or backslashes are decoded; any other
+                    // escape keeps its backslash (recorded: `\x41` stays `\x41`).
+                    match input[p] {
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'a' => out.push(7),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'v' => out.push(11),
+                        c @ (b'\\' | b'"' | b'\'') => out.push(c),
+                        c => {
+                            out.push(b'\\');
+                            out.push(c);
+                        }
+                    }
                 } else {
                     out.push(input[p]);
                 }
