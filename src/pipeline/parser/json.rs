@@ -4,7 +4,8 @@
 //! `marker()` (which must be there, and is followed by optional white space), must be a JSON
 //! object, or `extract-prefix()` must lead to one. Keys are flattened with `.`
 //! (`{"a":{"b":1}}` sets `a.b`), strings are set as they are, integers in decimal, doubles with C's `%f` (`1.5` is `1.500000`), booleans
-//! `true`/`false`; `null` sets nothing. An array of scalars becomes a list value (`1,two`),
+//! `true`/`false` (integers beyond int64 saturate, as json-c reads them); `null` sets nothing.
+//! An array of scalars becomes a list value (`1,two`, a `null` item is `""`),
 //! any other array its compact JSON text; a top-level array is accepted and sets nothing.
 //! Every name gets `prefix()` in front.
 
@@ -137,9 +138,12 @@ impl JsonParser {
             }
             Value::Array(items) => {
                 // Scalars only: a list value (`1,two`); anything else: the array as JSON.
-                let scalars = items
-                    .iter()
-                    .all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)));
+                let scalars = items.iter().all(|v| {
+                    matches!(
+                        v,
+                        Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null
+                    )
+                });
                 if scalars {
                     let mut out = Vec::new();
                     for v in items {
@@ -163,12 +167,14 @@ fn scalar_text(v: &Value) -> String {
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 i.to_string()
-            } else if let Some(u) = n.as_u64() {
-                u.to_string()
+            } else if n.as_u64().is_some() {
+                // json-c reads integers as int64 and saturates (recorded).
+                i64::MAX.to_string()
             } else {
                 format!("{:.6}", n.as_f64().unwrap_or(0.0))
             }
         }
+        Value::Null => String::new(),
         other => other.to_string(),
     }
 }
