@@ -127,6 +127,9 @@ struct Builder<'a, 'm> {
     dest_head: HashMap<u32, Option<u32>>,
     compiled_parsers: HashMap<String, Vec<Arc<Parser>>>,
     compiled_rewrites: HashMap<String, Vec<Arc<Rewrite>>>,
+    /// Objects whose channels are being compiled (a channel that refers back to its own
+    /// object is an error, not an endless recursion).
+    building: Vec<(ObjectKind, u32)>,
     errors: Vec<Diagnostic>,
 }
 
@@ -451,6 +454,14 @@ impl<'a, 'm> Builder<'a, 'm> {
         let tail = match self.source_tail.get(&id) {
             Some(t) => *t,
             None => {
+                if self.building.contains(&(ObjectKind::Source, id)) {
+                    self.errors.push(Diagnostic::new(
+                        format!("source `{}` refers to itself", r.name.value),
+                        r.span,
+                    ));
+                    return (None, None);
+                }
+                self.building.push((ObjectKind::Source, id));
                 let entry = self.push(Kind::Pipe);
                 self.source_entry.insert(id, entry);
                 let channels: Vec<LogPath> = self
@@ -479,6 +490,7 @@ impl<'a, 'm> Builder<'a, 'm> {
                     }
                     join
                 };
+                self.building.pop();
                 self.source_tail.insert(id, tail);
                 tail
             }
@@ -512,6 +524,14 @@ impl<'a, 'm> Builder<'a, 'm> {
         let head = match self.dest_head.get(&id) {
             Some(h) => *h,
             None => {
+                if self.building.contains(&(ObjectKind::Destination, id)) {
+                    self.errors.push(Diagnostic::new(
+                        format!("destination `{}` refers to itself", r.name.value),
+                        r.span,
+                    ));
+                    return (None, None);
+                }
+                self.building.push((ObjectKind::Destination, id));
                 let mut hops = Vec::new();
                 let obj = self.model.object(ObjectKind::Destination, &r.name.value);
                 let has_drivers = obj.is_some_and(|o| o.drivers().next().is_some());
@@ -543,6 +563,7 @@ impl<'a, 'm> Builder<'a, 'm> {
                         fallback: false,
                     })),
                 };
+                self.building.pop();
                 self.dest_head.insert(id, head);
                 head
             }
@@ -619,6 +640,7 @@ impl Router {
             dest_head: HashMap::new(),
             compiled_parsers: HashMap::new(),
             compiled_rewrites: HashMap::new(),
+            building: Vec::new(),
             errors: Vec::new(),
         };
         for path in &model.log_paths {

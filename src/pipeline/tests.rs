@@ -104,3 +104,32 @@ fn flow_control_is_reported_per_delivery() {
     });
     assert_eq!(seen, [(0, true), (1, false)]);
 }
+
+#[test]
+fn objects_with_channels() {
+    // A destination made of a channel: its rewrite applies to what reaches the destination.
+    let r = router(&cfg(
+        "destination dc { channel { rewrite { set(\"via channel\"); }; destination(a); }; };\n\
+         log { source(s); destination(dc); destination(b); };",
+    ));
+    let mut seen = Vec::new();
+    r.route(r.source_id("s").unwrap(), msg("x", "m"), &mut |d, m| {
+        seen.push((
+            r.destinations()[d.dest.0 as usize].clone(),
+            String::from_utf8_lossy(m.message()).into_owned(),
+        ))
+    });
+    assert_eq!(
+        seen,
+        [
+            ("a".to_string(), "via channel".to_string()),
+            ("b".to_string(), "m".to_string())
+        ]
+    );
+    // An object whose channel refers back to itself is refused, not followed forever.
+    let m = super::testing::model(&cfg(
+        "destination loop { channel { destination(loop); }; };\nlog { source(s); destination(loop); };",
+    ));
+    let env = super::BuildEnv::new(&m);
+    assert!(super::Router::build(&m, &env).is_err());
+}
