@@ -108,7 +108,7 @@ pub struct FileDestPlan {
 
 /// Messages rendered into one buffer and written with one `write()` at most; what the queue
 /// holds beyond that goes in the next write.
-const MAX_BATCH: usize = 8192;
+const MAX_BATCH: usize = 2048;
 
 /// Checks what the runtime supports of a `file()` call and derives its plan.
 pub fn plan_file(
@@ -316,7 +316,7 @@ impl FileWriter {
     /// (back at the head of the queue) and retries after `time-reopen()`: nothing is lost.
     pub async fn run(mut self) {
         let mut batch: Vec<Entry> = Vec::with_capacity(self.plan.batch_lines.min(MAX_BATCH));
-        let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
+        let mut out: Vec<u8> = Vec::with_capacity(256 << 10);
         loop {
             if self.queue.pop_batch(self.plan.batch_lines, &mut batch) == 0 {
                 if self.queue.is_closed() {
@@ -348,8 +348,8 @@ impl FileWriter {
                 }
             }
             out.clear();
-            if out.capacity() > 16 << 20 {
-                out.shrink_to(1 << 20);
+            if out.capacity() > 4 << 20 {
+                out.shrink_to(256 << 10);
             }
         }
     }

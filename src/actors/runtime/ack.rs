@@ -102,24 +102,34 @@ impl Window {
 #[derive(Debug)]
 pub struct BatchAck {
     window: Arc<Window>,
-    credits: u32,
+    credits: AtomicU32,
 }
 
 impl BatchAck {
     /// An ack that returns `credits` to `window`.
     pub fn new(window: Arc<Window>, credits: u32) -> Arc<BatchAck> {
-        Arc::new(BatchAck { window, credits })
+        Arc::new(BatchAck {
+            window,
+            credits: AtomicU32::new(credits),
+        })
     }
 
     /// Credits this batch holds.
     pub fn credits(&self) -> u32 {
-        self.credits
+        self.credits.load(Ordering::Acquire)
+    }
+
+    /// Sets the credits the batch holds, once the reader knows how many messages it made of
+    /// the credits it took. Race-free as long as the caller still holds its own `Arc`: the
+    /// credits are only read by the last drop.
+    pub fn set_credits(&self, n: u32) {
+        self.credits.store(n, Ordering::Release);
     }
 }
 
 impl Drop for BatchAck {
     fn drop(&mut self) {
-        self.window.release(self.credits);
+        self.window.release(*self.credits.get_mut());
     }
 }
 

@@ -40,33 +40,41 @@ pub struct Ingest {
     pub counters: Arc<Counters>,
 }
 
-/// A reader's reusable buffers.
+/// A reader's reusable buffers and the batch being built: every message is routed as soon as
+/// it is parsed (no intermediate vector of messages), its deliveries collected per destination
+/// driver, and [`Ingest::flush`] pushes them with one queue lock each.
 #[derive(Default)]
 pub struct Batcher {
-    msgs: Vec<LogMessage>,
     out: Vec<Vec<Entry>>,
     scratch: Vec<Vec<u8>>,
+    ack: Option<Arc<BatchAck>>,
+    count: u32,
 }
 
 impl Batcher {
-    /// Messages parsed and not yet flushed.
+    /// Messages routed and not yet flushed.
     pub fn len(&self) -> usize {
-        self.msgs.len()
+        self.count as usize
     }
 
     /// Whether nothing is waiting to be flushed.
     pub fn is_empty(&self) -> bool {
-        self.msgs.is_empty()
-    }
-
-    /// Adds a message made elsewhere (internal messages).
-    pub fn push(&mut self, msg: LogMessage) {
-        self.msgs.push(msg);
+        self.count == 0
     }
 }
 
 impl Ingest {
-    /// Parses one frame into the batch.
+    /// Starts a batch that may hold up to `credits` of `window` (`None`: not flow-controlled,
+    /// such as internal()).
+    pub fn begin(&self, b: &mut Batcher, window: Option<&Arc<Window>>, credits: u32) {
+        b.ack = window.map(|w| BatchAck::new(w.clone(), credits));
+        b.count = 0;
+        if b.out.len() < self.outputs.queues.len() {
+            b.out.resize_with(self.outputs.queues.len(), Vec::new);
+        }
+    }
+
+    /// Parses one frame and routes it into the batch.
     #[inline]
     pub fn parse_into(
         &self,
@@ -80,7 +88,7 @@ impl Ingest {
             Counters::add(&self.counters.parse_errors, 1);
         }
         self.touch(&mut msg);
-        b.msgs.push(msg);
+        self.route(b, msg);
     }
 
     /// The source's own additions to every message (syslog-ng's `log_source_post`).
@@ -97,54 +105,53 @@ impl Ingest {
         }
     }
 
-    /// Routes every parsed message and pushes one batch per destination driver. The batch
-    /// holds `credits` of `window` (one per message); they come back when the last
-    /// flow-controlled delivery is finished — right away when there is none.
-    pub fn flush(&self, b: &mut Batcher, window: Option<&Arc<Window>>) {
-        if b.msgs.is_empty() {
-            return;
-        }
-        let n = b.msgs.len() as u32;
-        let ack = window.map(|w| BatchAck::new(w.clone(), n));
-        if b.out.len() < self.outputs.queues.len() {
-            b.out.resize_with(self.outputs.queues.len(), Vec::new);
-        }
+    /// Runs the log paths for one message and collects its deliveries into the batch.
+    pub fn route(&self, b: &mut Batcher, msg: LogMessage) {
+        b.count += 1;
         let base = self.router.context();
         let mut cx = Cx::with_buffers(base.render, std::mem::take(&mut b.scratch));
         let outputs = &*self.outputs;
-        let out = &mut b.out;
-        for msg in b.msgs.drain(..) {
-            let mut deliver = |d: Delivery, m: Arc<LogMessage>| {
-                let Some(slots) = outputs.slots.get(d.dest.0 as usize) else {
-                    return;
-                };
-                // Only flow-controlled deliveries hold the batch's credits.
-                let ack = match (d.flow_control, &ack) {
-                    (true, Some(a)) => Some(a.clone()),
-                    _ => None,
-                };
-                for &s in slots {
-                    if let Some(v) = out.get_mut(s) {
-                        v.push(Entry {
-                            msg: m.clone(),
-                            ack: ack.clone(),
-                        });
-                    }
-                }
+        let (out, ack) = (&mut b.out, &b.ack);
+        let mut deliver = |d: Delivery, m: Arc<LogMessage>| {
+            let Some(slots) = outputs.slots.get(d.dest.0 as usize) else {
+                return;
             };
-            self.router
-                .route_with(&mut cx, self.source, Arc::new(msg), &mut deliver);
-        }
+            // Only flow-controlled deliveries hold the batch's credits.
+            let ack = if d.flow_control { ack.clone() } else { None };
+            for &s in slots {
+                if let Some(v) = out.get_mut(s) {
+                    v.push(Entry {
+                        msg: m.clone(),
+                        ack: ack.clone(),
+                    });
+                }
+            }
+        };
+        self.router
+            .route_with(&mut cx, self.source, Arc::new(msg), &mut deliver);
         b.scratch = cx.into_buffers();
+    }
+
+    /// Pushes the batch's deliveries, one batch per destination driver. The batch keeps one
+    /// credit per message routed; they come back when the last flow-controlled delivery is
+    /// finished — right away when there is none. Returns how many messages the batch held.
+    pub fn flush(&self, b: &mut Batcher) -> u32 {
+        let n = b.count;
+        if let Some(a) = &b.ack {
+            a.set_credits(n);
+        }
         Counters::add(&self.counters.received, u64::from(n));
         Counters::add(&self.counters.processed, u64::from(n));
         for (slot, batch) in b.out.iter_mut().enumerate() {
             if !batch.is_empty()
-                && let Some(q) = outputs.queues.get(slot)
+                && let Some(q) = self.outputs.queues.get(slot)
             {
                 q.push_batch(batch);
             }
         }
-        // `ack` drops here: its credits return now unless a queue holds a clone.
+        b.count = 0;
+        // The reader's own reference goes: credits return now unless a queue holds a clone.
+        b.ack = None;
+        n
     }
 }

@@ -224,12 +224,13 @@ impl Actor for InternalSourceActor {
                     _ = stop.changed() => true,
                 };
                 b.drain_into(&mut drained);
+                ingest.begin(&mut batch, None, 0);
                 for mut m in drained.drain(..) {
                     mangle_hostname(&mut m, &ingest.parse, None);
                     ingest.touch(&mut m);
-                    batch.push(m);
+                    ingest.route(&mut batch, m);
                 }
-                ingest.flush(&mut batch, None);
+                ingest.flush(&mut batch);
                 if stopping {
                     break;
                 }

@@ -76,6 +76,7 @@ pub async fn read_stream<S>(
                 }
             }
             let now = UnixTime::now(&tz);
+            ingest.begin(&mut batch, Some(&window), credits);
             let mut used = 0u32;
             let mut broken = false;
             while used < credits {
@@ -102,8 +103,8 @@ pub async fn read_stream<S>(
                     }
                 }
             }
+            ingest.flush(&mut batch);
             window.put_back(credits - used);
-            ingest.flush(&mut batch, Some(&window));
             if broken {
                 return;
             }
