@@ -1,31 +1,5 @@
-//! Log-path routing: the configuration's `log {}` statements compiled into a graph of nodes
-//! the way syslog-ng's `cfg-tree.c` builds its pipes, and walked per message the way its
-//! `LogMultiplexer` walks them.
-//!
-//! The shape, which decides every corner case the same way syslog-ng does:
-//!
-//! * a source object ends in a **multiplexer** whose branches are the log paths that refer
-//!   to it, in configuration order (a `flags(catchall)` path refers to every named source);
-//! * a path is a **sequence** of nodes linked by `next`: filters, parsers, rewrites, and for
-//!   each destination reference a multiplexer that forks the message to the destination and
-//!   goes on with the rest of the path (so `destination(a); filter(f); destination(b);` is
-//!   valid and `b` sees only what `f` lets through);
-//! * `log {}`/`channel {}` branches at the end of a path, and `junction {}`, are a fork whose
-//!   branches all continue into what follows the junction;
-//! * `if (c) {A} elif (d) {B} else {C}` is syslog-ng's rewriting of it: a junction of
-//!   `{ filter(c); log { A; flags(drop-unmatched) }; flags(final) }` and the rest.
-//!
-//! A node that drops a message (a filter that does not match, a parser that fails) marks the
-//! branch **unmatched**. A multiplexer counts a branch as delivered when it stayed matched;
-//! `flags(final)` on a delivered branch stops the later branches, `flags(fallback)` branches
-//! run only when no other branch was delivered, and a multiplexer at the end of a branch with
-//! no delivered branch makes that branch unmatched too. `flags(drop-unmatched)` turns
-//! unmatched back into matched for what encloses it. `final`/`fallback` belong to a branch
-//! when any node along its chain carries them (syslog-ng ORs them in at start-up).
-//!
-//! Messages travel as `Arc<LogMessage>`: a fork hands each branch a clone of the `Arc`, and a
-//! node that modifies the message calls `Arc::make_mut`, so one branch's rewrites are never
-//! seen by another, while nodes later on the same branch (and after a junction) see them.
+//! Compiling the log paths into nodes, as syslog-ng's `cfg-tree.c` does (see the parent
+//! module for the shape).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,110 +7,33 @@ use std::sync::Arc;
 use crate::config::catalog::ObjectKind;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::model::{IfChain, LogFlags, LogItem, LogPath, Model, ObjectItem, ObjectRef};
-use crate::message::LogMessage;
-use crate::template::{DaemonInfo, RenderContext, TemplateOptions};
 
-use super::filter::Filter;
-use super::parser::{self, Parser};
-use super::rewrite::{self, Rewrite};
-use super::{BuildEnv, Cx};
+use super::super::BuildEnv;
+use super::super::parser::{self, Parser};
+use super::super::rewrite::{self, Rewrite};
+use super::{DROP_UNMATCHED, DestId, FALLBACK, FINAL, FLOW_CONTROL, Hop, Kind, Node};
 
-/// A source object of the configuration (messages enter here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SourceId(pub u32);
-
-/// A destination object of the configuration (messages leave here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DestId(pub u32);
-
-/// One delivery of a message to a destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Delivery {
-    pub dest: DestId,
-    /// The path asked for `flags(flow-control)` (somewhere upstream of this destination):
-    /// the destination acknowledges only once it has written the message, and a full queue
-    /// holds the source back instead of dropping.
-    pub flow_control: bool,
-}
-
-const FINAL: u8 = 1;
-const FALLBACK: u8 = 2;
-const DROP_UNMATCHED: u8 = 4;
-const FLOW_CONTROL: u8 = 8;
-
-#[derive(Debug, Clone, Copy)]
-struct Hop {
-    node: u32,
-    flags: u8,
-}
-
-#[derive(Debug)]
-enum Kind {
-    Pipe,
-    Filter(Arc<Filter>),
-    Parser(Arc<Parser>),
-    Rewrite(Arc<Rewrite>),
-    Mpx { hops: Vec<Hop>, fallback: bool },
-    Dest(DestId),
-}
-
-#[derive(Debug)]
-struct Node {
-    kind: Kind,
-    next: Option<u32>,
-    flags: u8,
-}
-
-/// Where a walk through the graph is: how deep (a guard) and whether an enclosing path asked
-/// for flow control.
-#[derive(Debug, Clone, Copy, Default)]
-struct At {
-    depth: u32,
-    fc: bool,
-}
-
-impl At {
-    fn down(self) -> At {
-        At {
-            depth: self.depth + 1,
-            ..self
-        }
-    }
-}
-
-/// The compiled log paths of a configuration.
-#[derive(Debug)]
-pub struct Router {
-    nodes: Vec<Node>,
-    /// Entry node of each source object (by [`SourceId`]).
-    entries: Vec<u32>,
-    sources: Vec<String>,
-    dests: Vec<String>,
-    options: TemplateOptions,
-    daemon: Arc<DaemonInfo>,
-}
-
-struct Builder<'a, 'm> {
-    model: &'m Model,
-    env: &'a BuildEnv<'m>,
-    nodes: Vec<Node>,
-    source_ids: HashMap<String, u32>,
-    dest_ids: HashMap<String, u32>,
-    source_entry: HashMap<u32, u32>,
-    source_tail: HashMap<u32, u32>,
-    dest_head: HashMap<u32, Option<u32>>,
-    compiled_parsers: HashMap<String, Vec<Arc<Parser>>>,
-    compiled_rewrites: HashMap<String, Vec<Arc<Rewrite>>>,
+pub(super) struct Builder<'a, 'm> {
+    pub(super) model: &'m Model,
+    pub(super) env: &'a BuildEnv<'m>,
+    pub(super) nodes: Vec<Node>,
+    pub(super) source_ids: HashMap<String, u32>,
+    pub(super) dest_ids: HashMap<String, u32>,
+    pub(super) source_entry: HashMap<u32, u32>,
+    pub(super) source_tail: HashMap<u32, u32>,
+    pub(super) dest_head: HashMap<u32, Option<u32>>,
+    pub(super) compiled_parsers: HashMap<String, Vec<Arc<Parser>>>,
+    pub(super) compiled_rewrites: HashMap<String, Vec<Arc<Rewrite>>>,
     /// Objects whose channels are being compiled (a channel that refers back to its own
     /// object is an error, not an endless recursion).
-    building: Vec<(ObjectKind, u32)>,
-    errors: Vec<Diagnostic>,
+    pub(super) building: Vec<(ObjectKind, u32)>,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
-type Ends = (Option<u32>, Option<u32>);
+pub(super) type Ends = (Option<u32>, Option<u32>);
 
 impl<'a, 'm> Builder<'a, 'm> {
-    fn push(&mut self, kind: Kind) -> u32 {
+    pub(super) fn push(&mut self, kind: Kind) -> u32 {
         self.nodes.push(Node {
             kind,
             next: None,
@@ -145,13 +42,13 @@ impl<'a, 'm> Builder<'a, 'm> {
         (self.nodes.len() - 1) as u32
     }
 
-    fn set_next(&mut self, from: u32, to: u32) {
+    pub(super) fn set_next(&mut self, from: u32, to: u32) {
         if let Some(n) = self.nodes.get_mut(from as usize) {
             n.next = Some(to);
         }
     }
 
-    fn chain_end(&self, mut n: u32) -> u32 {
+    pub(super) fn chain_end(&self, mut n: u32) -> u32 {
         let mut guard = 0;
         while let Some(next) = self.nodes[n as usize].next {
             n = next;
@@ -163,7 +60,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         n
     }
 
-    fn add_flags(&mut self, node: u32, flags: &LogFlags, extra: u8) {
+    pub(super) fn add_flags(&mut self, node: u32, flags: &LogFlags, extra: u8) {
         let mut f = extra;
         if flags.r#final {
             f |= FINAL;
@@ -181,7 +78,7 @@ impl<'a, 'm> Builder<'a, 'm> {
     }
 
     /// `cfg_tree_compile_sequence`.
-    fn sequence(&mut self, items: &[LogItem], flags: &LogFlags, extra: u8) -> Ends {
+    pub(super) fn sequence(&mut self, items: &[LogItem], flags: &LogFlags, extra: u8) -> Ends {
         let mut first: Option<u32> = None;
         let mut last: Option<u32> = None;
         let mut source_join: Option<u32> = None;
@@ -244,7 +141,7 @@ impl<'a, 'm> Builder<'a, 'm> {
     }
 
     /// `cfg_tree_compile_junction`.
-    fn junction(&mut self, branches: &[&LogPath]) -> Ends {
+    pub(super) fn junction(&mut self, branches: &[&LogPath]) -> Ends {
         let mut hops = Vec::new();
         let mut join = None;
         for b in branches {
@@ -275,7 +172,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         (head, join)
     }
 
-    fn if_chain(&mut self, chain: &IfChain, from: usize) -> Ends {
+    pub(super) fn if_chain(&mut self, chain: &IfChain, from: usize) -> Ends {
         let none = LogFlags::default();
         let fin = LogFlags {
             r#final: true,
@@ -298,7 +195,7 @@ impl<'a, 'm> Builder<'a, 'm> {
             };
             let (bh, bt) = self.sequence(&branch.body.items, &none, extra);
             match &branch.condition {
-                Some(expr) => match super::filter::compile(expr, self.env) {
+                Some(expr) => match super::super::filter::compile(expr, self.env) {
                     Ok(f) => {
                         let fnode = self.push(Kind::Filter(Arc::new(f)));
                         self.nodes[fnode as usize].flags |= FINAL;
@@ -349,7 +246,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         (Some(fork), Some(join))
     }
 
-    fn item(&mut self, item: &LogItem) -> Ends {
+    pub(super) fn item(&mut self, item: &LogItem) -> Ends {
         match item {
             LogItem::Source(r) => self.source_ref(r),
             LogItem::Destination(r) => self.dest_ref(r),
@@ -375,7 +272,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         }
     }
 
-    fn undefined(&mut self, what: &str, r: &ObjectRef) -> Ends {
+    pub(super) fn undefined(&mut self, what: &str, r: &ObjectRef) -> Ends {
         self.errors.push(Diagnostic::new(
             format!("Error resolving reference: {what} `{}`", r.name.value),
             r.span,
@@ -383,7 +280,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         (None, None)
     }
 
-    fn chain_nodes(&mut self, kinds: Vec<Kind>) -> Ends {
+    pub(super) fn chain_nodes(&mut self, kinds: Vec<Kind>) -> Ends {
         let mut first = None;
         let mut last: Option<u32> = None;
         for k in kinds {
@@ -401,7 +298,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         (first, last)
     }
 
-    fn parser_ref(&mut self, r: &ObjectRef) -> Ends {
+    pub(super) fn parser_ref(&mut self, r: &ObjectRef) -> Ends {
         let name = &r.name.value;
         if !self.compiled_parsers.contains_key(name) {
             let Some(obj) = self.model.object(ObjectKind::Parser, name) else {
@@ -423,7 +320,7 @@ impl<'a, 'm> Builder<'a, 'm> {
         self.chain_nodes(kinds)
     }
 
-    fn rewrite_ref(&mut self, r: &ObjectRef) -> Ends {
+    pub(super) fn rewrite_ref(&mut self, r: &ObjectRef) -> Ends {
         let name = &r.name.value;
         if !self.compiled_rewrites.contains_key(name) {
             let Some(obj) = self.model.object(ObjectKind::Rewrite, name) else {
@@ -447,7 +344,7 @@ impl<'a, 'm> Builder<'a, 'm> {
 
     /// `cfg_tree_compile_reference` for a source: attach a new pipe to the source's
     /// multiplexer.
-    fn source_ref(&mut self, r: &ObjectRef) -> Ends {
+    pub(super) fn source_ref(&mut self, r: &ObjectRef) -> Ends {
         let Some(&id) = self.source_ids.get(&r.name.value) else {
             return self.undefined("source", r);
         };
@@ -517,7 +414,7 @@ impl<'a, 'm> Builder<'a, 'm> {
     }
 
     /// A destination reference: a multiplexer forking to the destination, continuing on.
-    fn dest_ref(&mut self, r: &ObjectRef) -> Ends {
+    pub(super) fn dest_ref(&mut self, r: &ObjectRef) -> Ends {
         let Some(&id) = self.dest_ids.get(&r.name.value) else {
             return self.undefined("destination", r);
         };
@@ -580,7 +477,7 @@ impl<'a, 'm> Builder<'a, 'm> {
 
     /// `log_multiplexer_init`: a branch's final/fallback flags are those of any node along
     /// its chain.
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         for i in 0..self.nodes.len() {
             let Kind::Mpx { hops, .. } = &self.nodes[i].kind else {
                 continue;
@@ -606,253 +503,6 @@ impl<'a, 'm> Builder<'a, 'm> {
                 hops: new_hops,
                 fallback: any_fallback,
             };
-        }
-    }
-}
-
-impl Router {
-    /// Compiles the log paths of `model`. Every problem found is returned.
-    pub fn build(model: &Model, env: &BuildEnv<'_>) -> Result<Router, Vec<Diagnostic>> {
-        let mut sources: Vec<String> = Vec::new();
-        let mut source_ids = HashMap::new();
-        for o in &model.sources {
-            if !source_ids.contains_key(&o.name.value) {
-                source_ids.insert(o.name.value.clone(), sources.len() as u32);
-                sources.push(o.name.value.clone());
-            }
-        }
-        let mut dests: Vec<String> = Vec::new();
-        let mut dest_ids = HashMap::new();
-        for o in &model.destinations {
-            if !dest_ids.contains_key(&o.name.value) {
-                dest_ids.insert(o.name.value.clone(), dests.len() as u32);
-                dests.push(o.name.value.clone());
-            }
-        }
-        let mut b = Builder {
-            model,
-            env,
-            nodes: Vec::new(),
-            source_ids,
-            dest_ids,
-            source_entry: HashMap::new(),
-            source_tail: HashMap::new(),
-            dest_head: HashMap::new(),
-            compiled_parsers: HashMap::new(),
-            compiled_rewrites: HashMap::new(),
-            building: Vec::new(),
-            errors: Vec::new(),
-        };
-        for path in &model.log_paths {
-            if path.flags.catchall {
-                let mut items: Vec<LogItem> = model
-                    .sources
-                    .iter()
-                    .filter(|o| !o.inline)
-                    .map(|o| {
-                        LogItem::Source(ObjectRef {
-                            name: o.name.clone(),
-                            span: path.span,
-                            inline: false,
-                        })
-                    })
-                    .collect();
-                items.extend(path.items.iter().cloned());
-                b.sequence(&items, &path.flags, 0);
-            } else {
-                b.sequence(&path.items, &path.flags, 0);
-            }
-        }
-        if !b.errors.is_empty() {
-            return Err(b.errors);
-        }
-        b.finish();
-        let entries = (0..sources.len() as u32)
-            .map(|id| match b.source_entry.get(&id) {
-                Some(e) => *e,
-                None => {
-                    b.nodes.push(Node {
-                        kind: Kind::Pipe,
-                        next: None,
-                        flags: 0,
-                    });
-                    (b.nodes.len() - 1) as u32
-                }
-            })
-            .collect();
-        Ok(Router {
-            nodes: b.nodes,
-            entries,
-            sources,
-            dests,
-            options: TemplateOptions::default(),
-            daemon: crate::template::options::default_daemon_info(),
-        })
-    }
-
-    /// Sets the template options and daemon facts the templates of filters and rewrites are
-    /// rendered with (the global `options {}`).
-    pub fn set_render_options(&mut self, options: TemplateOptions, daemon: Arc<DaemonInfo>) {
-        self.options = options;
-        self.daemon = daemon;
-    }
-
-    /// The id of a source object by name.
-    pub fn source_id(&self, name: &str) -> Option<SourceId> {
-        self.sources
-            .iter()
-            .position(|s| s == name)
-            .map(|i| SourceId(i as u32))
-    }
-
-    /// The id of a destination object by name.
-    pub fn dest_id(&self, name: &str) -> Option<DestId> {
-        self.dests
-            .iter()
-            .position(|s| s == name)
-            .map(|i| DestId(i as u32))
-    }
-
-    /// Every source object name, indexed by [`SourceId`].
-    pub fn sources(&self) -> &[String] {
-        &self.sources
-    }
-
-    /// Every destination object name, indexed by [`DestId`].
-    pub fn destinations(&self) -> &[String] {
-        &self.dests
-    }
-
-    /// Runs `msg` from `source` through every log path; `out` gets each delivery (a
-    /// destination may get the same message more than once, as in syslog-ng when two paths or
-    /// two junction branches lead to it). Returns
-    /// whether any path matched (syslog-ng's "matched" at the source).
-    pub fn route(
-        &self,
-        source: SourceId,
-        msg: Arc<LogMessage>,
-        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
-    ) -> bool {
-        let mut cx = Cx::new(RenderContext::new(&self.options, &self.daemon));
-        self.route_with(&mut cx, source, msg, out)
-    }
-
-    /// [`Router::route`] with a caller-kept context (reuses its scratch buffers; use one per
-    /// batch).
-    pub fn route_with(
-        &self,
-        cx: &mut Cx<'_>,
-        source: SourceId,
-        msg: Arc<LogMessage>,
-        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
-    ) -> bool {
-        let Some(&entry) = self.entries.get(source.0 as usize) else {
-            return false;
-        };
-        let mut matched = true;
-        self.queue(entry, msg, &mut matched, cx, out, At::default());
-        matched
-    }
-
-    /// A context for [`Router::route_with`].
-    pub fn context(&self) -> Cx<'_> {
-        Cx::new(RenderContext::new(&self.options, &self.daemon))
-    }
-
-    fn forward(
-        &self,
-        next: Option<u32>,
-        msg: Arc<LogMessage>,
-        matched: &mut bool,
-        cx: &mut Cx<'_>,
-        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
-        at: At,
-    ) {
-        if let Some(n) = next {
-            self.queue(n, msg, matched, cx, out, at.down());
-        }
-    }
-
-    fn queue(
-        &self,
-        id: u32,
-        mut msg: Arc<LogMessage>,
-        matched: &mut bool,
-        cx: &mut Cx<'_>,
-        out: &mut impl FnMut(Delivery, Arc<LogMessage>),
-        at: At,
-    ) {
-        // The graph is acyclic and as deep as the configuration nests; the guard only
-        // protects against a bug turning into a stack overflow.
-        if at.depth > 10_000 {
-            return;
-        }
-        let Some(node) = self.nodes.get(id as usize) else {
-            return;
-        };
-        // flags(flow-control) holds for everything downstream of the path's first node.
-        let at = At {
-            fc: at.fc || node.flags & FLOW_CONTROL != 0,
-            ..at
-        };
-        match &node.kind {
-            Kind::Pipe => self.forward(node.next, msg, matched, cx, out, at),
-            Kind::Filter(f) => {
-                if f.eval(&mut msg, cx) {
-                    self.forward(node.next, msg, matched, cx, out, at);
-                } else {
-                    *matched = false;
-                }
-            }
-            Kind::Parser(p) => {
-                if p.process(&mut msg, cx) {
-                    self.forward(node.next, msg, matched, cx, out, at);
-                } else {
-                    *matched = false;
-                }
-            }
-            Kind::Rewrite(r) => {
-                r.apply(&mut msg, cx);
-                self.forward(node.next, msg, matched, cx, out, at);
-            }
-            Kind::Dest(d) => out(
-                Delivery {
-                    dest: *d,
-                    flow_control: at.fc,
-                },
-                msg,
-            ),
-            Kind::Mpx { hops, fallback } => {
-                let mut delivered = false;
-                for pass in 0..2 {
-                    // The fallback pass runs only when fallback branches exist and nothing else
-                    // was delivered.
-                    if pass == 1 && (delivered || !*fallback) {
-                        break;
-                    }
-                    for h in hops {
-                        let is_fallback = h.flags & FALLBACK != 0;
-                        if (pass == 0) == is_fallback {
-                            continue;
-                        }
-                        let mut m = true;
-                        self.queue(h.node, msg.clone(), &mut m, cx, out, at.down());
-                        if m {
-                            delivered = true;
-                            if h.flags & FINAL != 0 {
-                                break;
-                            }
-                        }
-                    }
-                }
-                if node.next.is_none() && !delivered {
-                    *matched = false;
-                }
-                self.forward(node.next, msg, matched, cx, out, at);
-            }
-        }
-        if node.flags & DROP_UNMATCHED != 0 && !*matched {
-            *matched = true;
         }
     }
 }
