@@ -4,10 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use crate::actors::registry::Registry;
-use crate::config::ast::{Ast, Node, Stmt};
+use crate::config::ast::{Ast, Node, Stmt, keyword_eq};
+use crate::config::catalog::ObjectKind;
+use crate::config::diagnostic::Diagnostic;
 use crate::config::load::{LoadOptions, Loaded, load_file};
 use crate::config::model::{self, Model};
 use crate::config::{check, diagnostic, printer};
+use crate::pipeline::BuildEnv;
+use crate::template::functions::{
+    FunctionCall, FunctionRegistry, Invocation, PrepareError, PreparedFunction, TemplateFunction,
+};
+use std::sync::Arc;
 
 /// A configuration that parsed and passed every check.
 #[derive(Debug)]
@@ -56,11 +63,67 @@ pub fn load_and_check(path: &Path, opts: &LoadOptions) -> Result<CheckedConfig, 
     };
     let mut model = model::build(&loaded.ast).map_err(|d| render(&d))?;
     model.allow_config_dups = loaded.allow_config_dups();
-    let problems = check::check(&model, &Registry);
+    let mut problems = check::check(&model, &Registry);
+    if problems.is_empty() {
+        problems = check_templates(&model);
+    }
     if !problems.is_empty() {
         return Err(render(&problems));
     }
     Ok(CheckedConfig { loaded, model })
+}
+
+/// Compiles every named template and every destination's `template()` option, as
+/// syslog-ng does at `-s`, so a broken template is a configuration error at its own span
+/// whether or not the runtime can run the destination yet.
+fn check_templates(model: &Model) -> Vec<Diagnostic> {
+    let mut functions = FunctionRegistry::with_builtins();
+    functions.register("python", Arc::new(PythonFunctionPending));
+    let env = BuildEnv::with_functions(model, Arc::new(functions));
+    let mut problems = Vec::new();
+    for t in &model.templates {
+        if let Some(content) = &t.content
+            && let Err(d) = env.template(&content.value, content.span)
+        {
+            problems.push(d.with_context("template"));
+        }
+    }
+    for object in model.objects(ObjectKind::Destination) {
+        for call in object.drivers() {
+            let Node::Call { args, .. } = call else {
+                continue;
+            };
+            for arg in args {
+                if let Node::Call { name, args, .. } = arg
+                    && keyword_eq(&name.value, "template")
+                    && let [Node::Str(text, _) | Node::Word(text)] = args.as_slice()
+                    && let Err(d) = env.template_or_name(&text.value, text.span)
+                {
+                    problems.push(d.with_context("destination"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// `$(python ...)` for the configuration check only: the Python runtime that will render it
+/// does not exist yet, so the check accepts any call (as syslog-ng's `-s` does not import
+/// Python code either) and the runtime refuses the template when it is asked to start.
+struct PythonFunctionPending;
+
+impl TemplateFunction for PythonFunctionPending {
+    fn prepare(&self, _call: &FunctionCall<'_>) -> Result<Box<dyn PreparedFunction>, PrepareError> {
+        Ok(Box::new(NeverRendered))
+    }
+}
+
+/// Prepared by [`PythonFunctionPending`]; only ever compiled by the check, never rendered.
+#[derive(Debug)]
+struct NeverRendered;
+
+impl PreparedFunction for NeverRendered {
+    fn call(&self, _inv: &Invocation<'_>, _out: &mut Vec<u8>) {}
 }
 
 fn ast_uses_python(ast: &Ast) -> bool {
@@ -109,6 +172,37 @@ mod tests {
         )
         .expect("write");
         load_and_check(&path, &LoadOptions::default()).expect("dups allowed");
+    }
+
+    #[test]
+    fn broken_templates_are_configuration_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.conf");
+        let cases = [
+            ("template t_bad \"${MSG\";\n", "template"),
+            (
+                "destination d { file(\"/tmp/x\" template(\"$(no-such-function x)\")); };\n",
+                "destination",
+            ),
+        ];
+        for (body, context) in cases {
+            std::fs::write(&path, format!("@version: 3.38\n{body}")).expect("write");
+            let err = load_and_check(&path, &LoadOptions::default()).expect_err(body);
+            assert!(
+                err.rendered
+                    .contains(&format!("Error parsing within {context}"))
+                    && err.rendered.contains("t.conf:2:"),
+                "{}",
+                err.rendered
+            );
+        }
+        // A template option naming a template statement is not compiled as text.
+        std::fs::write(
+            &path,
+            "@version: 3.38\ntemplate t \"$MSG\\n\";\ndestination d { file(\"/tmp/x\" template(t)); };\n",
+        )
+        .expect("write");
+        load_and_check(&path, &LoadOptions::default()).expect("named template");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::model::Model;
 use crate::config::span::Span;
-use crate::template::{CompileEnv, RenderContext, Template, TemplateLookup};
+use crate::template::{CompileEnv, FunctionRegistry, RenderContext, Template, TemplateLookup};
 
 pub use filter::Filter;
 pub use router::{Delivery, DestId, Router, SourceId};
@@ -65,7 +65,14 @@ pub struct BuildEnv<'m> {
 impl<'m> BuildEnv<'m> {
     /// An environment for a whole configuration.
     pub fn new(model: &'m Model) -> BuildEnv<'m> {
+        BuildEnv::with_functions(model, Arc::new(FunctionRegistry::with_builtins()))
+    }
+
+    /// An environment for a whole configuration whose templates may call the functions of
+    /// `functions` (the built-ins plus, e.g., `$(python)`).
+    pub fn with_functions(model: &'m Model, functions: Arc<FunctionRegistry>) -> BuildEnv<'m> {
         let mut env = BuildEnv::standalone();
+        env.templates.functions = functions;
         env.model = Some(model);
         let mut named = HashMap::new();
         for t in &model.templates {

@@ -149,4 +149,3 @@ mod tests {
         assert_eq!(out, b"x\\\\xc3(\\\\xff");
     }
 }
-
