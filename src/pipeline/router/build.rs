@@ -299,46 +299,53 @@ impl<'a, 'm> Builder<'a, 'm> {
     }
 
     pub(super) fn parser_ref(&mut self, r: &ObjectRef) -> Ends {
-        let name = &r.name.value;
-        if !self.compiled_parsers.contains_key(name) {
-            let Some(obj) = self.model.object(ObjectKind::Parser, name) else {
-                return self.undefined("parser", r);
-            };
-            let mut list = Vec::new();
-            for call in obj.drivers() {
-                match parser::compile(call, self.env) {
-                    Ok(p) => list.push(Arc::new(p)),
-                    Err(d) => self.errors.push(d.with_context("parser")),
-                }
-            }
-            self.compiled_parsers.insert(name.clone(), list);
-        }
-        let kinds = self.compiled_parsers[name]
-            .iter()
-            .map(|p| Kind::Parser(p.clone()))
-            .collect();
-        self.chain_nodes(kinds)
+        self.processing_ref(
+            r,
+            ObjectKind::Parser,
+            |b| &mut b.compiled_parsers,
+            parser::compile,
+            Kind::Parser,
+        )
     }
 
     pub(super) fn rewrite_ref(&mut self, r: &ObjectRef) -> Ends {
+        self.processing_ref(
+            r,
+            ObjectKind::Rewrite,
+            |b| &mut b.compiled_rewrites,
+            rewrite::compile,
+            Kind::Rewrite,
+        )
+    }
+
+    /// A reference to a parser or rewrite object: its drivers are compiled once per name
+    /// (into `cache`) and chained as nodes each time the object is referenced.
+    fn processing_ref<T>(
+        &mut self,
+        r: &ObjectRef,
+        kind: ObjectKind,
+        cache: fn(&mut Self) -> &mut HashMap<String, Vec<Arc<T>>>,
+        compile: fn(&crate::config::ast::Node, &BuildEnv<'_>) -> Result<T, Diagnostic>,
+        wrap: fn(Arc<T>) -> Kind,
+    ) -> Ends {
         let name = &r.name.value;
-        if !self.compiled_rewrites.contains_key(name) {
-            let Some(obj) = self.model.object(ObjectKind::Rewrite, name) else {
-                return self.undefined("rewrite", r);
+        if !cache(self).contains_key(name) {
+            let Some(obj) = self.model.object(kind, name) else {
+                return self.undefined(kind.keyword(), r);
             };
             let mut list = Vec::new();
             for call in obj.drivers() {
-                match rewrite::compile(call, self.env) {
+                match compile(call, self.env) {
                     Ok(p) => list.push(Arc::new(p)),
-                    Err(d) => self.errors.push(d.with_context("rewrite")),
+                    Err(d) => self.errors.push(d.with_context(kind.keyword())),
                 }
             }
-            self.compiled_rewrites.insert(name.clone(), list);
+            cache(self).insert(name.clone(), list);
         }
-        let kinds = self.compiled_rewrites[name]
-            .iter()
-            .map(|p| Kind::Rewrite(p.clone()))
-            .collect();
+        let kinds = cache(self)
+            .get(name)
+            .map(|list| list.iter().cloned().map(wrap).collect())
+            .unwrap_or_default();
         self.chain_nodes(kinds)
     }
 
