@@ -50,6 +50,9 @@ pub struct Compare {
 pub struct Operand {
     pub template: Spanned<String>,
     pub type_hint: Option<Spanned<String>>,
+    /// Written as a bare number token (`< 10`, not `< "10"`): syslog-ng treats such an
+    /// operand as explicitly typed, which switches the comparison to type-aware.
+    pub number_literal: bool,
 }
 
 /// Comparison operators. In 3.x configurations the symbolic ones compare numerically and the
@@ -461,6 +464,7 @@ fn plain_operand(node: &Node) -> Option<Operand> {
     Some(Operand {
         template,
         type_hint: None,
+        number_literal: matches!(node, Node::Number(_)),
     })
 }
 

@@ -19,8 +19,8 @@
 //!
 //! Every value of a message is a string in 3.38, so an operand's type is its hint.
 //!
-//! The configuration model does not say whether an operand was a number token or a quoted
-//! string; a number token is recognised by its span being shorter than the text plus quotes.
+//! Whether an operand was a number token or a quoted string comes from the model
+//! (`Operand::number_literal`).
 
 use crate::config::diagnostic::Diagnostic;
 use crate::config::model::{Compare, CompareOp, Operand};
@@ -100,9 +100,7 @@ fn side(o: &Operand, env: &BuildEnv<'_>) -> Result<Side, Diagnostic> {
         });
     }
     let text = &o.template.value;
-    let span_len = o.template.span.end.saturating_sub(o.template.span.start) as usize;
-    let looks_numeric = !text.is_empty() && parse_number(text.as_bytes()).is_some();
-    if looks_numeric && span_len < text.len() + 2 {
+    if o.number_literal && parse_number(text.as_bytes()).is_some() {
         let ty = if text
             .bytes()
             .all(|c| c.is_ascii_digit() || c == b'-' || c == b'+')
