@@ -90,6 +90,8 @@ impl Queue {
             }
             pushed = q.len() - before;
         }
+        // syslog-ng's destination `processed`: every message routed to it, queued or dropped.
+        Counters::add(&self.counters.processed, pushed as u64 + dropped);
         Counters::add(&self.counters.queued, pushed as u64);
         Counters::add(&self.counters.dropped, dropped);
         if pushed > 0 {
@@ -226,6 +228,7 @@ mod tests {
         assert!(b.is_empty());
         assert_eq!(q.len(), 3);
         assert_eq!(Counters::get(&q.counters.dropped), 2);
+        assert_eq!(Counters::get(&q.counters.processed), 5);
     }
 
     #[test]
