@@ -21,23 +21,19 @@ fn conf_files(dir: &Path) -> Vec<PathBuf> {
 fn every_example_passes_the_syntax_check() {
     let files = conf_files(&repo().join("examples"));
     assert!(!files.is_empty());
-    for file in files {
-        let out = syntax_check(&file);
-        assert!(
-            out.status.success(),
-            "{} rejected:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    assert_all_accepted(&files);
 }
 
 #[test]
 fn every_valid_corpus_config_passes_the_syntax_check() {
     let files = conf_files(&repo().join("tests/corpus/valid"));
     assert!(files.len() >= 5, "the corpus is there");
+    assert_all_accepted(&files);
+}
+
+fn assert_all_accepted(files: &[PathBuf]) {
     for file in files {
-        let out = syntax_check(&file);
+        let out = syntax_check(file);
         assert!(
             out.status.success(),
             "{} rejected:\n{}",
