@@ -4,13 +4,15 @@
 //! Run: `cargo bench --bench filter`.
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+mod common;
+
+use common::{RECEIVED, peer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::config::load::{LoadOptions, load_str};
 use sluice::config::model::build;
-use sluice::message::{LocalHost, LogMessage, ParseOptions, PeerInfo, UnixTime, parse};
+use sluice::message::{LocalHost, LogMessage, ParseOptions, parse};
 use sluice::pipeline::{BuildEnv, Router};
 
 const LINE: &[u8] = b"<38>Nov 24 08:07:15 web-01 sshd[21345]: Accepted publickey for deploy from 192.0.2.17 port 51234 ssh2";
@@ -33,16 +35,7 @@ fn message() -> Arc<LogMessage> {
         local_host: LocalHost::new("relay"),
         ..ParseOptions::default()
     };
-    let peer = PeerInfo {
-        addr: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10))),
-        dns_name: Some(Arc::from("web-01.example.com")),
-    };
-    Arc::new(parse(
-        LINE,
-        &opts,
-        Some(&peer),
-        UnixTime::new(1_795_507_700, 0, 3600),
-    ))
+    Arc::new(parse(LINE, &opts, Some(&peer()), RECEIVED))
 }
 
 fn bench(c: &mut Criterion) {

@@ -4,31 +4,21 @@
 //! Run: `cargo bench --bench template`.
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
+mod common;
+
+use common::{RECEIVED, RFC3164, RFC5424, parse_options, peer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::message::{LocalHost, ParseFlags, ParseOptions, PeerInfo, UnixTime, parse};
+use sluice::message::{ParseFlags, parse};
 use sluice::template::formats::DEFAULT_FILE_TEMPLATE;
 use sluice::template::{
     DaemonInfo, OutputFormat, RenderContext, Template, TemplateOptions, WriterFlags, format_message,
 };
 
-const RFC3164: &[u8] = b"<38>Nov 24 08:07:15 web-01 sshd[21345]: Accepted publickey for deploy from 192.0.2.17 port 51234 ssh2: ED25519 SHA256:3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-const RFC5424: &[u8] = b"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Application\" eventID=\"1011\"] An application event log entry with some text";
-
 fn bench(c: &mut Criterion) {
-    let mut opts = ParseOptions {
-        local_time_zone: jiff::tz::TimeZone::get("Europe/Budapest")
-            .unwrap_or(jiff::tz::TimeZone::UTC),
-        local_host: LocalHost::new("relay"),
-        ..ParseOptions::default()
-    };
-    let peer = PeerInfo {
-        addr: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10))),
-        dns_name: Some(Arc::from("web-01.example.com")),
-    };
-    let recvd = UnixTime::new(1_795_507_700, 0, 3600);
+    let mut opts = parse_options();
+    let peer = peer();
+    let recvd = RECEIVED;
     let m3164 = parse(RFC3164, &opts, Some(&peer), recvd);
     opts.flags.0 |= ParseFlags::SYSLOG_PROTOCOL;
     let m5424 = parse(RFC5424, &opts, Some(&peer), recvd);
