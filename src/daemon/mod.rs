@@ -115,11 +115,16 @@ struct Daemon {
     args: Args,
     paths: DaemonPaths,
     config: Arc<Mutex<CheckedConfig>>,
+    /// The persist file, kept from graph to graph (reloads) and flushed at exit.
+    persist: Arc<crate::persist::Persist>,
     _pidfile: pidfile::PidFile,
 }
 
 impl Daemon {
     fn start(args: Args, paths: DaemonPaths, config: CheckedConfig) -> Result<Daemon, String> {
+        // Before the pid file: a second sluice on the same persist file must not touch the
+        // first one's pid file.
+        let persist = crate::persist::Persist::open(&paths.persist).map_err(|e| e.to_string())?;
         let pid = pidfile::PidFile::create(&paths.pidfile)
             .map_err(|e| format!("Error creating pid file {}: {e}", paths.pidfile.display()))?;
         if config.uses_python() {
@@ -134,6 +139,7 @@ impl Daemon {
             args,
             paths,
             config: Arc::new(Mutex::new(config)),
+            persist: Arc::new(persist),
             _pidfile: pid,
         })
     }
@@ -144,7 +150,10 @@ impl Daemon {
     }
 
     async fn serve(mut self, plan: Plan) -> i32 {
-        let mut handover = Handover::default();
+        let mut handover = Handover {
+            persist: Some(self.persist.clone()),
+            ..Handover::default()
+        };
         let mut graph = match Graph::start(plan, &mut handover) {
             Ok(g) => Some(g),
             Err(e) => {
@@ -178,7 +187,15 @@ impl Daemon {
         };
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
         loop {
+            let exit = graph.as_ref().map(Graph::exit_requested);
+            let exit_requested = async {
+                match exit {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                _ = exit_requested => break,
                 _ = hup.recv() => { self.reload(&mut graph).await; }
                 _ = term.recv() => break,
                 _ = int.recv() => break,
@@ -207,6 +224,9 @@ impl Daemon {
         tracing::info!("sluice shutting down");
         if let Some(g) = graph.take() {
             drop(g.stop(DRAIN_TIMEOUT).await);
+        }
+        if let Err(e) = self.persist.flush() {
+            tracing::error!("{e}");
         }
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
@@ -246,6 +266,7 @@ impl Daemon {
                     Some(old) => old.stop(DRAIN_TIMEOUT).await,
                     None => Handover::default(),
                 };
+                handover.persist = Some(self.persist.clone());
                 match Graph::start(new_plan, &mut handover) {
                     Ok(g) => *graph = Some(g),
                     Err(e) => {

@@ -199,7 +199,7 @@ pub fn plan_file(
     })
 }
 
-fn mode(m: FileMode) -> Option<u32> {
+pub(crate) fn mode(m: FileMode) -> Option<u32> {
     match m {
         FileMode::Mode(m) => Some(m),
         FileMode::Unchanged => None,
@@ -207,7 +207,7 @@ fn mode(m: FileMode) -> Option<u32> {
 }
 
 /// A user (or group) name or id as a numeric id; `None` leaves it unchanged (or unknown).
-fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
+pub(crate) fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
     match o {
         FileOwner::Unchanged => None,
         FileOwner::Id(n) => u32::try_from(*n).ok(),
@@ -229,7 +229,7 @@ fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
 
 /// Changes owner and group, best effort: only root may give files away, and syslog-ng run
 /// as a user also just goes on.
-fn chown_best_effort(path: &std::path::Path, owner: Option<u32>, group: Option<u32>) {
+pub(crate) fn chown_best_effort(path: &std::path::Path, owner: Option<u32>, group: Option<u32>) {
     if owner.is_none() && group.is_none() {
         return;
     }

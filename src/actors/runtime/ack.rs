@@ -18,7 +18,7 @@
 //! graph finishes the delivery.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
@@ -97,21 +97,56 @@ impl Window {
     }
 }
 
+/// Told when a batch it handed a [`Bookmark`] to is finished, in whatever order batches
+/// finish (a reader's position tracker: see [`super::bookmark`]).
+pub trait AckTracker: Send + Sync + std::fmt::Debug {
+    /// Batch `seq` is finished; `aborted` when it was discarded undelivered (shutdown).
+    fn acked(&self, seq: u64, aborted: bool);
+}
+
+/// Where a batch stands in its reader's input (a file position, later a Python bookmark):
+/// reported to `tracker` when the batch's last delivery is finished.
+#[derive(Debug)]
+pub struct Bookmark {
+    pub tracker: Arc<dyn AckTracker>,
+    pub seq: u64,
+}
+
 /// The acknowledgement of one read batch: returns `credits` to its window when the last
-/// clone is dropped.
+/// clone is dropped, and reports its [`Bookmark`] (if any) to its tracker.
 #[derive(Debug)]
 pub struct BatchAck {
     window: Arc<Window>,
     credits: AtomicU32,
+    bookmark: Option<Bookmark>,
+    aborted: AtomicBool,
 }
 
 impl BatchAck {
     /// An ack that returns `credits` to `window`.
     pub fn new(window: Arc<Window>, credits: u32) -> Arc<BatchAck> {
+        Self::with_bookmark(window, credits, None)
+    }
+
+    /// An ack that returns `credits` to `window` and reports `bookmark` when finished.
+    pub fn with_bookmark(
+        window: Arc<Window>,
+        credits: u32,
+        bookmark: Option<Bookmark>,
+    ) -> Arc<BatchAck> {
         Arc::new(BatchAck {
             window,
             credits: AtomicU32::new(credits),
+            bookmark,
+            aborted: AtomicBool::new(false),
         })
+    }
+
+    /// Marks the batch as discarded undelivered (messages left in a queue at shutdown): its
+    /// bookmark must not be committed, so the input is read again on the next start. Credits
+    /// still return.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
     }
 
     /// Credits this batch holds.
@@ -130,6 +165,9 @@ impl BatchAck {
 impl Drop for BatchAck {
     fn drop(&mut self) {
         self.window.release(*self.credits.get_mut());
+        if let Some(b) = self.bookmark.take() {
+            b.tracker.acked(b.seq, *self.aborted.get_mut());
+        }
     }
 }
 

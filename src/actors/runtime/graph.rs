@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use actix::Actor;
 use actix_rt::Arbiter;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
 
 use super::counters::Counters;
 use super::ingest::{Ingest, Outputs};
@@ -44,8 +44,10 @@ use super::queue::Queue;
 use super::settings;
 use crate::actors::destinations::file::{FileDestActor, FileWriter};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
+use crate::actors::sources::line_source::StartCx;
 use crate::actors::sources::listener::{Connections, StreamListener, bind};
 use crate::message::{ParseFlags, TagId};
+use crate::persist::Persist;
 use crate::pipeline::DestId;
 
 /// State that outlives a graph and is handed to the next one on reload.
@@ -53,6 +55,8 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// The persist file (file positions), opened once per daemon run.
+    pub persist: Option<Arc<Persist>>,
 }
 
 /// A running configuration.
@@ -65,6 +69,9 @@ pub struct Graph {
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     sources: Vec<(String, Arc<Counters>)>,
+    persist: Option<Arc<Persist>>,
+    /// Raised by a source that ends the daemon (the end of `stdin()`).
+    exit: Arc<Notify>,
 }
 
 fn network_threads() -> usize {
@@ -95,6 +102,9 @@ impl Graph {
                     })?,
                 };
                 listeners.insert(listen.addr, l);
+            }
+            if let SourceDriver::Lines { lines, .. } = &s.driver {
+                lines.prepare()?;
             }
         }
 
@@ -131,6 +141,7 @@ impl Graph {
         let mut source_done = Vec::new();
         let mut sources = Vec::new();
         let mut has_internal = false;
+        let exit = Arc::new(Notify::new());
         for s in plan.sources {
             let (source_opts, reader, extra) = match &s.driver {
                 SourceDriver::Stream {
@@ -140,6 +151,9 @@ impl Graph {
                     ..
                 } => (source, Some(reader), *extra_flags),
                 SourceDriver::Internal { source } => (source, None, 0),
+                SourceDriver::Lines { source, reader, .. } => {
+                    (source, Some(reader), ParseFlags::LOCAL)
+                }
             };
             let mut parse = settings::parse_options(
                 &s.object,
@@ -149,8 +163,10 @@ impl Graph {
                 &plan.local_host,
             );
             parse.flags = ParseFlags(parse.flags.0 | extra);
-            let mut tags = vec![TagId::intern(&format!(".source.{}", s.object))];
-            tags.extend(source_opts.tags.iter().map(|t| TagId::intern(t)));
+            // The source's tags() first: $TAGS lists tags in the order they were first named,
+            // and syslog-ng names them when it reads the configuration, `.source.NAME` later.
+            let mut tags: Vec<TagId> = source_opts.tags.iter().map(|t| TagId::intern(t)).collect();
+            tags.push(TagId::intern(&format!(".source.{}", s.object)));
             let counters = Arc::new(Counters::default());
             let ingest = Arc::new(Ingest {
                 name: Arc::from(s.object.as_str()),
@@ -196,6 +212,16 @@ impl Graph {
                         }
                     }
                 }
+                SourceDriver::Lines { lines, .. } => {
+                    let home = net.get(source_done.len() % net.len().max(1));
+                    let cx = StartCx {
+                        home: home.map(Arbiter::handle),
+                        stop: stop_rx.clone(),
+                        persist: handover.persist.clone(),
+                        exit: exit.clone(),
+                    };
+                    source_done.push(lines.start(ingest, cx));
+                }
                 SourceDriver::Internal { .. } => {
                     has_internal = true;
                     let (tx, rx) = oneshot::channel();
@@ -220,7 +246,14 @@ impl Graph {
             arbiters,
             listeners,
             sources,
+            persist: handover.persist.clone(),
+            exit,
         })
+    }
+
+    /// Notified when a source asks the daemon to stop (the end of `stdin()`).
+    pub fn exit_requested(&self) -> Arc<Notify> {
+        self.exit.clone()
     }
 
     /// The destination queues, in slot order.
@@ -274,6 +307,12 @@ impl Graph {
         }
         for q in &self.queues {
             let left = q.take_all();
+            // Not delivered: their positions must not be saved (read again next time).
+            for e in &left {
+                if let Some(a) = &e.ack {
+                    a.abort();
+                }
+            }
             if !left.is_empty() {
                 Counters::add(&q.counters.dropped, left.len() as u64);
                 tracing::error!(
@@ -302,6 +341,7 @@ impl Graph {
         }
         Handover {
             listeners: self.listeners,
+            persist: self.persist,
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::ack::{BatchAck, Window};
+use super::ack::{BatchAck, Bookmark, Window};
 use super::counters::Counters;
 use super::queue::{Entry, Queue};
 use crate::message::{Builtin, LogMessage, ParseOptions, PeerInfo, TagId, UnixTime};
@@ -74,6 +74,19 @@ impl Ingest {
         }
     }
 
+    /// Like [`Ingest::begin`], the batch's ack also carrying `bookmark` (where the batch
+    /// ends in the reader's input), reported when the batch is finished.
+    pub fn begin_with_bookmark(
+        &self,
+        b: &mut Batcher,
+        window: &Arc<Window>,
+        credits: u32,
+        bookmark: Option<Bookmark>,
+    ) {
+        self.begin(b, None, 0);
+        b.ack = Some(BatchAck::with_bookmark(window.clone(), credits, bookmark));
+    }
+
     /// Parses one frame and routes it into the batch.
     #[inline]
     pub fn parse_into(
@@ -95,7 +108,9 @@ impl Ingest {
     pub fn touch(&self, msg: &mut LogMessage) {
         msg.nv.set_builtin(Builtin::Source, self.name.as_bytes());
         if let Some(p) = &self.program_override {
-            msg.nv.set_builtin(Builtin::Program, p);
+            // Through LogMessage: a new PROGRAM drops LEGACY_MSGHDR, so $MSGHDR shows it
+            // (`over[12]: `), as in syslog-ng.
+            msg.set_builtin(Builtin::Program, p);
         }
         if let Some(h) = &self.host_override {
             msg.nv.set_builtin(Builtin::Host, h);

@@ -13,12 +13,14 @@
 //! * [`graph`]: a [`plan::Plan`] started as actors; orderly stop; the [`graph::Handover`]
 //!   of state to the next graph on reload;
 //! * [`ack`]: flow-control windows and batch acknowledgements;
+//! * [`bookmark`]: positions committed once every earlier batch is delivered;
 //! * [`queue`]: the per-destination memory queue;
 //! * [`ingest`]: parse + route + enqueue, shared by every source;
 //! * [`settings`]: driver options + globals → parser and template options;
 //! * [`counters`]: per-component atomics for the stats issue.
 
 pub mod ack;
+pub mod bookmark;
 pub mod counters;
 pub mod graph;
 pub mod ingest;

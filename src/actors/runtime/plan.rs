@@ -15,6 +15,7 @@ use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, pl
 use crate::actors::registry::Registry;
 use crate::actors::sources::common::{DriverOptions, ReaderOptions, SourceOptions};
 use crate::actors::sources::internal::InternalSourceOptions;
+use crate::actors::sources::line_source::{self, LinesPlan};
 use crate::actors::sources::listener::StreamListenPlan;
 use crate::actors::sources::network::{
     NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
@@ -44,6 +45,12 @@ pub enum SourceDriver {
     },
     /// `internal()`.
     Internal { source: SourceOptions },
+    /// A file-like source: `file()`, `pipe()`, `stdin()` (see `sources::line_source`).
+    Lines {
+        lines: LinesPlan,
+        source: SourceOptions,
+        reader: ReaderOptions,
+    },
 }
 
 /// One source driver of a source object.
@@ -150,6 +157,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         }
     }
 
+    errors.extend(line_source::duplicate_persist_names(&sources));
+
     let mut dests = Vec::new();
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
@@ -218,6 +227,9 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     if keyword_eq(n, "internal") {
         let o = InternalSourceOptions::from_call(call).map_err(ctx)?;
         return Ok(SourceDriver::Internal { source: o.source });
+    }
+    if ["file", "pipe", "stdin"].iter().any(|k| keyword_eq(n, k)) {
+        return line_source::plan_driver(call, globals).map_err(ctx);
     }
     Err(ctx(unsupported_driver(name)))
 }

@@ -4,12 +4,16 @@
 pub mod common;
 pub mod dns;
 pub mod file;
+pub mod file_reader;
 pub mod internal;
+pub mod line_source;
 pub mod listener;
 pub mod network;
 pub mod pipe;
+pub mod pipe_reader;
 pub mod python;
 pub mod socket;
 pub mod stdin;
+pub mod stdin_reader;
 pub mod stream;
 pub mod unix;
