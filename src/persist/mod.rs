@@ -275,7 +275,10 @@ mod tests {
         std::fs::write(&path, b"SLP4").expect("write");
         let e = Persist::open(&path).err().map(|e| e.to_string());
         let e = e.unwrap_or_default();
-        assert!(e.starts_with("Error opening persist file; filename="), "{e}");
+        assert!(
+            e.starts_with("Error opening persist file; filename="),
+            "{e}"
+        );
         assert!(e.contains("not a sluice persist file"), "{e}");
     }
 }
