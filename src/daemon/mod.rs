@@ -85,7 +85,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Plans a checked configuration for the runtime; errors come rendered, with file:line:col.
 fn plan_config(config: &CheckedConfig) -> Result<Plan, String> {
-    plan(&config.model).map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))
+    let mut p = plan(&config.model)
+        .map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))?;
+    p.locate_hooks(&config.loaded.map);
+    Ok(p)
 }
 
 /// The daemon's own log: to stderr with `-F`/`-e`, and always into `internal()` (the tracing
@@ -206,7 +209,7 @@ impl Daemon {
         }
         tracing::info!("sluice shutting down");
         if let Some(g) = graph.take() {
-            drop(g.stop(DRAIN_TIMEOUT).await);
+            drop(g.stop(DRAIN_TIMEOUT, true).await);
         }
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
@@ -243,7 +246,7 @@ impl Daemon {
                     return Reply::fail(e.to_string());
                 }
                 let mut handover = match graph.take() {
-                    Some(old) => old.stop(DRAIN_TIMEOUT).await,
+                    Some(old) => old.stop(DRAIN_TIMEOUT, false).await,
                     None => Handover::default(),
                 };
                 match Graph::start(new_plan, &mut handover) {

@@ -38,11 +38,13 @@ use actix_rt::Arbiter;
 use tokio::sync::{oneshot, watch};
 
 use super::counters::Counters;
+use super::hooks::{self, DriverHooks, Hook};
 use super::ingest::{Ingest, Outputs};
 use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::Queue;
 use super::settings;
-use crate::actors::destinations::file::{FileDestActor, FileWriter};
+use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::listener::{Connections, StreamListener, bind};
 use crate::message::{ParseFlags, TagId};
@@ -53,6 +55,8 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// A graph ran before in this process: `startup()` hooks do not run again.
+    pub started_before: bool,
 }
 
 /// A running configuration.
@@ -65,6 +69,7 @@ pub struct Graph {
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     sources: Vec<(String, Arc<Counters>)>,
+    hooks: Vec<DriverHooks>,
 }
 
 fn network_threads() -> usize {
@@ -78,6 +83,15 @@ impl Graph {
     /// Starts `plan`, taking listening sockets from `handover` where the address matches.
     /// Must run inside the actix system.
     pub fn start(plan: Plan, handover: &mut Handover) -> Result<Graph, String> {
+        // hook-commands() first, as syslog-ng runs them before a driver initializes: a
+        // failing startup()/setup() aborts the start.
+        let hooks = plan.driver_hooks();
+        for h in &hooks {
+            if !handover.started_before {
+                h.run(Hook::Startup).map_err(|e| e.to_string())?;
+            }
+            h.run(Hook::Setup).map_err(|e| e.to_string())?;
+        }
         // Sockets first: a port that cannot be bound fails the start before anything runs.
         let mut listeners = HashMap::new();
         for s in &plan.sources {
@@ -106,13 +120,15 @@ impl Graph {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             let arb = Arbiter::new();
             let (tx, rx) = oneshot::channel();
+            let cx = WriterCx {
+                plan: d.driver.writer().clone(),
+                queue: q.clone(),
+                daemon: plan.daemon.clone(),
+                local_host: plan.local_host.clone(),
+            };
             match &d.driver {
                 DestDriver::File(p) => {
-                    let writer = FileWriter::new(p.clone(), q.clone(), plan.daemon.clone());
-                    FileDestActor::start_in_arbiter(&arb.handle(), move |_| FileDestActor {
-                        writer: Some(writer),
-                        done: Some(tx),
-                    });
+                    writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
                 }
             }
             queues.push(q);
@@ -220,6 +236,7 @@ impl Graph {
             arbiters,
             listeners,
             sources,
+            hooks,
         })
     }
 
@@ -245,9 +262,10 @@ impl Graph {
         out
     }
 
-    /// Stops sources, drains queues into the destinations (each phase bounded by `drain`)
-    /// and returns what the next graph can take over.
-    pub async fn stop(self, drain: Duration) -> Handover {
+    /// Stops sources, drains queues into the destinations (each phase bounded by `drain`),
+    /// runs the `teardown()` hooks (and `shutdown()` when the daemon exits: `exiting`) and
+    /// returns what the next graph can take over.
+    pub async fn stop(self, drain: Duration, exiting: bool) -> Handover {
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -300,8 +318,13 @@ impl Graph {
         {
             tracing::warn!("A destination thread did not stop; leaving it behind");
         }
+        let _ = hooks::run_all(&self.hooks, Hook::Teardown).await;
+        if exiting {
+            let _ = hooks::run_all(&self.hooks, Hook::Shutdown).await;
+        }
         Handover {
             listeners: self.listeners,
+            started_before: true,
         }
     }
 }

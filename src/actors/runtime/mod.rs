@@ -21,6 +21,7 @@
 pub mod ack;
 pub mod counters;
 pub mod graph;
+pub mod hooks;
 pub mod ingest;
 pub mod plan;
 pub mod queue;

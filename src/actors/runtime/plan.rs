@@ -10,10 +10,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
-use crate::actors::sources::common::{DriverOptions, ReaderOptions, SourceOptions};
+use crate::actors::sources::common::{
+    DriverOptions, HookCommands, ReaderOptions, SourceOptions, option_node,
+};
 use crate::actors::sources::internal::InternalSourceOptions;
 use crate::actors::sources::listener::StreamListenPlan;
 use crate::actors::sources::network::{
@@ -23,6 +27,7 @@ use crate::config::ast::{Node, keyword_eq};
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
 use crate::config::model::{Model, Object, ObjectItem};
+use crate::config::span::{SourceMap, Span};
 use crate::message::LocalHost;
 use crate::pipeline::{BuildEnv, Router, SourceId};
 use crate::template::DaemonInfo;
@@ -54,18 +59,23 @@ pub struct SourcePlan {
     pub driver: SourceDriver,
 }
 
-/// A destination driver, ready to start.
+/// A destination driver, ready to start: its sink's plan (the writer settings are inside).
 #[derive(Debug, Clone)]
 pub enum DestDriver {
     File(FileDestPlan),
 }
 
 impl DestDriver {
+    /// The settings of its writer loop.
+    pub fn writer(&self) -> &WriterPlan {
+        match self {
+            DestDriver::File(p) => &p.writer,
+        }
+    }
+
     /// `log-fifo-size()`.
     pub fn fifo_size(&self) -> usize {
-        match self {
-            DestDriver::File(p) => p.fifo_size,
-        }
+        self.writer().fifo_size
     }
 }
 
@@ -87,6 +97,48 @@ pub struct Plan {
     pub slots: Vec<Vec<usize>>,
     pub local_host: LocalHost,
     pub daemon: Arc<DaemonInfo>,
+    /// `hook-commands()` of every driver, sources first, in configuration order.
+    pub hooks: Vec<PlannedHooks>,
+}
+
+/// A driver's `hook-commands()` and where the driver is (rendered into a location once the
+/// source map is at hand: [`Plan::locate_hooks`]).
+#[derive(Debug, Clone)]
+pub struct PlannedHooks {
+    pub hooks: DriverHooks,
+    pub span: Span,
+}
+
+impl Plan {
+    /// Fills in the `file:line:col` of every driver with hooks (syslog-ng names it when a
+    /// hook fails).
+    pub fn locate_hooks(&mut self, map: &SourceMap) {
+        for h in &mut self.hooks {
+            if let Some(f) = map.file(h.span.file) {
+                let (line, col) = f.line_col(h.span.start as usize);
+                h.hooks.location = format!("{}:{line}:{col}", f.path.display());
+            }
+        }
+    }
+
+    /// The hooks to run, in order.
+    pub fn driver_hooks(&self) -> Vec<DriverHooks> {
+        self.hooks.iter().map(|h| h.hooks.clone()).collect()
+    }
+}
+
+/// The `hook-commands()` of a driver call, if any.
+fn hooks_of(call: &Node, object: &str, index: usize) -> Option<PlannedHooks> {
+    let node = option_node(call, &["hook-commands"])?;
+    let commands: HookCommands = crate::config::de::from_call(node).ok()?;
+    Some(PlannedHooks {
+        hooks: DriverHooks {
+            driver: format!("{object}#{index}"),
+            location: String::new(),
+            commands,
+        },
+        span: call.span(),
+    })
 }
 
 fn unsupported_driver(name: &crate::config::span::Spanned<String>) -> Diagnostic {
@@ -133,12 +185,14 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     );
 
     let mut sources = Vec::new();
+    let mut hooks = Vec::new();
     for o in &model.sources {
         check_object(o, &mut errors);
         let Some(id) = router.source_id(&o.name.value) else {
             continue;
         };
-        for call in o.drivers() {
+        for (i, call) in o.drivers().enumerate() {
+            hooks.extend(hooks_of(call, &o.name.value, i));
             match plan_source(call, &globals) {
                 Ok(driver) => sources.push(SourcePlan {
                     object: o.name.value.clone(),
@@ -157,7 +211,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         let Some(id) = router.dest_id(&o.name.value) else {
             continue;
         };
-        for call in o.drivers() {
+        for (i, call) in o.drivers().enumerate() {
+            hooks.extend(hooks_of(call, &o.name.value, i));
             match plan_dest(call, &globals, &env) {
                 Ok(driver) => {
                     if let Some(s) = slots.get_mut(id.0 as usize) {
@@ -183,6 +238,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         slots,
         local_host,
         daemon,
+        hooks,
     })
 }
 
@@ -196,7 +252,6 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
         let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
         let (listen, extra_flags) =
             listen_plan_network(&o, keyword_eq(n, "syslog"), call, globals).map_err(ctx)?;
-        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
         return Ok(SourceDriver::Stream {
             listen,
             extra_flags,
@@ -207,7 +262,6 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     if keyword_eq(n, "tcp") || keyword_eq(n, "tcp6") {
         let o = TcpSourceOptions::from_call(call).map_err(ctx)?;
         let listen = listen_plan_tcp(&o, keyword_eq(n, "tcp6"), call, globals).map_err(ctx)?;
-        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
         return Ok(SourceDriver::Stream {
             listen,
             extra_flags: 0,
@@ -220,16 +274,6 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
         return Ok(SourceDriver::Internal { source: o.source });
     }
     Err(ctx(unsupported_driver(name)))
-}
-
-fn check_hooks(has: bool, call: &Node) -> Result<(), Diagnostic> {
-    if has {
-        return Err(Diagnostic::new(
-            "hook-commands() is not supported by the runtime yet",
-            crate::actors::sources::common::option_span(call, &["hook-commands"]),
-        ));
-    }
-    Ok(())
 }
 
 fn plan_dest(

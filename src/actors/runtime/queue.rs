@@ -43,6 +43,8 @@ pub struct Queue {
     /// Wakes the destination when entries arrive or the queue is closed.
     ready: Notify,
     closed: AtomicBool,
+    /// Wakes whoever waits for [`Queue::closed`].
+    closing: Notify,
     pub counters: Counters,
 }
 
@@ -55,6 +57,7 @@ impl Queue {
             fifo_size: fifo_size.max(1),
             ready: Notify::new(),
             closed: AtomicBool::new(false),
+            closing: Notify::new(),
             counters: Counters::default(),
         })
     }
@@ -146,6 +149,16 @@ impl Queue {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.ready.notify_one();
+        self.closing.notify_waiters();
+    }
+
+    /// Waits until the queue is closed (a writer waiting out `time-reopen()` stops waiting).
+    pub async fn closed(&self) {
+        let wait = self.closing.notified();
+        if self.is_closed() {
+            return;
+        }
+        wait.await;
     }
 
     /// Whether [`Queue::close`] was called.
