@@ -38,7 +38,7 @@ use actix_rt::Arbiter;
 use tokio::sync::{oneshot, watch};
 
 use super::counters::Counters;
-use super::hooks::{self, DriverHooks, Hook};
+use super::hooks::{self, DriverHooks};
 use super::ingest::{Ingest, Outputs};
 use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::Queue;
@@ -86,12 +86,7 @@ impl Graph {
         // hook-commands() first, as syslog-ng runs them before a driver initializes: a
         // failing startup()/setup() aborts the start.
         let hooks = plan.driver_hooks();
-        for h in &hooks {
-            if !handover.started_before {
-                h.run(Hook::Startup).map_err(|e| e.to_string())?;
-            }
-            h.run(Hook::Setup).map_err(|e| e.to_string())?;
-        }
+        hooks::run_start(&hooks, !handover.started_before).map_err(|e| e.to_string())?;
         // Sockets first: a port that cannot be bound fails the start before anything runs.
         let mut listeners = HashMap::new();
         for s in &plan.sources {
@@ -220,6 +215,9 @@ impl Graph {
                         ingest,
                         stop: stop_rx.clone(),
                         done: Some(tx),
+                        mark_every: (plan.globals.mark_freq > 0)
+                            .then(|| Duration::from_secs(u64::from(plan.globals.mark_freq))),
+                        local_host: plan.local_host.short.clone(),
                     }
                     .start();
                 }
@@ -318,10 +316,7 @@ impl Graph {
         {
             tracing::warn!("A destination thread did not stop; leaving it behind");
         }
-        let _ = hooks::run_all(&self.hooks, Hook::Teardown).await;
-        if exiting {
-            let _ = hooks::run_all(&self.hooks, Hook::Shutdown).await;
-        }
+        hooks::run_stop(&self.hooks, exiting).await;
         Handover {
             listeners: self.listeners,
             started_before: true,
