@@ -295,3 +295,63 @@ fn a_failing_setup_hook_refuses_the_start() {
         d.stderr()
     );
 }
+
+#[test]
+fn template_options_and_flags_render_as_syslog_ng_does() {
+    let port = free_port();
+    let mut d = Daemon::start(
+        &format!(
+            "@version: 3.38\noptions {{ use-dns(no); }};\n\
+             source s {{ network(ip(\"127.0.0.1\") port({port}) flags(syslog-protocol)); }};\n\
+             destination a {{ file(\"a.log\" ts-format(iso) frac-digits(3) time-zone(\"+02:00\")); }};\n\
+             destination b {{ file(\"b.log\" template(\"'$MSG' \\\"$PROGRAM\\\"\\n\") template-escape(yes)); }};\n\
+             destination c {{ file(\"c.log\" flags(no-multi-line)); }};\n\
+             destination e {{ file(\"e.log\" flags(syslog-protocol)); }};\n\
+             destination f {{ file(\"f.log\" template(\"$DATE $S_ISODATE\\n\") frac-digits(2)); }};\n\
+             log {{ source(s); destination(a); destination(b); destination(c); destination(e);\n\
+                   destination(f); }};\n"
+        ),
+        Some(&[("TZ", "UTC"), ("PATH", "/usr/bin:/bin")]),
+    );
+    d.wait_ready();
+    send(
+        port,
+        b"<13>1 2024-03-01T10:00:00.123456+00:00 h app 7 ID - it's \"quoted\" \\ back\n\
+          <13>1 2024-03-01T23:30:00+00:00 h app 7 - [x@1 a=\"b\"] first\rsecond\n",
+    );
+    let path = |n: &str| d.dir.path().join(n);
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            ["a.log", "b.log", "c.log", "e.log", "f.log"]
+                .iter()
+                .all(|n| count_lines(&path(n)) >= 2)
+        }),
+        "{}",
+        d.stderr()
+    );
+    // Recorded from syslog-ng 3.38.1 with the same configuration and input.
+    assert_eq!(
+        read(&path("a.log")),
+        "2024-03-01T12:00:00.123+02:00 127.0.0.1 app[7]: it's \"quoted\" \\ back\n\
+         2024-03-02T01:30:00.000+02:00 127.0.0.1 app[7]: first\rsecond\n"
+    );
+    assert_eq!(
+        read(&path("b.log")),
+        "'it\\'s \\\"quoted\\\" \\\\ back' \"app\"\n'first\\015second' \"app\"\n"
+    );
+    assert_eq!(
+        read(&path("c.log")),
+        "Mar  1 10:00:00 127.0.0.1 app[7]: it's \"quoted\" \\ back\n\
+         Mar  1 23:30:00 127.0.0.1 app[7]: first second\n"
+    );
+    assert_eq!(
+        read(&path("e.log")),
+        "<13>1 2024-03-01T10:00:00+00:00 127.0.0.1 app 7 ID - it's \"quoted\" \\ back\n\
+         <13>1 2024-03-01T23:30:00+00:00 127.0.0.1 app 7 - [x@1 a=\"b\"] first\rsecond\n"
+    );
+    assert_eq!(
+        read(&path("f.log")),
+        "Mar  1 10:00:00.12 2024-03-01T10:00:00.12+00:00\n\
+         Mar  1 23:30:00.00 2024-03-01T23:30:00.00+00:00\n"
+    );
+}
