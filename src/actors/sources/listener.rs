@@ -152,7 +152,7 @@ impl Actor for StreamListener {
                 };
                 mine.0.fetch_add(1, Ordering::AcqRel);
                 connections.open();
-                let window = Window::new(plan.window_per_connection);
+                let window = Window::for_reader(plan.window_per_connection);
                 let (framing, ingest2, stop2) =
                     (plan.framing.clone(), ingest.clone(), stop.clone());
                 let (mine2, conns2) = (mine.clone(), connections.clone());
