@@ -355,3 +355,48 @@ fn template_options_and_flags_render_as_syslog_ng_does() {
          Mar  1 23:30:00.00 2024-03-01T23:30:00.00+00:00\n"
     );
 }
+
+#[test]
+fn a_reload_moves_what_a_down_destination_had_queued_to_the_new_configuration() {
+    let port = free_port();
+    let mut d = Daemon::start(
+        &config(
+            port,
+            "destination d { file(\"blocked/out.log\" time-reopen(1)); };\n\
+             log { source(s); destination(d); flags(flow-control); };\n",
+        ),
+        None,
+    );
+    // `blocked` is a regular file: the destination cannot open blocked/out.log.
+    let blocked = d.dir.path().join("blocked");
+    std::fs::write(&blocked, b"").expect("blocker");
+    d.wait_ready();
+    send(
+        port,
+        b"<13>Jan  1 10:00:00 h app: one\n<13>Jan  1 10:00:00 h app: two\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            stat(&d.control, "destination;d;queued") == Some(2)
+        }),
+        "{}",
+        d.stderr()
+    );
+    let started = Instant::now();
+    assert!(ctl(&d.control, "reload").status.success(), "{}", d.stderr());
+    // The reload does not wait out the drain timeout for a destination that is down.
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(stat(&d.control, "destination;d;queued"), Some(2));
+    std::fs::remove_file(&blocked).expect("unblock");
+    std::fs::create_dir(&blocked).expect("dir");
+    let out = blocked.join("out.log");
+    assert!(
+        wait_for(Duration::from_secs(20), || count_lines(&out) >= 2),
+        "{}",
+        d.stderr()
+    );
+    assert_eq!(
+        read(&out),
+        "Jan  1 10:00:00 127.0.0.1 app: one\nJan  1 10:00:00 127.0.0.1 app: two\n"
+    );
+}

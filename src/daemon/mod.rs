@@ -209,7 +209,7 @@ impl Daemon {
         }
         tracing::info!("sluice shutting down");
         if let Some(g) = graph.take() {
-            drop(g.stop(DRAIN_TIMEOUT, true).await);
+            drop(g.stop(DRAIN_TIMEOUT, true, &Default::default()).await);
         }
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
@@ -245,8 +245,9 @@ impl Daemon {
                     tracing::error!("Error reloading configuration: {e}");
                     return Reply::fail(e.to_string());
                 }
+                let keep = new_plan.dest_keys();
                 let mut handover = match graph.take() {
-                    Some(old) => old.stop(DRAIN_TIMEOUT, false).await,
+                    Some(old) => old.stop(DRAIN_TIMEOUT, false, &keep).await,
                     None => Handover::default(),
                 };
                 match Graph::start(new_plan, &mut handover) {

@@ -41,7 +41,7 @@ use super::counters::Counters;
 use super::hooks::{self, DriverHooks};
 use super::ingest::{Ingest, Outputs};
 use super::plan::{DestDriver, Plan, SourceDriver};
-use super::queue::Queue;
+use super::queue::{Entry, Queue};
 use super::settings;
 use crate::actors::destinations::file::FileSink;
 use crate::actors::destinations::writer::{self, WriterCx};
@@ -57,6 +57,9 @@ pub struct Handover {
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
     /// A graph ran before in this process: `startup()` hooks do not run again.
     pub started_before: bool,
+    /// Messages the old graph's destinations had not written, by destination key
+    /// (`DestPlan::key`): they go first into the new graph's queue of the same key.
+    pub queued: HashMap<String, Vec<Entry>>,
 }
 
 /// A running configuration.
@@ -65,6 +68,8 @@ pub struct Graph {
     connections: Arc<Connections>,
     source_done: Vec<oneshot::Receiver<()>>,
     queues: Vec<Arc<Queue>>,
+    /// `DestPlan::key` of each queue.
+    dest_keys: Vec<String>,
     dest_done: Vec<oneshot::Receiver<()>>,
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
@@ -110,9 +115,16 @@ impl Graph {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut arbiters = Vec::new();
         let mut queues = Vec::new();
+        let mut dest_keys = Vec::new();
         let mut dest_done = Vec::new();
         for d in &plan.dests {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
+            if let Some(mut left) = handover.queued.remove(&d.key) {
+                tracing::info!(destination = %d.key, messages = left.len(),
+                    "Messages queued before the reload go on to the new configuration");
+                q.unpop(&mut left);
+            }
+            dest_keys.push(d.key.clone());
             let arb = Arbiter::new();
             let (tx, rx) = oneshot::channel();
             let cx = WriterCx {
@@ -230,6 +242,7 @@ impl Graph {
             connections,
             source_done,
             queues,
+            dest_keys,
             dest_done,
             arbiters,
             listeners,
@@ -262,8 +275,16 @@ impl Graph {
 
     /// Stops sources, drains queues into the destinations (each phase bounded by `drain`),
     /// runs the `teardown()` hooks (and `shutdown()` when the daemon exits: `exiting`) and
-    /// returns what the next graph can take over.
-    pub async fn stop(self, drain: Duration, exiting: bool) -> Handover {
+    /// returns what the next graph can take over. The queues of destinations in `keep` (the
+    /// next configuration has a driver with the same key) are not drained: their writers stop
+    /// after the batch in hand and the rest moves to the next graph — a reload with a
+    /// destination down neither waits for it nor loses what was queued for it.
+    pub async fn stop(
+        self,
+        drain: Duration,
+        exiting: bool,
+        keep: &std::collections::HashSet<String>,
+    ) -> Handover {
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -277,8 +298,12 @@ impl Graph {
                 "Sources did not stop in time"
             );
         }
-        for q in &self.queues {
-            q.close();
+        for (q, key) in self.queues.iter().zip(&self.dest_keys) {
+            if keep.contains(key) {
+                q.detach();
+            } else {
+                q.close();
+            }
         }
         let dests_done = async {
             for rx in self.dest_done {
@@ -288,8 +313,15 @@ impl Graph {
         if tokio::time::timeout(drain, dests_done).await.is_err() {
             tracing::error!("Destinations did not drain their queues in time");
         }
-        for q in &self.queues {
+        let mut queued = HashMap::new();
+        for (q, key) in self.queues.iter().zip(&self.dest_keys) {
             let left = q.take_all();
+            if q.is_detached() {
+                if !left.is_empty() {
+                    queued.insert(key.clone(), left);
+                }
+                continue;
+            }
             if !left.is_empty() {
                 Counters::add(&q.counters.dropped, left.len() as u64);
                 tracing::error!(
@@ -320,6 +352,7 @@ impl Graph {
         Handover {
             listeners: self.listeners,
             started_before: true,
+            queued,
         }
     }
 }

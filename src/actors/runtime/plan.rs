@@ -83,6 +83,9 @@ impl DestDriver {
 #[derive(Debug, Clone)]
 pub struct DestPlan {
     pub object: String,
+    /// What matches this driver with the same one in the next configuration on reload
+    /// (`OBJECT#INDEX`, syslog-ng's driver id), so its queued messages move over.
+    pub key: String,
     pub driver: DestDriver,
 }
 
@@ -119,6 +122,11 @@ impl Plan {
                 h.hooks.location = format!("{}:{line}:{col}", f.path.display());
             }
         }
+    }
+
+    /// The keys of the destination drivers (see [`DestPlan::key`]).
+    pub fn dest_keys(&self) -> std::collections::HashSet<String> {
+        self.dests.iter().map(|d| d.key.clone()).collect()
     }
 
     /// The hooks to run, in order.
@@ -220,6 +228,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     }
                     dests.push(DestPlan {
                         object: o.name.value.clone(),
+                        key: format!("{}#{i}", o.name.value),
                         driver,
                     });
                 }

@@ -161,8 +161,9 @@ pub struct WriterCx {
     pub local_host: LocalHost,
 }
 
-/// Runs the writer loop until the queue is closed and empty (or, with the sink down, until
-/// it is closed: what is left stays in the queue for the graph to report).
+/// Runs the writer loop until the queue is closed and empty, or detached (reload: what is
+/// left stays in the queue for the next graph). With the sink down it stops when the queue
+/// is closed, leaving what it could not write in the queue for the graph to report.
 pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
     let WriterCx {
         plan,
@@ -180,6 +181,9 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
     let mut popped: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
     let mut batch: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
     loop {
+        if queue.is_detached() {
+            break;
+        }
         let want = throttle.allowance(plan.batch_lines, Instant::now());
         let n = if want == 0 {
             0
