@@ -39,6 +39,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::counters::Counters;
 use super::ingest::{Ingest, Outputs};
+use super::net::{NetHandover, NetSockets, StartContext};
 use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::Queue;
 use super::settings;
@@ -53,6 +54,8 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// UDP and unix sockets, and kept unix-stream connections (`runtime::net`).
+    pub net: NetHandover,
 }
 
 /// A running configuration.
@@ -64,6 +67,7 @@ pub struct Graph {
     dest_done: Vec<oneshot::Receiver<()>>,
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    net: NetSockets,
     sources: Vec<(String, Arc<Counters>)>,
 }
 
@@ -97,6 +101,13 @@ impl Graph {
                 listeners.insert(listen.addr, l);
             }
         }
+        let mut net_socks = match NetSockets::acquire(&plan.sources, &mut handover.net) {
+            Ok(n) => n,
+            Err(e) => {
+                handover.listeners.extend(listeners);
+                return Err(e);
+            }
+        };
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut arbiters = Vec::new();
@@ -140,6 +151,7 @@ impl Graph {
                     ..
                 } => (source, Some(reader), *extra_flags),
                 SourceDriver::Internal { source } => (source, None, 0),
+                SourceDriver::Net(n) => (&n.source, Some(&n.reader), 0),
             };
             let mut parse = settings::parse_options(
                 &s.object,
@@ -149,6 +161,9 @@ impl Graph {
                 &plan.local_host,
             );
             parse.flags = ParseFlags(parse.flags.0 | extra);
+            if let SourceDriver::Net(n) = &s.driver {
+                n.adjust(&mut parse.flags);
+            }
             let mut tags = vec![TagId::intern(&format!(".source.{}", s.object))];
             tags.extend(source_opts.tags.iter().map(|t| TagId::intern(t)));
             let counters = Arc::new(Counters::default());
@@ -196,6 +211,18 @@ impl Graph {
                         }
                     }
                 }
+                SourceDriver::Net(n) => {
+                    let home = net.first().map(Arbiter::handle);
+                    let cx = StartContext {
+                        ingest,
+                        workers: &workers,
+                        home: home.as_ref(),
+                        stop: &stop_rx,
+                        connections: &connections,
+                        source_done: &mut source_done,
+                    };
+                    net_socks.start(n, cx)?;
+                }
                 SourceDriver::Internal { .. } => {
                     has_internal = true;
                     let (tx, rx) = oneshot::channel();
@@ -219,6 +246,7 @@ impl Graph {
             dest_done,
             arbiters,
             listeners,
+            net: net_socks,
             sources,
         })
     }
@@ -302,6 +330,7 @@ impl Graph {
         }
         Handover {
             listeners: self.listeners,
+            net: self.net.into_handover(),
         }
     }
 }
