@@ -14,9 +14,11 @@
 //!
 //! # Reload, today and next
 //!
-//! Today a reload stops the old graph (draining it) and starts the new one; only the
-//! listening sockets are handed over ([`Handover`]), so clients connecting during the swap
-//! wait in the backlog instead of being refused, while open connections are closed.
+//! Today a reload stops the old graph (draining it) and starts the new one; the listening
+//! sockets are handed over ([`Handover`]: TCP listeners, UDP and unix sockets), so clients
+//! connecting during the swap wait in the backlog, and datagrams in the socket buffer, instead
+//! of being refused; open TCP connections are closed, unix-stream ones with `keep-alive(yes)`
+//! are handed over too (`runtime::net`).
 //! The ConfigSupervisor will instead: match old and new components by persist name; move a
 //! matched listener *and its open connections* (with their [`Window`]s) into the new graph
 //! (`keep-alive(yes)`); pause old sources, move queue contents (entries carry their
