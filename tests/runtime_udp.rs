@@ -67,8 +67,11 @@ fn flow_control_stops_reading_the_socket_while_the_window_is_empty() {
     let s = sender();
     let n = 150;
     for i in 0..n {
-        s.send_to(format!("<13>Jan  1 00:00:00 h p: m{i}").as_bytes(), ("127.0.0.1", port))
-            .expect("send");
+        s.send_to(
+            format!("<13>Jan  1 00:00:00 h p: m{i}").as_bytes(),
+            ("127.0.0.1", port),
+        )
+        .expect("send");
     }
     let control = d.control.clone();
     assert!(
@@ -111,8 +114,11 @@ fn reload_keeps_the_socket_and_loses_no_datagram() {
         let s = sender();
         let mut i = 0u64;
         while !stop2.load(std::sync::atomic::Ordering::Acquire) {
-            s.send_to(format!("<13>Jan  1 00:00:00 h p: during {i}").as_bytes(), ("127.0.0.1", port))
-                .expect("send");
+            s.send_to(
+                format!("<13>Jan  1 00:00:00 h p: during {i}").as_bytes(),
+                ("127.0.0.1", port),
+            )
+            .expect("send");
             i += 1;
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -127,8 +133,11 @@ fn reload_keeps_the_socket_and_loses_no_datagram() {
     // Right after the reload returned: nothing may be lost.
     let s = sender();
     for i in 0..200 {
-        s.send_to(format!("<13>Jan  1 00:00:00 h p: after {i}").as_bytes(), ("127.0.0.1", port))
-            .expect("send");
+        s.send_to(
+            format!("<13>Jan  1 00:00:00 h p: after {i}").as_bytes(),
+            ("127.0.0.1", port),
+        )
+        .expect("send");
     }
     std::thread::sleep(Duration::from_millis(50));
     stop.store(true, std::sync::atomic::Ordering::Release);

@@ -36,7 +36,10 @@ fn read(path: &Path) -> String {
 fn start(body: &str) -> (Daemon, tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let sock = dir.path().join("log.sock");
-    let mut d = Daemon::start(&config(&body.replace("SOCK", &sock.display().to_string())), None);
+    let mut d = Daemon::start(
+        &config(&body.replace("SOCK", &sock.display().to_string())),
+        None,
+    );
     d.wait_ready();
     (d, dir, sock)
 }
@@ -60,11 +63,17 @@ fn credentials_of_the_sender_are_added_unless_turned_off() {
         .replace("SOCK", &p("d.sock"));
     let mut d = Daemon::start(&config(&body), None);
     d.wait_ready();
-    send_dgram(&dir.path().join("d.sock"), b"<13>Jan  1 10:00:00 myprog[42]: dgram");
+    send_dgram(
+        &dir.path().join("d.sock"),
+        b"<13>Jan  1 10:00:00 myprog[42]: dgram",
+    );
     let mut s = UnixStream::connect(dir.path().join("s.sock")).expect("connect");
     s.write_all(b"<13>Jan  1 10:00:00 myprog: stream\n")
         .expect("send");
-    send_dgram(&dir.path().join("n.sock"), b"<13>Jan  1 10:00:00 myprog: none");
+    send_dgram(
+        &dir.path().join("n.sock"),
+        b"<13>Jan  1 10:00:00 myprog: none",
+    );
     let out = d.dir.path().join("out.log");
     assert!(
         wait_for(Duration::from_secs(20), || count_lines(&out) == 3),
@@ -118,7 +127,10 @@ fn the_socket_file_is_created_as_syslog_ng_does_and_removed_at_exit() {
     let r = common::ctl(&d.control, "stop");
     assert!(r.status.success());
     assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(0));
-    assert!(!plain.exists() && !nested.exists(), "socket files left behind");
+    assert!(
+        !plain.exists() && !nested.exists(),
+        "socket files left behind"
+    );
 }
 
 #[test]
@@ -155,7 +167,11 @@ fn an_optional_socket_that_cannot_be_created_is_skipped() {
     send_dgram(&sock, b"<13>Jan  1 00:00:00 p: still running");
     let out = d.dir.path().join("out.log");
     assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 1));
-    assert!(d.stderr().contains("the source is optional"), "{}", d.stderr());
+    assert!(
+        d.stderr().contains("the source is optional"),
+        "{}",
+        d.stderr()
+    );
     drop(dir);
 }
 
@@ -167,7 +183,9 @@ fn max_connections_rejects_the_connection_beyond_it() {
          log { source(s); destination(d); };\n",
     );
     let mut first = UnixStream::connect(&sock).expect("connect");
-    first.write_all(b"<13>Jan  1 00:00:00 p: first\n").expect("send");
+    first
+        .write_all(b"<13>Jan  1 00:00:00 p: first\n")
+        .expect("send");
     let out = d.dir.path().join("out.log");
     assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 1));
     let mut second = UnixStream::connect(&sock).expect("connect");
@@ -197,8 +215,11 @@ fn reload_keeps_the_sockets_and_kept_alive_connections() {
     let before = (inode("kept.sock"), inode("dgram.sock"));
     let mut kept = UnixStream::connect(p("kept.sock")).expect("connect");
     let mut closed = UnixStream::connect(p("closed.sock")).expect("connect");
-    kept.write_all(b"<13>Jan  1 00:00:00 p: k1\n<13>Jan  1 00:00:00 p: k2 first half").expect("send");
-    closed.write_all(b"<13>Jan  1 00:00:00 p: c1\n").expect("send");
+    kept.write_all(b"<13>Jan  1 00:00:00 p: k1\n<13>Jan  1 00:00:00 p: k2 first half")
+        .expect("send");
+    closed
+        .write_all(b"<13>Jan  1 00:00:00 p: c1\n")
+        .expect("send");
     let out = d.dir.path().join("out.log");
     assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 2));
     // Datagrams sent while the reload runs wait in the socket (a unix datagram sender blocks
@@ -207,7 +228,8 @@ fn reload_keeps_the_sockets_and_kept_alive_connections() {
     let sender = std::thread::spawn(move || {
         let s = UnixDatagram::unbound().expect("socket");
         for i in 0..2000 {
-            s.send_to(format!("<13>Jan  1 00:00:00 p: d{i}").as_bytes(), &dgram).expect("send");
+            s.send_to(format!("<13>Jan  1 00:00:00 p: d{i}").as_bytes(), &dgram)
+                .expect("send");
         }
     });
     let r = common::ctl(&d.control, "reload");
@@ -215,7 +237,8 @@ fn reload_keeps_the_sockets_and_kept_alive_connections() {
     sender.join().expect("sender");
     assert_eq!((inode("kept.sock"), inode("dgram.sock")), before);
     // The kept connection goes on where it was, half a message included.
-    kept.write_all(b", second half\n<13>Jan  1 00:00:00 p: k3\n").expect("send on the kept connection");
+    kept.write_all(b", second half\n<13>Jan  1 00:00:00 p: k3\n")
+        .expect("send on the kept connection");
     // keep-alive(no): closed by the reload.
     closed
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -223,7 +246,8 @@ fn reload_keeps_the_sockets_and_kept_alive_connections() {
     let mut buf = [0u8; 1];
     assert_eq!(closed.read(&mut buf).expect("closed"), 0);
     assert!(
-        wait_for(Duration::from_secs(20), || count_lines(&out) == 2 + 2000 + 2),
+        wait_for(Duration::from_secs(20), || count_lines(&out)
+            == 2 + 2000 + 2),
         "{} lines; {}",
         count_lines(&out),
         d.stderr()

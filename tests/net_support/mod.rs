@@ -96,10 +96,13 @@ fn bsd_stamp(s: &[u8]) -> bool {
         && (s[4] == b' ' || s[4].is_ascii_digit())
         && s[5].is_ascii_digit()
         && s[6] == b' '
-        && s[7..15]
-            .iter()
-            .enumerate()
-            .all(|(i, c)| if i % 3 == 2 { *c == b':' } else { c.is_ascii_digit() })
+        && s[7..15].iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// Compares what the daemon wrote with the recorded output: `{HOST}` and `{PID}` are
@@ -120,7 +123,11 @@ pub fn assert_matches(actual: &[u8], expected: &[u8], pid: u32) {
     for (a, e) in act_lines.iter().zip(&exp_lines) {
         let (a, e) = match e.strip_prefix(b"{NOW}") {
             Some(rest) => {
-                assert!(bsd_stamp(a), "{:?} has no stamp", String::from_utf8_lossy(a));
+                assert!(
+                    bsd_stamp(a),
+                    "{:?} has no stamp",
+                    String::from_utf8_lossy(a)
+                );
                 (&a[15..], rest)
             }
             None => (*a, *e),

@@ -167,11 +167,7 @@ impl NetSockets {
 
     /// Starts the readers of one source. A source whose optional socket could not be
     /// created (already reported) does not start.
-    pub fn start(
-        &mut self,
-        n: NetSource,
-        cx: StartContext<'_>,
-    ) -> Result<(), String> {
+    pub fn start(&mut self, n: NetSource, cx: StartContext<'_>) -> Result<(), String> {
         match n.kind {
             NetKind::Dgram(plan) => {
                 let (sock, passcred) = match &plan.kind {

@@ -384,7 +384,11 @@ mod tests {
         let s = bind_udp(&b).expect("bind");
         let a = s.local_addr().expect("addr");
         // SO_REUSEPORT: a second socket may bind the same port.
-        let again = bind_udp(&UdpBind { addr: a, ..b.clone() }).expect("reuseport");
+        let again = bind_udp(&UdpBind {
+            addr: a,
+            ..b.clone()
+        })
+        .expect("reuseport");
         drop(again);
         let b6 = UdpBind {
             addr: "[::1]:0".parse().expect("addr"),

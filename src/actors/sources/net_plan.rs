@@ -338,7 +338,10 @@ mod tests {
         };
         assert_eq!(b.addr, "127.0.0.1:514".parse().expect("addr"));
         assert_eq!(p.max_msg_size, 100);
-        let n = plan_one("syslog(transport(udp))").ok().flatten().expect("plan");
+        let n = plan_one("syslog(transport(udp))")
+            .ok()
+            .flatten()
+            .expect("plan");
         assert_eq!(n.set_flags, ParseFlags::SYSLOG_PROTOCOL);
         assert!(plan_one("network(transport(tcp))").ok().flatten().is_none());
         assert!(plan_one("network()").ok().flatten().is_none());
@@ -350,7 +353,10 @@ mod tests {
         let DgramKind::Unix { file, passcred } = &p.kind else {
             panic!("not unix")
         };
-        assert_eq!((file.perm, file.dir_perm, file.create_dirs), (Some(0o666), 0o700, false));
+        assert_eq!(
+            (file.perm, file.dir_perm, file.create_dirs),
+            (Some(0o666), 0o700, false)
+        );
         assert!(*passcred);
         assert_eq!(p.window, 100);
         let p = dgram("unix-dgram(\"/x\" so-passcred(no) perm(0600) create-dirs(yes))");
@@ -379,10 +385,16 @@ mod tests {
             ("udp(hook-commands(startup(\"x\")))", "hook-commands()"),
             ("udp(encoding(\"ISO-8859-2\"))", "encoding()"),
             ("unix-dgram(\"/x\" format(\"linux-kmsg\"))", "format()"),
-            ("unix-stream(\"/x\" dynamic-window-size(1000))", "dynamic-window-size()"),
+            (
+                "unix-stream(\"/x\" dynamic-window-size(1000))",
+                "dynamic-window-size()",
+            ),
         ] {
             let e = plan_one(driver).err().unwrap_or_else(|| panic!("{driver}"));
-            assert_eq!(e.message, format!("{msg} is not supported by the runtime yet"));
+            assert_eq!(
+                e.message,
+                format!("{msg} is not supported by the runtime yet")
+            );
         }
     }
 }

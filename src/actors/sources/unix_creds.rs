@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(c.uid, unsafe { libc::getuid() });
         let v = aux_values(c);
         let names: Vec<_> = v.iter().map(|(n, _)| *n).collect();
-        assert!(names.starts_with(&[".unix.cmdline", ".unix.exe"]), "{names:?}");
+        assert!(
+            names.starts_with(&[".unix.cmdline", ".unix.exe"]),
+            "{names:?}"
+        );
         assert!(names.ends_with(&[".unix.pid", ".unix.uid", ".unix.gid"]));
         let cmdline = &v[0].1;
         assert!(cmdline.iter().all(|b| (0x20..0x7f).contains(b)));

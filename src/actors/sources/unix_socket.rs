@@ -372,7 +372,10 @@ mod tests {
         assert_eq!(socket_perm(None), Some(0o666));
         assert_eq!(socket_perm(Some(&FileMode::Mode(0o600))), Some(0o600));
         assert_eq!(socket_perm(Some(&FileMode::Unchanged)), None);
-        assert_eq!(owner_id(Some(&FileOwner::Name("root".into())), false), Ok(Some(0)));
+        assert_eq!(
+            owner_id(Some(&FileOwner::Name("root".into())), false),
+            Ok(Some(0))
+        );
         assert_eq!(owner_id(Some(&FileOwner::Id(7)), true), Ok(Some(7)));
         assert!(owner_id(Some(&FileOwner::Name("no-such-user-x".into())), false).is_err());
     }

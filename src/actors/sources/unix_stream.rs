@@ -141,7 +141,9 @@ impl UnixStreamSource {
             );
             match stream.into_std() {
                 Ok(s) => self.spawn_reader(s, Vec::new(), readers, local),
-                Err(e) => tracing::error!(source = %self.ingest.name, error = %e, "Error accepting"),
+                Err(e) => {
+                    tracing::error!(source = %self.ingest.name, error = %e, "Error accepting")
+                }
             }
         }
     }
