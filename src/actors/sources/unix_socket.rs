@@ -275,11 +275,12 @@ pub fn set_rcvbuf<T: AsRawFd>(sock: &T, size: Option<u32>) {
             &mut len,
         )
     };
-    // Linux reports twice the value set (the doubling covers its bookkeeping).
+    // Linux reports twice the value granted (the doubling covers its bookkeeping); syslog-ng
+    // compares and prints that value as it is.
     if rc == 0 && i64::from(got) < i64::from(want) {
         tracing::warn!(
             so_rcvbuf = size,
-            so_rcvbuf_set = got / 2,
+            so_rcvbuf_set = got,
             "The kernel refused to set the receive buffer (SO_RCVBUF) to the requested size, \
              you probably need to adjust buffer related kernel parameters"
         );
