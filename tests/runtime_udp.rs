@@ -176,3 +176,27 @@ fn a_port_in_use_fails_the_start_with_syslog_ngs_message() {
         "{err}"
     );
 }
+
+#[test]
+fn the_sender_address_fills_sourceip_and_host_from() {
+    let port = free_port();
+    let mut d = Daemon::start(
+        &config(
+            port,
+            "source s { udp(ip(127.0.0.1) port(PORT)); };\n\
+             destination d { file(\"out.log\" template(\"$SOURCEIP|$HOST_FROM|$HOST|$MSG\\n\")); };\n\
+             log { source(s); destination(d); };\n",
+        ),
+        None,
+    );
+    d.wait_ready();
+    sender()
+        .send_to(b"<13>Jan  1 00:00:00 myhost p: hi", ("127.0.0.1", port))
+        .expect("send");
+    let out = d.dir.path().join("out.log");
+    assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 1));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        "127.0.0.1|127.0.0.1|127.0.0.1|hi\n"
+    );
+}

@@ -259,3 +259,31 @@ fn reload_keeps_the_sockets_and_kept_alive_connections() {
     let want: Vec<String> = (0..2000).map(|i| format!("d{i}")).collect();
     assert_eq!(ds, want);
 }
+
+/// util-linux `logger -u` (when installed): what it writes lands as syslog-ng writes it,
+/// `Mmm dd hh:mm:ss HOST TAG: MESSAGE`.
+#[test]
+fn logger_messages_look_as_in_syslog_ng() {
+    let (d, _dir, sock) = start(
+        "source s { unix-dgram(\"SOCK\"); };\n\
+         destination d { file(\"out.log\"); };\n\
+         log { source(s); destination(d); };\n",
+    );
+    let ran = std::process::Command::new("logger")
+        .arg("-u")
+        .arg(&sock)
+        .args(["-t", "myprog", "hello from logger"])
+        .status();
+    if !ran.is_ok_and(|s| s.success()) {
+        eprintln!("no usable logger here; skipping");
+        return;
+    }
+    let out = d.dir.path().join("out.log");
+    assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 1));
+    let line = read(&out);
+    let host = net_support::short_hostname();
+    assert!(
+        line.len() > 16 && line[15..] == format!(" {host} myprog: hello from logger\n"),
+        "{line:?}"
+    );
+}
