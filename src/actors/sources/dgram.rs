@@ -302,6 +302,7 @@ pub async fn read_datagrams(
         }
         received.clear();
         let mut used = 0usize;
+        let mut failed = false;
         while received.len() < credits as usize && used < STAGE_BYTES {
             match sock.try_recv(&mut stage[used..used + max]) {
                 Ok((0, _)) => {}
@@ -317,12 +318,21 @@ pub async fn read_datagrams(
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     tracing::error!(source = %ingest.name, error = %e, "Error receiving datagram");
+                    failed = true;
                     break;
                 }
             }
         }
         if received.is_empty() {
             window.put_back(credits);
+            if failed {
+                // A socket that keeps failing must not spin: retry a little later.
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
             continue;
         }
         if use_dns {
