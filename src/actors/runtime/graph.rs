@@ -14,9 +14,11 @@
 //!
 //! # Reload, today and next
 //!
-//! Today a reload stops the old graph (draining it) and starts the new one; only the
-//! listening sockets are handed over ([`Handover`]), so clients connecting during the swap
-//! wait in the backlog instead of being refused, while open connections are closed.
+//! Today a reload stops the old graph (draining it) and starts the new one; the listening
+//! sockets are handed over ([`Handover`]: TCP listeners, UDP and unix sockets), so clients
+//! connecting during the swap wait in the backlog, and datagrams in the socket buffer, instead
+//! of being refused; open TCP connections are closed, unix-stream ones with `keep-alive(yes)`
+//! are handed over too (`runtime::net`).
 //! The ConfigSupervisor will instead: match old and new components by persist name; move a
 //! matched listener *and its open connections* (with their [`Window`]s) into the new graph
 //! (`keep-alive(yes)`); pause old sources, move queue contents (entries carry their
@@ -40,6 +42,7 @@ use tokio::sync::{oneshot, watch};
 use super::counters::Counters;
 use super::hooks::{self, DriverHooks};
 use super::ingest::{Ingest, Outputs};
+use super::net::{NetHandover, NetSockets, StartContext};
 use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::{Entry, Queue};
 use super::settings;
@@ -60,6 +63,8 @@ pub struct Handover {
     /// Messages the old graph's destinations had not written, by destination key
     /// (`DestPlan::key`): they go first into the new graph's queue of the same key.
     pub queued: HashMap<String, Vec<Entry>>,
+    /// UDP and unix sockets, and kept unix-stream connections (`runtime::net`).
+    pub net: NetHandover,
 }
 
 /// A running configuration.
@@ -73,6 +78,7 @@ pub struct Graph {
     dest_done: Vec<oneshot::Receiver<()>>,
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    net: NetSockets,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
 }
@@ -111,6 +117,13 @@ impl Graph {
                 listeners.insert(listen.addr, l);
             }
         }
+        let mut net_socks = match NetSockets::acquire(&plan.sources, &mut handover.net) {
+            Ok(n) => n,
+            Err(e) => {
+                handover.listeners.extend(listeners);
+                return Err(e);
+            }
+        };
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut arbiters = Vec::new();
@@ -163,6 +176,7 @@ impl Graph {
                     ..
                 } => (source, Some(reader), *extra_flags),
                 SourceDriver::Internal { source } => (source, None, 0),
+                SourceDriver::Net(n) => (&n.source, Some(&n.reader), 0),
             };
             let mut parse = settings::parse_options(
                 &s.object,
@@ -172,6 +186,9 @@ impl Graph {
                 &plan.local_host,
             );
             parse.flags = ParseFlags(parse.flags.0 | extra);
+            if let SourceDriver::Net(n) = &s.driver {
+                n.adjust(&mut parse.flags);
+            }
             let mut tags = vec![TagId::intern(&format!(".source.{}", s.object))];
             tags.extend(source_opts.tags.iter().map(|t| TagId::intern(t)));
             let counters = Arc::new(Counters::default());
@@ -219,6 +236,18 @@ impl Graph {
                         }
                     }
                 }
+                SourceDriver::Net(n) => {
+                    let home = net.first().map(Arbiter::handle);
+                    let cx = StartContext {
+                        ingest,
+                        workers: &workers,
+                        home: home.as_ref(),
+                        stop: &stop_rx,
+                        connections: &connections,
+                        source_done: &mut source_done,
+                    };
+                    net_socks.start(n, cx)?;
+                }
                 SourceDriver::Internal { .. } => {
                     has_internal = true;
                     let (tx, rx) = oneshot::channel();
@@ -246,6 +275,7 @@ impl Graph {
             dest_done,
             arbiters,
             listeners,
+            net: net_socks,
             sources,
             hooks,
         })
@@ -353,6 +383,7 @@ impl Graph {
             listeners: self.listeners,
             started_before: true,
             queued,
+            net: self.net.into_handover(),
         }
     }
 }

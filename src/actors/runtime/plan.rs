@@ -20,6 +20,7 @@ use crate::actors::sources::common::{
 };
 use crate::actors::sources::internal::InternalSourceOptions;
 use crate::actors::sources::listener::StreamListenPlan;
+use crate::actors::sources::net_plan::{NetSource, plan_net_source};
 use crate::actors::sources::network::{
     NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
 };
@@ -49,6 +50,9 @@ pub enum SourceDriver {
     },
     /// `internal()`.
     Internal { source: SourceOptions },
+    /// A datagram source (`udp()`, `udp6()`, `network()`/`syslog()` over UDP, `unix-dgram()`)
+    /// or `unix-stream()`: see `actors::sources::net_plan` and `runtime::net`.
+    Net(NetSource),
 }
 
 /// One source driver of a source object.
@@ -257,6 +261,9 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     };
     let n = name.value.as_str();
     let ctx = |d: Diagnostic| d.with_context("source");
+    if let Some(net) = plan_net_source(call, globals).map_err(ctx)? {
+        return Ok(SourceDriver::Net(net));
+    }
     if keyword_eq(n, "network") || keyword_eq(n, "syslog") {
         let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
         let (listen, extra_flags) =
@@ -332,22 +339,22 @@ mod tests {
     #[test]
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
-            "source s { udp(); };\ndestination d { program(\"cat\"); };\n\
+            "source s { python-fetcher(class(\"a.B\")); };\ndestination d { program(\"cat\"); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"driver `udp` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `python-fetcher` is not supported by the runtime yet"));
         assert!(msgs.contains(&"driver `program` is not supported by the runtime yet"));
         let e = try_plan(
-            "source s { network(transport(udp)); };\n\
+            "source s { network(transport(proxied-tcp)); };\n\
              destination d { file(\"/var/$HOST\"); };\nlog { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"transport(udp) is not supported by the runtime yet"));
+        assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
         assert!(msgs.contains(&"a templated file name is not supported by the runtime yet"));
     }
 }

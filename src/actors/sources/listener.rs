@@ -41,11 +41,13 @@ pub struct Connections {
 }
 
 impl Connections {
-    fn open(&self) {
+    /// Counts a reader that [`Connections::all_closed`] must wait for.
+    pub fn open(&self) {
         self.live.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn close(&self) {
+    /// The reader counted by [`Connections::open`] finished.
+    pub fn close(&self) {
         self.live.fetch_sub(1, Ordering::AcqRel);
         self.gone.notify_waiters();
     }

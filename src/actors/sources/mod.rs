@@ -2,10 +2,12 @@
 //! option groups they share in [`common`] and [`socket`].
 
 pub mod common;
+pub mod dgram;
 pub mod dns;
 pub mod file;
 pub mod internal;
 pub mod listener;
+pub mod net_plan;
 pub mod network;
 pub mod pipe;
 pub mod python;
@@ -13,3 +15,6 @@ pub mod socket;
 pub mod stdin;
 pub mod stream;
 pub mod unix;
+pub mod unix_creds;
+pub mod unix_socket;
+pub mod unix_stream;
