@@ -196,6 +196,78 @@ fn a_restart_resumes_from_the_persist_file_every_line_exactly_once() {
 }
 
 #[test]
+fn a_reload_in_the_middle_of_a_file_neither_repeats_nor_loses_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inp, out) = (dir.path().join("in.log"), dir.path().join("out.log"));
+    let n = 300_000;
+    append(&inp, &lines(0, n));
+    // With flow control the saved position trails what is queued: the next reader must
+    // start where the old one stopped reading, not at the saved position.
+    let config = "@version: 3.38\n\
+        source s { file(\"@DIR@/in.log\" follow-freq(0.05) log-iw-size(10000)); };\n\
+        destination d { file(\"@DIR@/out.log\" template(\"$MSGHDR$MSG\\n\")); };\n\
+        log { source(s); destination(d); flags(flow-control); };\n";
+    let d = Sluice::start(dir.path(), config);
+    d.wait_ready();
+    assert!(wait_for(WAIT, || count_lines(&out) > 1000));
+    assert!(ctl(&d.control, "reload").status.success(), "{}", d.stderr());
+    wait_lines(&d, &out, n);
+    d.stop();
+    assert!(count_lines(&out) == n, "{} lines", count_lines(&out));
+    assert!(read(&out) == lines(0, n), "lines repeated or out of order");
+}
+
+#[test]
+fn a_reload_with_lines_still_queued_does_not_read_them_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inp = dir.path().join("in.log");
+    let out = dir.path().join("sub/out.log");
+    append(&inp, &lines(0, 200));
+    // The destination's directory is missing: it cannot write, the 50 lines of the window
+    // stay queued (unacknowledged, so the saved position stays at 0) and move on to the next
+    // graph with the reload.
+    let config = "@version: 3.38\n\
+        source s { file(\"@DIR@/in.log\" follow-freq(0.05) log-iw-size(50)); };\n\
+        destination d { file(\"@DIR@/sub/out.log\" template(\"$MSGHDR$MSG\\n\") time-reopen(1)); };\n\
+        log { source(s); destination(d); flags(flow-control); };\n";
+    let d = Sluice::start(dir.path(), config);
+    d.wait_ready();
+    let control = d.control.clone();
+    assert!(wait_for(WAIT, || stat(&control, "source;s;received") == Some(50)));
+    assert!(ctl(&control, "reload").status.success(), "{}", d.stderr());
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    wait_lines(&d, &out, 200);
+    d.stop();
+    assert!(read(&out) == lines(0, 200), "{}", read(&out));
+}
+
+#[test]
+fn a_reload_keeps_the_fifo_and_its_partial_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo");
+    let out = dir.path().join("out.log");
+    let config = "@version: 3.38\n\
+        source s { pipe(\"@DIR@/fifo\"); };\n\
+        destination d { file(\"@DIR@/out.log\" template(\"$MSGHDR$MSG\\n\")); };\n\
+        log { source(s); destination(d); };\n";
+    let d = Sluice::start(dir.path(), config);
+    d.wait_ready();
+    let mut w = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open FIFO for writing");
+    w.write_all(format!("{}line par", lines(0, 10)).as_bytes())
+        .expect("write");
+    wait_lines(&d, &out, 10);
+    assert!(ctl(&d.control, "reload").status.success(), "{}", d.stderr());
+    w.write_all(format!("tial\n{}", lines(10, 20)).as_bytes())
+        .expect("write");
+    wait_lines(&d, &out, 21);
+    d.stop();
+    assert_eq!(read(&out), lines(0, 10) + "line partial\n" + &lines(10, 20));
+}
+
+#[test]
 fn persist_name_keeps_the_position_under_its_own_name() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (inp, out) = (dir.path().join("in.log"), dir.path().join("out.log"));

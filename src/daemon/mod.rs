@@ -85,7 +85,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Plans a checked configuration for the runtime; errors come rendered, with file:line:col.
 fn plan_config(config: &CheckedConfig) -> Result<Plan, String> {
-    plan(&config.model).map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))
+    let mut p = plan(&config.model)
+        .map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))?;
+    p.locate_hooks(&config.loaded.map);
+    Ok(p)
 }
 
 /// The daemon's own log: to stderr with `-F`/`-e`, and always into `internal()` (the tracing
@@ -223,7 +226,7 @@ impl Daemon {
         }
         tracing::info!("sluice shutting down");
         if let Some(g) = graph.take() {
-            drop(g.stop(DRAIN_TIMEOUT).await);
+            drop(g.stop(DRAIN_TIMEOUT, true, &Default::default()).await);
         }
         if let Err(e) = self.persist.flush() {
             tracing::error!("{e}");
@@ -262,8 +265,9 @@ impl Daemon {
                     tracing::error!("Error reloading configuration: {e}");
                     return Reply::fail(e.to_string());
                 }
+                let keep = new_plan.dest_keys();
                 let mut handover = match graph.take() {
-                    Some(old) => old.stop(DRAIN_TIMEOUT).await,
+                    Some(old) => old.stop(DRAIN_TIMEOUT, false, &keep).await,
                     None => Handover::default(),
                 };
                 handover.persist = Some(self.persist.clone());

@@ -8,27 +8,21 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use serde::Deserialize;
 
-use super::common::{DestDriverOptions, DestFlag, TemplateOptions, WriterOptions};
-use crate::actors::runtime::counters::Counters;
-use crate::actors::runtime::queue::{Entry, Queue};
-use crate::actors::runtime::settings;
+use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
+use super::writer::{
+    Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer, render_all,
+};
+use crate::actors::runtime::queue::Entry;
 use crate::actors::sources::common::{FilePermOptions, option_span};
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, FileOwner, GlobalOptions, MarkMode};
 use crate::driver_options;
-use crate::message::MsgFlags;
 use crate::pipeline::BuildEnv;
-use crate::template::{
-    CompileEnv, DaemonInfo, OutputFormat, RenderContext, SequenceCounter, Template,
-    TemplateOptions as RenderOptions, WriterFlags, format_message, seq_num_for,
-};
+use crate::template::OutputFormat;
 
 pub(crate) fn mark_mode_none() -> MarkMode {
     MarkMode::None
@@ -81,19 +75,15 @@ driver_options! {
 }
 
 // ---------------------------------------------------------------------------------------
-// Runtime: the writer. A destination runs on an arbiter of its own (a thread serving no
-// socket), so its blocking file writes never hold up a reader.
+// Runtime: a [`Sink`] for the shared writer loop (super::writer). A destination runs on an
+// arbiter of its own (a thread serving no socket), so its blocking file writes never hold up
+// a reader.
 
 /// What a `file()` destination needs to run, derived from its options and the globals.
 #[derive(Debug, Clone)]
 pub struct FileDestPlan {
     pub path: PathBuf,
-    pub template: Option<Arc<Template>>,
-    pub format: OutputFormat,
-    pub flags: WriterFlags,
-    pub options: RenderOptions,
-    /// Most messages rendered into one write.
-    pub batch_lines: usize,
+    pub writer: WriterPlan,
     pub create_dirs: bool,
     pub owner: Option<u32>,
     pub group: Option<u32>,
@@ -102,13 +92,7 @@ pub struct FileDestPlan {
     pub dir_group: Option<u32>,
     pub dir_perm: Option<u32>,
     pub fsync: bool,
-    pub time_reopen: Duration,
-    pub fifo_size: usize,
 }
-
-/// Messages rendered into one buffer and written with one `write()` at most; what the queue
-/// holds beyond that goes in the next write.
-const MAX_BATCH: usize = 2048;
 
 /// Checks what the runtime supports of a `file()` call and derives its plan.
 pub fn plan_file(
@@ -126,58 +110,24 @@ pub fn plan_file(
     if o.file.path.contains('$') {
         return refuse("a templated file name", &["0:path"]);
     }
-    if o.dest.disk_buffer.is_some() {
-        return refuse("disk-buffer()", &["disk-buffer"]);
-    }
-    if o.dest.hook_commands.is_some() {
-        return refuse("hook-commands()", &["hook-commands"]);
-    }
-    if o.dest.throttle > 0 {
-        return refuse("throttle()", &["throttle"]);
-    }
-    if o.writer.suppress.unwrap_or(globals.suppress) > 0 {
-        return refuse("suppress()", &["suppress"]);
-    }
     if o.file.symlink_as.is_some() {
         return refuse("symlink-as()", &["symlink-as"]);
     }
-    let template =
-        match o
-            .writer
-            .template
-            .as_deref()
-            .or(globals.file_template.as_deref())
-        {
-            None => None,
-            Some(text) => {
-                let span = option_span(call, &["template"]);
-                Some(if o.writer.template_escape {
-                    let cenv = CompileEnv {
-                        escape: true,
-                        ..env.templates.clone()
-                    };
-                    Arc::new(Template::compile(text, &cenv).map_err(|e| {
-                        Diagnostic::new(format!("Error compiling template: {e}"), span)
-                    })?)
-                } else {
-                    env.template_or_name(text, span)?
-                })
-            }
-        };
-    let format = if o.writer.flags.contains(&DestFlag::SyslogProtocol) {
-        OutputFormat::SyslogProtocol
-    } else {
-        OutputFormat::File
-    };
+    let writer = plan_writer(
+        WriterOptionsRef {
+            dest: &o.dest,
+            writer: &o.writer,
+            template: &o.template,
+            mark_mode: o.file.mark_mode,
+            format: OutputFormat::File,
+        },
+        call,
+        globals,
+        env,
+    )?;
     Ok(FileDestPlan {
         path: PathBuf::from(&o.file.path),
-        template,
-        format,
-        flags: WriterFlags {
-            no_multi_line: o.writer.flags.contains(&DestFlag::NoMultiLine),
-        },
-        options: settings::template_options(&o.template, globals),
-        batch_lines: MAX_BATCH.max(o.writer.flush_lines.unwrap_or(globals.flush_lines) as usize),
+        writer,
         create_dirs: o.file.create_dirs.unwrap_or(globals.create_dirs),
         owner: owner_id(o.perm.owner.as_ref().unwrap_or(&globals.owner), false),
         group: owner_id(o.perm.group.as_ref().unwrap_or(&globals.group), true),
@@ -192,10 +142,6 @@ pub fn plan_file(
         ),
         dir_perm: mode(o.perm.dir_perm.unwrap_or(globals.dir_perm)),
         fsync: o.file.fsync,
-        time_reopen: Duration::from_secs(u64::from(
-            o.writer.time_reopen.unwrap_or(globals.time_reopen).get(),
-        )),
-        fifo_size: o.dest.log_fifo_size.unwrap_or(globals.log_fifo_size).get() as usize,
     })
 }
 
@@ -236,23 +182,19 @@ pub(crate) fn chown_best_effort(path: &std::path::Path, owner: Option<u32>, grou
     let _ = std::os::unix::fs::chown(path, owner, group);
 }
 
-/// The writer of one `file()` destination driver.
-pub struct FileWriter {
+/// The sink of one `file()` destination driver.
+pub struct FileSink {
     pub plan: FileDestPlan,
-    pub queue: Arc<Queue>,
-    pub daemon: Arc<DaemonInfo>,
     file: Option<File>,
-    seq: SequenceCounter,
+    out: Vec<u8>,
 }
 
-impl FileWriter {
-    pub fn new(plan: FileDestPlan, queue: Arc<Queue>, daemon: Arc<DaemonInfo>) -> FileWriter {
-        FileWriter {
+impl FileSink {
+    pub fn new(plan: FileDestPlan) -> FileSink {
+        FileSink {
             plan,
-            queue,
-            daemon,
             file: None,
-            seq: SequenceCounter::default(),
+            out: Vec::with_capacity(256 << 10),
         }
     }
 
@@ -287,101 +229,45 @@ impl FileWriter {
             .as_mut()
             .ok_or_else(|| std::io::Error::other("file not open"))
     }
+}
 
-    /// Renders `batch` into `out` in the destination's format.
-    fn render(&mut self, batch: &[Entry], out: &mut Vec<u8>) {
-        let p = &self.plan;
-        let base = RenderContext::new(&p.options, &self.daemon);
-        for e in batch {
-            let msg = &*e.msg;
-            let ctx = base.with_seq_num(seq_num_for(msg, self.seq.current()));
-            format_message(p.format, p.template.as_deref(), p.flags, msg, &ctx, out);
-            if msg.flags.has(MsgFlags::LOCAL) {
-                self.seq.step();
-            }
-        }
+impl Sink for FileSink {
+    fn describe(&self) -> String {
+        format!("file('{}')", self.plan.path.display())
     }
 
-    fn write(&mut self, out: &[u8]) -> std::io::Result<()> {
+    fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
+    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        render_all(batch, r, &mut out);
         let fsync = self.plan.fsync;
-        let f = self.open()?;
-        f.write_all(out)?;
-        if fsync {
-            f.sync_data()?;
+        let res = self.open().and_then(|f| {
+            f.write_all(&out)?;
+            if fsync {
+                f.sync_data()?;
+            }
+            Ok(())
+        });
+        if out.capacity() > 4 << 20 {
+            out = Vec::with_capacity(256 << 10);
         }
-        Ok(())
+        self.out = out;
+        res.map_err(SendError::none)
     }
 
-    /// Writes batches until the queue is closed and empty. A failed write keeps the batch
-    /// (back at the head of the queue) and retries after `time-reopen()`: nothing is lost.
-    pub async fn run(mut self) {
-        let mut batch: Vec<Entry> = Vec::with_capacity(self.plan.batch_lines.min(MAX_BATCH));
-        let mut out: Vec<u8> = Vec::with_capacity(256 << 10);
-        loop {
-            if self.queue.pop_batch(self.plan.batch_lines, &mut batch) == 0 {
-                if self.queue.is_closed() {
-                    break;
-                }
-                self.queue.wait().await;
-                continue;
-            }
-            self.render(&batch, &mut out);
-            match self.write(&out) {
-                Ok(()) => {
-                    Counters::add(&self.queue.counters.written, batch.len() as u64);
-                    // Dropping the entries acknowledges them.
-                    batch.clear();
-                }
-                Err(e) => {
-                    tracing::error!(
-                        file = %self.plan.path.display(),
-                        error = %e,
-                        time_reopen = self.plan.time_reopen.as_secs(),
-                        "Error writing file, retrying after time-reopen()"
-                    );
-                    self.file = None;
-                    self.queue.unpop(&mut batch);
-                    if self.queue.is_closed() {
-                        break;
-                    }
-                    tokio::time::sleep(self.plan.time_reopen).await;
-                }
-            }
-            out.clear();
-            if out.capacity() > 4 << 20 {
-                out.shrink_to(256 << 10);
-            }
-        }
-    }
-}
-
-/// The destination as an actor: runs its [`FileWriter`] and stops when it is done.
-pub struct FileDestActor {
-    pub writer: Option<FileWriter>,
-    pub done: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Actor for FileDestActor {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        let Some(writer) = self.writer.take() else {
-            ctx.stop();
-            return;
-        };
-        let done = self.done.take();
-        ctx.spawn(writer.run().into_actor(self).map(move |_, _, ctx| {
-            if let Some(d) = done {
-                let _ = d.send(());
-            }
-            ctx.stop();
-        }));
+    async fn close(&mut self) {
+        self.file = None;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::destinations::common::DestFlag;
     use crate::actors::registry::testing::{check, err};
     use crate::config::global_options::{FileMode, TsFormat};
 

@@ -10,3 +10,4 @@ pub mod pseudofile;
 pub mod python;
 pub mod unix;
 pub mod usertty;
+pub mod writer;

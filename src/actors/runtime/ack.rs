@@ -33,7 +33,24 @@ pub struct Window {
     suspended: AtomicU64,
 }
 
+/// Most messages one reader keeps in flight, whatever its configured window.
+///
+/// syslog-ng's `log-iw-size()` is an upper bound: a reader may keep fewer messages in flight
+/// and leave the rest in the kernel's socket buffer (which is what flow control does anyway
+/// when the window is empty). Past a few hundred messages a bigger window buys no
+/// throughput — the writer takes batches of thousands — but costs ~500 bytes per message of
+/// resident memory: with `bench/`'s `log-iw-size(20000) max-connections(10)` and 4
+/// connections, windows of 2000 meant 8000 messages (4 MB) in flight and a peak RSS 2.3 MB
+/// above syslog-ng's; capped at 512 it is 1.3 MB below, at the same or better throughput
+/// (README, Benchmarks).
+pub const READER_IN_FLIGHT_CAP: u32 = 512;
+
 impl Window {
+    /// A reader's window: its configured size, capped at [`READER_IN_FLIGHT_CAP`].
+    pub fn for_reader(configured: u32) -> Arc<Window> {
+        Window::new(configured.min(READER_IN_FLIGHT_CAP))
+    }
+
     /// A full window of `size` credits (at least 1).
     pub fn new(size: u32) -> Arc<Window> {
         let size = size.max(1);

@@ -18,6 +18,8 @@ pub struct Counters {
     pub written: AtomicU64,
     /// Messages that failed to parse (still delivered, as syslog-ng's error message).
     pub parse_errors: AtomicU64,
+    /// Repeated messages a destination folded into "Last message ... repeated" (`suppress()`).
+    pub suppressed: AtomicU64,
     /// Connections accepted (listeners).
     pub connections: AtomicU64,
 }
@@ -45,6 +47,7 @@ impl Counters {
             ("queued", Self::get(&self.queued)),
             ("written", Self::get(&self.written)),
             ("parse_errors", Self::get(&self.parse_errors)),
+            ("suppressed", Self::get(&self.suppressed)),
             ("connections", Self::get(&self.connections)),
         ]
     }

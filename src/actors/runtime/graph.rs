@@ -14,9 +14,11 @@
 //!
 //! # Reload, today and next
 //!
-//! Today a reload stops the old graph (draining it) and starts the new one; only the
-//! listening sockets are handed over ([`Handover`]), so clients connecting during the swap
-//! wait in the backlog instead of being refused, while open connections are closed.
+//! Today a reload stops the old graph (draining it) and starts the new one; the listening
+//! sockets are handed over ([`Handover`]: TCP listeners, UDP and unix sockets), so clients
+//! connecting during the swap wait in the backlog, and datagrams in the socket buffer, instead
+//! of being refused; open TCP connections are closed, unix-stream ones with `keep-alive(yes)`
+//! are handed over too (`runtime::net`).
 //! The ConfigSupervisor will instead: match old and new components by persist name; move a
 //! matched listener *and its open connections* (with their [`Window`]s) into the new graph
 //! (`keep-alive(yes)`); pause old sources, move queue contents (entries carry their
@@ -38,13 +40,16 @@ use actix_rt::Arbiter;
 use tokio::sync::{Notify, oneshot, watch};
 
 use super::counters::Counters;
+use super::hooks::{self, DriverHooks};
 use super::ingest::{Ingest, Outputs};
+use super::net::{NetHandover, NetSockets, StartContext};
 use super::plan::{DestDriver, Plan, SourceDriver};
-use super::queue::Queue;
+use super::queue::{Entry, Queue};
 use super::settings;
-use crate::actors::destinations::file::{FileDestActor, FileWriter};
+use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
-use crate::actors::sources::line_source::StartCx;
+use crate::actors::sources::line_source::{LinesHandover, StartCx};
 use crate::actors::sources::listener::{Connections, StreamListener, bind};
 use crate::message::{ParseFlags, TagId};
 use crate::persist::Persist;
@@ -55,8 +60,18 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// A graph ran before in this process: `startup()` hooks do not run again.
+    pub started_before: bool,
+    /// Messages the old graph's destinations had not written, by destination key
+    /// (`DestPlan::key`): they go first into the new graph's queue of the same key.
+    pub queued: HashMap<String, Vec<Entry>>,
+    /// UDP and unix sockets, and kept unix-stream connections (`runtime::net`).
+    pub net: NetHandover,
     /// The persist file (file positions), opened once per daemon run.
     pub persist: Option<Arc<Persist>>,
+    /// File positions in flight and open FIFOs of the file-like sources
+    /// (`sources::line_source`).
+    pub lines: LinesHandover,
 }
 
 /// A running configuration.
@@ -65,11 +80,16 @@ pub struct Graph {
     connections: Arc<Connections>,
     source_done: Vec<oneshot::Receiver<()>>,
     queues: Vec<Arc<Queue>>,
+    /// `DestPlan::key` of each queue.
+    dest_keys: Vec<String>,
     dest_done: Vec<oneshot::Receiver<()>>,
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    net: NetSockets,
     sources: Vec<(String, Arc<Counters>)>,
+    hooks: Vec<DriverHooks>,
     persist: Option<Arc<Persist>>,
+    lines: LinesHandover,
     /// Raised by a source that ends the daemon (the end of `stdin()`).
     exit: Arc<Notify>,
 }
@@ -85,6 +105,10 @@ impl Graph {
     /// Starts `plan`, taking listening sockets from `handover` where the address matches.
     /// Must run inside the actix system.
     pub fn start(plan: Plan, handover: &mut Handover) -> Result<Graph, String> {
+        // hook-commands() first, as syslog-ng runs them before a driver initializes: a
+        // failing startup()/setup() aborts the start.
+        let hooks = plan.driver_hooks();
+        hooks::run_start(&hooks, !handover.started_before).map_err(|e| e.to_string())?;
         // Sockets first: a port that cannot be bound fails the start before anything runs.
         let mut listeners = HashMap::new();
         for s in &plan.sources {
@@ -103,26 +127,45 @@ impl Graph {
                 };
                 listeners.insert(listen.addr, l);
             }
-            if let SourceDriver::Lines { lines, .. } = &s.driver {
-                lines.prepare()?;
+            if let SourceDriver::Lines { lines, .. } = &s.driver
+                && let Err(e) = lines.prepare(&handover.lines)
+            {
+                handover.listeners.extend(listeners);
+                return Err(e);
             }
         }
+        let mut net_socks = match NetSockets::acquire(&plan.sources, &mut handover.net) {
+            Ok(n) => n,
+            Err(e) => {
+                handover.listeners.extend(listeners);
+                return Err(e);
+            }
+        };
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut arbiters = Vec::new();
         let mut queues = Vec::new();
+        let mut dest_keys = Vec::new();
         let mut dest_done = Vec::new();
         for d in &plan.dests {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
+            if let Some(mut left) = handover.queued.remove(&d.key) {
+                tracing::info!(destination = %d.key, messages = left.len(),
+                    "Messages queued before the reload go on to the new configuration");
+                q.unpop(&mut left);
+            }
+            dest_keys.push(d.key.clone());
             let arb = Arbiter::new();
             let (tx, rx) = oneshot::channel();
+            let cx = WriterCx {
+                plan: d.driver.writer().clone(),
+                queue: q.clone(),
+                daemon: plan.daemon.clone(),
+                local_host: plan.local_host.clone(),
+            };
             match &d.driver {
                 DestDriver::File(p) => {
-                    let writer = FileWriter::new(p.clone(), q.clone(), plan.daemon.clone());
-                    FileDestActor::start_in_arbiter(&arb.handle(), move |_| FileDestActor {
-                        writer: Some(writer),
-                        done: Some(tx),
-                    });
+                    writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
                 }
             }
             queues.push(q);
@@ -151,6 +194,7 @@ impl Graph {
                     ..
                 } => (source, Some(reader), *extra_flags),
                 SourceDriver::Internal { source } => (source, None, 0),
+                SourceDriver::Net(n) => (&n.source, Some(&n.reader), 0),
                 SourceDriver::Lines { source, reader, .. } => {
                     (source, Some(reader), ParseFlags::LOCAL)
                 }
@@ -163,6 +207,9 @@ impl Graph {
                 &plan.local_host,
             );
             parse.flags = ParseFlags(parse.flags.0 | extra);
+            if let SourceDriver::Net(n) = &s.driver {
+                n.adjust(&mut parse.flags);
+            }
             // The source's tags() first: $TAGS lists tags in the order they were first named,
             // and syslog-ng names them when it reads the configuration, `.source.NAME` later.
             let mut tags: Vec<TagId> = source_opts.tags.iter().map(|t| TagId::intern(t)).collect();
@@ -212,12 +259,25 @@ impl Graph {
                         }
                     }
                 }
+                SourceDriver::Net(n) => {
+                    let home = net.first().map(Arbiter::handle);
+                    let cx = StartContext {
+                        ingest,
+                        workers: &workers,
+                        home: home.as_ref(),
+                        stop: &stop_rx,
+                        connections: &connections,
+                        source_done: &mut source_done,
+                    };
+                    net_socks.start(n, cx)?;
+                }
                 SourceDriver::Lines { lines, .. } => {
                     let home = net.get(source_done.len() % net.len().max(1));
                     let cx = StartCx {
                         home: home.map(Arbiter::handle),
                         stop: stop_rx.clone(),
                         persist: handover.persist.clone(),
+                        handover: handover.lines.clone(),
                         exit: exit.clone(),
                     };
                     source_done.push(lines.start(ingest, cx));
@@ -230,23 +290,33 @@ impl Graph {
                         ingest,
                         stop: stop_rx.clone(),
                         done: Some(tx),
+                        mark_every: (plan.globals.mark_freq > 0)
+                            .then(|| Duration::from_secs(u64::from(plan.globals.mark_freq))),
+                        local_host: plan.local_host.short.clone(),
                     }
                     .start();
                 }
             }
         }
         bus().set_enabled(has_internal);
+        // What the previous graph's file-like readers left and no reader took (sources the
+        // reload removed): closed now.
+        handover.lines.clear();
         arbiters.extend(net);
         Ok(Graph {
             stop_tx,
             connections,
             source_done,
             queues,
+            dest_keys,
             dest_done,
             arbiters,
             listeners,
+            net: net_socks,
             sources,
+            hooks,
             persist: handover.persist.clone(),
+            lines: handover.lines.clone(),
             exit,
         })
     }
@@ -278,9 +348,18 @@ impl Graph {
         out
     }
 
-    /// Stops sources, drains queues into the destinations (each phase bounded by `drain`)
-    /// and returns what the next graph can take over.
-    pub async fn stop(self, drain: Duration) -> Handover {
+    /// Stops sources, drains queues into the destinations (each phase bounded by `drain`),
+    /// runs the `teardown()` hooks (and `shutdown()` when the daemon exits: `exiting`) and
+    /// returns what the next graph can take over. The queues of destinations in `keep` (the
+    /// next configuration has a driver with the same key) are not drained: their writers stop
+    /// after the batch in hand and the rest moves to the next graph — a reload with a
+    /// destination down neither waits for it nor loses what was queued for it.
+    pub async fn stop(
+        self,
+        drain: Duration,
+        exiting: bool,
+        keep: &std::collections::HashSet<String>,
+    ) -> Handover {
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -294,8 +373,12 @@ impl Graph {
                 "Sources did not stop in time"
             );
         }
-        for q in &self.queues {
-            q.close();
+        for (q, key) in self.queues.iter().zip(&self.dest_keys) {
+            if keep.contains(key) {
+                q.detach();
+            } else {
+                q.close();
+            }
         }
         let dests_done = async {
             for rx in self.dest_done {
@@ -305,9 +388,16 @@ impl Graph {
         if tokio::time::timeout(drain, dests_done).await.is_err() {
             tracing::error!("Destinations did not drain their queues in time");
         }
-        for q in &self.queues {
+        let mut queued = HashMap::new();
+        for (q, key) in self.queues.iter().zip(&self.dest_keys) {
             let left = q.take_all();
-            // Not delivered: their positions must not be saved (read again next time).
+            if q.is_detached() {
+                if !left.is_empty() {
+                    queued.insert(key.clone(), left);
+                }
+                continue;
+            }
+            // Not delivered: their file positions must not be saved (read again next time).
             for e in &left {
                 if let Some(a) = &e.ack {
                     a.abort();
@@ -339,9 +429,14 @@ impl Graph {
         {
             tracing::warn!("A destination thread did not stop; leaving it behind");
         }
+        hooks::run_stop(&self.hooks, exiting).await;
         Handover {
             listeners: self.listeners,
+            started_before: true,
+            queued,
+            net: self.net.into_handover(),
             persist: self.persist,
+            lines: self.lines,
         }
     }
 }

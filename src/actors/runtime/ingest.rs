@@ -96,9 +96,27 @@ impl Ingest {
         peer: Option<&PeerInfo>,
         received: UnixTime,
     ) {
+        self.parse_into_with(b, raw, peer, received, &[]);
+    }
+
+    /// [`Ingest::parse_into`], also setting the transport's values (`aux`: the sender's
+    /// credentials on unix sockets) on the message after parsing, as syslog-ng's reader does
+    /// with its aux data.
+    #[inline]
+    pub fn parse_into_with(
+        &self,
+        b: &mut Batcher,
+        raw: &[u8],
+        peer: Option<&PeerInfo>,
+        received: UnixTime,
+        aux: &[(&'static str, Vec<u8>)],
+    ) {
         let (mut msg, err) = crate::message::parse_with_status(raw, &self.parse, peer, received);
         if err.is_some() {
             Counters::add(&self.counters.parse_errors, 1);
+        }
+        for (name, value) in aux {
+            msg.set(name, value);
         }
         self.touch(&mut msg);
         self.route(b, msg);

@@ -16,6 +16,7 @@
 //! * [`bookmark`]: positions committed once every earlier batch is delivered;
 //! * [`queue`]: the per-destination memory queue;
 //! * [`ingest`]: parse + route + enqueue, shared by every source;
+//! * [`net`]: the sockets of the datagram and unix-stream sources and their handover;
 //! * [`settings`]: driver options + globals → parser and template options;
 //! * [`counters`]: per-component atomics for the stats issue.
 
@@ -23,7 +24,9 @@ pub mod ack;
 pub mod bookmark;
 pub mod counters;
 pub mod graph;
+pub mod hooks;
 pub mod ingest;
+pub mod net;
 pub mod plan;
 pub mod queue;
 pub mod settings;

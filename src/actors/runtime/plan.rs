@@ -10,13 +10,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
-use crate::actors::sources::common::{DriverOptions, ReaderOptions, SourceOptions};
+use crate::actors::sources::common::{
+    DriverOptions, HookCommands, ReaderOptions, SourceOptions, option_node,
+};
 use crate::actors::sources::internal::InternalSourceOptions;
 use crate::actors::sources::line_source::{self, LinesPlan};
 use crate::actors::sources::listener::StreamListenPlan;
+use crate::actors::sources::net_plan::{NetSource, plan_net_source};
 use crate::actors::sources::network::{
     NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
 };
@@ -24,6 +29,7 @@ use crate::config::ast::{Node, keyword_eq};
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
 use crate::config::model::{Model, Object, ObjectItem};
+use crate::config::span::{SourceMap, Span};
 use crate::message::LocalHost;
 use crate::pipeline::{BuildEnv, Router, SourceId};
 use crate::template::DaemonInfo;
@@ -45,6 +51,9 @@ pub enum SourceDriver {
     },
     /// `internal()`.
     Internal { source: SourceOptions },
+    /// A datagram source (`udp()`, `udp6()`, `network()`/`syslog()` over UDP, `unix-dgram()`)
+    /// or `unix-stream()`: see `actors::sources::net_plan` and `runtime::net`.
+    Net(NetSource),
     /// A file-like source: `file()`, `pipe()`, `stdin()` (see `sources::line_source`).
     Lines {
         lines: LinesPlan,
@@ -61,18 +70,23 @@ pub struct SourcePlan {
     pub driver: SourceDriver,
 }
 
-/// A destination driver, ready to start.
+/// A destination driver, ready to start: its sink's plan (the writer settings are inside).
 #[derive(Debug, Clone)]
 pub enum DestDriver {
     File(FileDestPlan),
 }
 
 impl DestDriver {
+    /// The settings of its writer loop.
+    pub fn writer(&self) -> &WriterPlan {
+        match self {
+            DestDriver::File(p) => &p.writer,
+        }
+    }
+
     /// `log-fifo-size()`.
     pub fn fifo_size(&self) -> usize {
-        match self {
-            DestDriver::File(p) => p.fifo_size,
-        }
+        self.writer().fifo_size
     }
 }
 
@@ -80,6 +94,9 @@ impl DestDriver {
 #[derive(Debug, Clone)]
 pub struct DestPlan {
     pub object: String,
+    /// What matches this driver with the same one in the next configuration on reload
+    /// (`OBJECT#INDEX`, syslog-ng's driver id), so its queued messages move over.
+    pub key: String,
     pub driver: DestDriver,
 }
 
@@ -94,6 +111,53 @@ pub struct Plan {
     pub slots: Vec<Vec<usize>>,
     pub local_host: LocalHost,
     pub daemon: Arc<DaemonInfo>,
+    /// `hook-commands()` of every driver, sources first, in configuration order.
+    pub hooks: Vec<PlannedHooks>,
+}
+
+/// A driver's `hook-commands()` and where the driver is (rendered into a location once the
+/// source map is at hand: [`Plan::locate_hooks`]).
+#[derive(Debug, Clone)]
+pub struct PlannedHooks {
+    pub hooks: DriverHooks,
+    pub span: Span,
+}
+
+impl Plan {
+    /// Fills in the `file:line:col` of every driver with hooks (syslog-ng names it when a
+    /// hook fails).
+    pub fn locate_hooks(&mut self, map: &SourceMap) {
+        for h in &mut self.hooks {
+            if let Some(f) = map.file(h.span.file) {
+                let (line, col) = f.line_col(h.span.start as usize);
+                h.hooks.location = format!("{}:{line}:{col}", f.path.display());
+            }
+        }
+    }
+
+    /// The keys of the destination drivers (see [`DestPlan::key`]).
+    pub fn dest_keys(&self) -> std::collections::HashSet<String> {
+        self.dests.iter().map(|d| d.key.clone()).collect()
+    }
+
+    /// The hooks to run, in order.
+    pub fn driver_hooks(&self) -> Vec<DriverHooks> {
+        self.hooks.iter().map(|h| h.hooks.clone()).collect()
+    }
+}
+
+/// The `hook-commands()` of a driver call, if any.
+fn hooks_of(call: &Node, object: &str, index: usize) -> Option<PlannedHooks> {
+    let node = option_node(call, &["hook-commands"])?;
+    let commands: HookCommands = crate::config::de::from_call(node).ok()?;
+    Some(PlannedHooks {
+        hooks: DriverHooks {
+            driver: format!("{object}#{index}"),
+            location: String::new(),
+            commands,
+        },
+        span: call.span(),
+    })
 }
 
 fn unsupported_driver(name: &crate::config::span::Spanned<String>) -> Diagnostic {
@@ -140,12 +204,14 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     );
 
     let mut sources = Vec::new();
+    let mut hooks = Vec::new();
     for o in &model.sources {
         check_object(o, &mut errors);
         let Some(id) = router.source_id(&o.name.value) else {
             continue;
         };
-        for call in o.drivers() {
+        for (i, call) in o.drivers().enumerate() {
+            hooks.extend(hooks_of(call, &o.name.value, i));
             match plan_source(call, &globals) {
                 Ok(driver) => sources.push(SourcePlan {
                     object: o.name.value.clone(),
@@ -166,7 +232,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         let Some(id) = router.dest_id(&o.name.value) else {
             continue;
         };
-        for call in o.drivers() {
+        for (i, call) in o.drivers().enumerate() {
+            hooks.extend(hooks_of(call, &o.name.value, i));
             match plan_dest(call, &globals, &env) {
                 Ok(driver) => {
                     if let Some(s) = slots.get_mut(id.0 as usize) {
@@ -174,6 +241,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     }
                     dests.push(DestPlan {
                         object: o.name.value.clone(),
+                        key: format!("{}#{i}", o.name.value),
                         driver,
                     });
                 }
@@ -192,6 +260,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         slots,
         local_host,
         daemon,
+        hooks,
     })
 }
 
@@ -201,11 +270,13 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     };
     let n = name.value.as_str();
     let ctx = |d: Diagnostic| d.with_context("source");
+    if let Some(net) = plan_net_source(call, globals).map_err(ctx)? {
+        return Ok(SourceDriver::Net(net));
+    }
     if keyword_eq(n, "network") || keyword_eq(n, "syslog") {
         let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
         let (listen, extra_flags) =
             listen_plan_network(&o, keyword_eq(n, "syslog"), call, globals).map_err(ctx)?;
-        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
         return Ok(SourceDriver::Stream {
             listen,
             extra_flags,
@@ -216,7 +287,6 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     if keyword_eq(n, "tcp") || keyword_eq(n, "tcp6") {
         let o = TcpSourceOptions::from_call(call).map_err(ctx)?;
         let listen = listen_plan_tcp(&o, keyword_eq(n, "tcp6"), call, globals).map_err(ctx)?;
-        check_hooks(o.driver.hook_commands.is_some(), call).map_err(ctx)?;
         return Ok(SourceDriver::Stream {
             listen,
             extra_flags: 0,
@@ -232,16 +302,6 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
         return line_source::plan_driver(call, globals).map_err(ctx);
     }
     Err(ctx(unsupported_driver(name)))
-}
-
-fn check_hooks(has: bool, call: &Node) -> Result<(), Diagnostic> {
-    if has {
-        return Err(Diagnostic::new(
-            "hook-commands() is not supported by the runtime yet",
-            crate::actors::sources::common::option_span(call, &["hook-commands"]),
-        ));
-    }
-    Ok(())
 }
 
 fn plan_dest(
@@ -291,22 +351,22 @@ mod tests {
     #[test]
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
-            "source s { udp(); };\ndestination d { program(\"cat\"); };\n\
+            "source s { python-fetcher(class(\"a.B\")); };\ndestination d { program(\"cat\"); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"driver `udp` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `python-fetcher` is not supported by the runtime yet"));
         assert!(msgs.contains(&"driver `program` is not supported by the runtime yet"));
         let e = try_plan(
-            "source s { network(transport(udp)); };\n\
+            "source s { network(transport(proxied-tcp)); };\n\
              destination d { file(\"/var/$HOST\"); };\nlog { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"transport(udp) is not supported by the runtime yet"));
+        assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
         assert!(msgs.contains(&"a templated file name is not supported by the runtime yet"));
     }
 }

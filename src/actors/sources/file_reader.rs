@@ -32,11 +32,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::watch;
 
 use super::common::option_span;
 use super::file::FileSourceOptions;
 use super::line_source::{
-    LineReader, LinesKind, LinesPlan, Marks, StartCx, drain, is_stopped, pause, plan_lines,
+    LineReader, LinesKind, LinesPlan, Marks, Resume, StartCx, drain, is_stopped, pause, plan_lines,
 };
 use crate::actors::runtime::ack::{Bookmark, Window};
 use crate::actors::runtime::bookmark::ConsecutiveTracker;
@@ -101,7 +102,7 @@ pub fn plan_file_source(
             option_span(call, &["follow-freq"]),
         ));
     }
-    let framing = plan_lines(call, &o.driver, &o.source, &o.reader, &o.lines, globals)?;
+    let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
     Ok(LinesPlan {
         kind: LinesKind::File(FilePlan {
             path: PathBuf::from(&o.file.path),
@@ -136,10 +137,17 @@ impl Marks for FileMarks {
     }
 }
 
-/// The tracker that writes acknowledged positions into the persist file.
-fn position_tracker(persist: Arc<Persist>, key: String) -> Arc<ConsecutiveTracker<FilePosition>> {
+/// The tracker that writes acknowledged positions into the persist file (without one, the
+/// positions live only as long as the daemon).
+fn position_tracker(
+    persist: Option<Arc<Persist>>,
+    key: String,
+) -> Arc<ConsecutiveTracker<FilePosition>> {
     let failed = std::sync::atomic::AtomicBool::new(false);
     ConsecutiveTracker::new(move |p: &FilePosition| {
+        let Some(persist) = &persist else {
+            return;
+        };
         if let Err(e) = persist.set(&key, p) {
             // Once per reader: the next success would not be noticed anyway.
             if !failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
@@ -175,16 +183,17 @@ enum Next {
     Reopen,
 }
 
-/// Follows `plan.path` until the graph stops.
+/// Follows `plan.path` until the graph stops, then leaves the tracker and the position
+/// reached in `cx.handover` for the next graph (a reload).
 pub async fn follow(
     plan: FilePlan,
+    resume: Option<Resume>,
     lines: &mut LineReader,
     ingest: &Ingest,
     window: Arc<Window>,
     mut cx: StartCx,
 ) {
-    let filename = plan.path.display().to_string();
-    let saved = match &cx.persist {
+    let persisted = || match &cx.persist {
         Some(p) => p
             .get::<FilePosition>(&plan.persist_key)
             .unwrap_or_else(|e| {
@@ -193,17 +202,58 @@ pub async fn follow(
             }),
         None => None,
     };
-    let tracker = cx
-        .persist
-        .clone()
-        .map(|p| position_tracker(p, plan.persist_key.clone()));
+    // After a reload the old reader's position is ahead of the persist file by what is
+    // still queued: start there, and keep its tracker so commits stay in order.
+    let (tracker, start_at) = match resume {
+        Some(Resume::File {
+            tracker,
+            at: Some(at),
+        }) => (tracker, Some(at)),
+        Some(Resume::File { tracker, at: None }) => (tracker, persisted()),
+        _ => (
+            position_tracker(cx.persist.clone(), plan.persist_key.clone()),
+            persisted(),
+        ),
+    };
     let mut batch = Batcher::default();
+    let open = follow_files(
+        &plan,
+        start_at,
+        &tracker,
+        lines,
+        ingest,
+        &window,
+        &mut batch,
+        &mut cx.stop,
+    )
+    .await;
+    let at = open.map(|inode| FilePosition {
+        pos: lines.offset(),
+        inode,
+    });
+    cx.handover
+        .put(plan.persist_key.clone(), Resume::File { tracker, at });
+}
+
+/// Opens and follows the file again and again (rotation) until `stop`; returns the inode of
+/// the file open then.
+#[allow(clippy::too_many_arguments)]
+async fn follow_files(
+    plan: &FilePlan,
+    start_at: Option<FilePosition>,
+    tracker: &Arc<ConsecutiveTracker<FilePosition>>,
+    lines: &mut LineReader,
+    ingest: &Ingest,
+    window: &Arc<Window>,
+    batch: &mut Batcher,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<u64> {
+    let filename = plan.path.display().to_string();
     let mut first = true;
     let mut reported = false;
-    let stop = &mut cx.stop;
     loop {
         if is_stopped(stop) {
-            return;
+            return None;
         }
         let opened = match tokio::fs::File::open(&plan.path).await {
             Ok(f) => f.metadata().await.map(|m| (f, m)),
@@ -223,7 +273,7 @@ pub async fn follow(
                     reported = true;
                 }
                 if !pause(plan.follow_freq, stop).await {
-                    return;
+                    return None;
                 }
                 continue;
             }
@@ -232,29 +282,28 @@ pub async fn follow(
         let (inode, dev) = (meta.ino(), meta.dev());
         let mut start = 0;
         if first {
-            start = resume_offset(&plan, saved, inode, meta.len());
+            start = resume_offset(plan, start_at, inode, meta.len());
             first = false;
         }
         if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
             start = 0;
         }
         lines.reset(start);
-        let marks = tracker.as_ref().map(|t| FileMarks {
-            tracker: t.clone(),
+        let marks = FileMarks {
+            tracker: tracker.clone(),
             inode,
-        });
-        let marks = marks.as_ref().map(|m| m as &dyn Marks);
+        };
         let mut follower = Follower {
-            plan: &plan,
+            plan,
             filename: &filename,
             lines: &mut *lines,
             ingest,
-            window: &window,
-            batch: &mut batch,
-            marks,
+            window,
+            batch: &mut *batch,
+            marks: Some(&marks),
         };
         match follower.run(&mut file, (inode, dev), stop).await {
-            Next::Stopped => return,
+            Next::Stopped => return Some(inode),
             Next::Reopen => continue,
         }
     }
@@ -277,7 +326,7 @@ impl Follower<'_> {
     async fn read_to_end(
         &mut self,
         file: &mut tokio::fs::File,
-        stop: &mut tokio::sync::watch::Receiver<bool>,
+        stop: &mut watch::Receiver<bool>,
     ) -> Option<std::io::Result<()>> {
         loop {
             if is_stopped(stop) {
@@ -309,7 +358,7 @@ impl Follower<'_> {
         &mut self,
         file: &mut tokio::fs::File,
         (inode, dev): (u64, u64),
-        stop: &mut tokio::sync::watch::Receiver<bool>,
+        stop: &mut watch::Receiver<bool>,
     ) -> Next {
         loop {
             match self.read_to_end(file, stop).await {

@@ -16,21 +16,24 @@
 //! A partial last line waits for the rest (files, pipes); only the end of `stdin()` makes it a
 //! message.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
 
 use actix_rt::ArbiterHandle;
 use tokio::sync::{Notify, oneshot, watch};
 
 use super::common::{
-    DriverOptions, LineOptions, MultiLineMode, ReaderOptions, SourceDriverOptions, SourceFlag,
-    SourceOptions, option_span,
+    DriverOptions, LineOptions, MultiLineMode, ReaderOptions, SourceFlag, SourceOptions,
+    option_span,
 };
 use super::file::FileSourceOptions;
-use super::file_reader::FilePlan;
+use super::file_reader::{FilePlan, FilePosition};
 use super::pipe::PipeSourceOptions;
 use super::pipe_reader::PipePlan;
 use super::stdin::StdinSourceOptions;
 use crate::actors::runtime::ack::{Bookmark, Window};
+use crate::actors::runtime::bookmark::ConsecutiveTracker;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
 use crate::actors::runtime::plan::{SourceDriver, SourcePlan};
 use crate::actors::runtime::settings;
@@ -69,32 +72,98 @@ pub struct StartCx {
     pub stop: watch::Receiver<bool>,
     /// The persist file (file positions), when the daemon opened one.
     pub persist: Option<Arc<Persist>>,
+    /// Where the reader leaves its state for the next graph when it stops.
+    pub handover: LinesHandover,
     /// Raised to stop the daemon (the end of `stdin()`).
     pub exit: Arc<Notify>,
 }
 
+/// A reader's state taken over from the previous graph (a reload).
+pub enum Resume {
+    /// A file's tracker — the old graph's batches may still be in the (handed over) queues,
+    /// and their positions must commit in order with the new reader's — and where the old
+    /// reader stopped (`None`: no file was open).
+    File {
+        tracker: Arc<ConsecutiveTracker<FilePosition>>,
+        at: Option<FilePosition>,
+    },
+    /// A FIFO's open descriptor (closing it would throw away what writers put in the pipe
+    /// and nobody read yet) and its partial last line.
+    Pipe { fd: OwnedFd, tail: Vec<u8> },
+}
+
+impl std::fmt::Debug for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resume::File { at, .. } => write!(f, "Resume::File({at:?})"),
+            Resume::Pipe { fd, tail } => write!(f, "Resume::Pipe({fd:?}, {} bytes)", tail.len()),
+        }
+    }
+}
+
+/// The file-like readers' part of a graph's `Handover`, by reader key (a file's persist
+/// name, `pipe(PATH)`): each reader leaves its [`Resume`] here when it stops; the next graph's
+/// reader of the same key takes it when it starts, and what no reader took is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct LinesHandover(Arc<Mutex<HashMap<String, Resume>>>);
+
+impl LinesHandover {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Resume>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Leaves `r` for the next graph's reader of `key`.
+    pub fn put(&self, key: String, r: Resume) {
+        self.lock().insert(key, r);
+    }
+
+    /// Takes what the previous graph's reader of `key` left.
+    pub fn take(&self, key: &str) -> Option<Resume> {
+        self.lock().remove(key)
+    }
+
+    /// Whether the previous graph left something for `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.lock().contains_key(key)
+    }
+
+    /// Drops what no reader of the new graph took (sources removed by the reload).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 impl LinesPlan {
     /// Work that must succeed before anything of the graph runs, so that a failure stops
-    /// the start like a port that cannot be bound: creating the FIFO of a `pipe()`.
-    pub fn prepare(&self) -> Result<(), String> {
+    /// the start like a port that cannot be bound: creating the FIFO of a `pipe()` (unless
+    /// the previous graph hands its descriptor over).
+    pub fn prepare(&self, handover: &LinesHandover) -> Result<(), String> {
         match &self.kind {
-            LinesKind::Pipe(p) => p.prepare(),
-            LinesKind::File(_) | LinesKind::Stdin => Ok(()),
+            LinesKind::Pipe(p) if !handover.has(&p.key()) => p.prepare(),
+            LinesKind::Pipe(_) | LinesKind::File(_) | LinesKind::Stdin => Ok(()),
         }
     }
 
-    /// Starts the reader; the receiver resolves once it has flushed its last batch.
+    /// Starts the reader; the receiver resolves once it has flushed its last batch and left
+    /// its state in `cx.handover`.
     pub fn start(self, ingest: Arc<Ingest>, cx: StartCx) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
         let home = cx.home.clone();
+        // Taken now, while the graph starts, so that `LinesHandover::clear` after the start
+        // drops only what no reader claimed.
+        let resume = match &self.kind {
+            LinesKind::File(p) => cx.handover.take(&p.persist_key),
+            LinesKind::Pipe(p) => cx.handover.take(&p.key()),
+            LinesKind::Stdin => None,
+        };
         let task = async move {
-            let window = Window::new(self.window);
+            let window = Window::for_reader(self.window);
             let mut lines = LineReader::new(self.framing);
             match self.kind {
                 LinesKind::File(p) => {
-                    super::file_reader::follow(p, &mut lines, &ingest, window, cx).await
+                    super::file_reader::follow(p, resume, &mut lines, &ingest, window, cx).await
                 }
-                LinesKind::Pipe(p) => p.read(&mut lines, &ingest, window, cx).await,
+                LinesKind::Pipe(p) => p.read(resume, &mut lines, &ingest, window, cx).await,
                 LinesKind::Stdin => {
                     super::stdin_reader::read(&mut lines, &ingest, window, cx).await
                 }
@@ -150,7 +219,6 @@ pub fn plan_driver(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver,
 /// framing.
 pub fn plan_lines(
     call: &Node,
-    driver: &SourceDriverOptions,
     source: &SourceOptions,
     reader: &ReaderOptions,
     lines: &LineOptions,
@@ -162,9 +230,6 @@ pub fn plan_lines(
             option_span(call, names),
         ))
     };
-    if driver.hook_commands.is_some() {
-        return refuse("hook-commands()", &["hook-commands"]);
-    }
     if lines.multi_line_mode != MultiLineMode::None {
         let mode = format!("{:?}", lines.multi_line_mode).to_lowercase();
         return refuse(&format!("multi-line-mode({mode})"), &["multi-line-mode"]);
@@ -436,10 +501,6 @@ mod tests {
             (
                 r#"source s { file("/x" format("linux-kmsg")); };"#,
                 "format(\"linux-kmsg\") is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/x" hook-commands(setup("true"))); };"#,
-                "hook-commands() is not supported by the runtime yet",
             ),
             (
                 r#"source s { file("/x" log-prefix("p: ")); };"#,

@@ -41,11 +41,13 @@ pub struct Connections {
 }
 
 impl Connections {
-    fn open(&self) {
+    /// Counts a reader that [`Connections::all_closed`] must wait for.
+    pub fn open(&self) {
         self.live.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn close(&self) {
+    /// The reader counted by [`Connections::open`] finished.
+    pub fn close(&self) {
         self.live.fetch_sub(1, Ordering::AcqRel);
         self.gone.notify_waiters();
     }
@@ -152,7 +154,7 @@ impl Actor for StreamListener {
                 };
                 mine.0.fetch_add(1, Ordering::AcqRel);
                 connections.open();
-                let window = Window::new(plan.window_per_connection);
+                let window = Window::for_reader(plan.window_per_connection);
                 let (framing, ingest2, stop2) =
                     (plan.framing.clone(), ingest.clone(), stop.clone());
                 let (mine2, conns2) = (mine.clone(), connections.clone());

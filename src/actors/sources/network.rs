@@ -270,7 +270,7 @@ fn stream_plan(
     }
 }
 
-fn listen_addr(
+pub(crate) fn listen_addr(
     ip: Option<&str>,
     port: Option<&Port>,
     default_port: u16,

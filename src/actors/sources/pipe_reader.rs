@@ -22,7 +22,9 @@ use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 
 use super::common::SourceFlag;
-use super::line_source::{LineReader, LinesKind, LinesPlan, StartCx, drain, pause, plan_lines};
+use super::line_source::{
+    LineReader, LinesKind, LinesPlan, Resume, StartCx, drain, pause, plan_lines,
+};
 use super::pipe::PipeSourceOptions;
 use crate::actors::destinations::file::{chown_best_effort, mode, owner_id};
 use crate::actors::runtime::ack::Window;
@@ -55,7 +57,7 @@ pub fn plan_pipe_source(
     call: &Node,
     globals: &GlobalOptions,
 ) -> Result<LinesPlan, Diagnostic> {
-    let framing = plan_lines(call, &o.driver, &o.source, &o.reader, &o.lines, globals)?;
+    let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
     o.reader.flags.push(SourceFlag::NoHostname);
     let p = &o.perm;
     Ok(LinesPlan {
@@ -148,9 +150,16 @@ impl PipePlan {
         }
     }
 
-    /// Reads the FIFO until the graph stops.
+    /// The key of its state in the reload handover.
+    pub fn key(&self) -> String {
+        format!("pipe({})", self.path.display())
+    }
+
+    /// Reads the FIFO until the graph stops, then leaves the open descriptor and the partial
+    /// line in `cx.handover` for the next graph (a reload).
     pub async fn read(
         self,
+        resume: Option<Resume>,
         lines: &mut LineReader,
         ingest: &Ingest,
         window: Arc<Window>,
@@ -158,8 +167,23 @@ impl PipePlan {
     ) {
         let stop = &mut cx.stop;
         let mut batch = Batcher::default();
+        let mut handed = None;
+        if let Some(Resume::Pipe { fd, tail }) = resume {
+            lines.spare().extend_from_slice(&tail);
+            handed = Some(fd);
+        }
+        let keep = |rx: pipe::Receiver, lines: &LineReader| {
+            if let Ok(fd) = rx.into_nonblocking_fd() {
+                let tail = lines.pending().to_vec();
+                cx.handover.put(self.key(), Resume::Pipe { fd, tail });
+            }
+        };
         loop {
-            let mut rx = match self.open() {
+            let opened = match handed.take() {
+                Some(fd) => pipe::Receiver::from_owned_fd_unchecked(fd),
+                None => self.open(),
+            };
+            let mut rx = match opened {
                 Ok(rx) => rx,
                 Err(e) => {
                     // prepare() reported it already when the source is optional.
@@ -169,14 +193,23 @@ impl PipePlan {
                     return;
                 }
             };
+            // What the previous graph had read and not yet made into messages.
+            if !drain(lines, ingest, &window, &mut batch, false, stop, None).await {
+                keep(rx, lines);
+                return;
+            }
             loop {
                 let read = tokio::select! {
                     r = rx.read_buf(lines.spare()) => r,
-                    _ = super::line_source::stopped(stop) => return,
+                    _ = super::line_source::stopped(stop) => {
+                        keep(rx, lines);
+                        return;
+                    }
                 };
                 match read {
                     Ok(n) if n > 0 => {
                         if !drain(lines, ingest, &window, &mut batch, false, stop, None).await {
+                            keep(rx, lines);
                             return;
                         }
                     }

@@ -38,7 +38,7 @@ pub fn plan_stdin_source(
     call: &Node,
     globals: &GlobalOptions,
 ) -> Result<LinesPlan, Diagnostic> {
-    let framing = plan_lines(call, &o.driver, &o.source, &o.reader, &o.lines, globals)?;
+    let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
     Ok(LinesPlan {
         kind: LinesKind::Stdin,
         framing,

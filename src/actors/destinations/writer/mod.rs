@@ -1,0 +1,374 @@
+//! The writer loop every queued destination shares, and the [`Sink`] trait a driver
+//! implements to put bytes somewhere (a file, a socket, a program's stdin).
+//!
+//! The loop (syslog-ng's `LogWriter`): pop up to `flush-lines()` entries from the
+//! destination's [`Queue`], apply `throttle()`, drop internal() MARKs the `mark-mode()` does
+//! not want, fold repetitions (`suppress()`), and hand the rest to the sink as one batch. A
+//! failed send keeps what was not written (back at the head of the queue, acks still held),
+//! closes the sink and retries after `time-reopen()` — nothing is lost unless the driver says
+//! `flags(ignore-errors)`. Between batches it writes `-- MARK --` when the mark mode says so
+//! and the suppression summary when its timer fires. Dropping an entry is its
+//! acknowledgement (see `runtime::ack`), so the loop never has to remember to ack.
+//!
+//! Each destination runs its writer on an arbiter of its own: a sink may block (a file
+//! write, a pipe nobody reads) without holding up any socket reader.
+
+mod mark;
+mod render;
+mod suppress;
+mod throttle;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+
+pub use mark::{MarkPlan, MarkTimer, mark_message};
+pub use render::{RenderPlan, Renderer, global_template};
+pub use suppress::{Check, Suppressor};
+pub use throttle::Throttle;
+
+use crate::actors::destinations::common::{
+    DestDriverOptions, DestFlag, TemplateOptions, WriterOptions,
+};
+use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::queue::{Entry, Queue};
+use crate::actors::runtime::settings;
+use crate::actors::sources::common::option_span;
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::{GlobalOptions, MarkMode};
+use crate::message::{LocalHost, LogMessage, MsgFlags};
+use crate::pipeline::BuildEnv;
+use crate::template::{DaemonInfo, OutputFormat};
+
+/// Most entries handed to a sink at once, whatever `flush-lines()` says: one write of a
+/// few hundred KiB is as good as it gets, and bounds the writer's buffer.
+pub const MAX_BATCH: usize = 2048;
+
+/// What the writer loop of a queued destination runs with (the options every such driver
+/// shares, resolved against the globals).
+#[derive(Debug, Clone)]
+pub struct WriterPlan {
+    pub render: RenderPlan,
+    /// Entries handed to the sink at once.
+    pub batch_lines: usize,
+    pub time_reopen: Duration,
+    pub fifo_size: usize,
+    /// `throttle()`: messages per second, 0 unlimited.
+    pub throttle: u32,
+    /// `suppress()`; `None` when off.
+    pub suppress: Option<Duration>,
+    pub mark: MarkPlan,
+    /// `flags(ignore-errors)`: a batch that cannot be written is dropped (and counted)
+    /// instead of retried.
+    pub ignore_errors: bool,
+}
+
+/// The option groups a queued destination driver has, for [`plan_writer`].
+pub struct WriterOptionsRef<'a> {
+    pub dest: &'a DestDriverOptions,
+    pub writer: &'a WriterOptions,
+    pub template: &'a TemplateOptions,
+    /// The driver's `mark-mode()` (its default differs per driver).
+    pub mark_mode: MarkMode,
+    /// The driver's built-in format: file-like or network.
+    pub format: OutputFormat,
+}
+
+/// Derives the writer settings of a driver, refusing by name what the runtime cannot do.
+pub fn plan_writer(
+    o: WriterOptionsRef<'_>,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<WriterPlan, Diagnostic> {
+    if o.dest.disk_buffer.is_some() {
+        return Err(Diagnostic::new(
+            "disk-buffer() is not supported by the runtime yet",
+            option_span(call, &["disk-buffer"]),
+        ));
+    }
+    let render = RenderPlan::from_options(
+        o.writer,
+        settings::template_options(o.template, globals),
+        o.format,
+        global_template(globals, o.format),
+        call,
+        env,
+    )?;
+    let suppress = o.writer.suppress.unwrap_or(globals.suppress);
+    let mark_freq = if o.mark_mode == MarkMode::Internal {
+        None
+    } else {
+        o.writer.mark_freq
+    };
+    Ok(WriterPlan {
+        render,
+        // flush-lines() is how many messages syslog-ng writes at once; writing more at once
+        // when the queue holds them only saves syscalls (the writer never waits to fill a
+        // batch), so it is a floor.
+        batch_lines: MAX_BATCH.max(o.writer.flush_lines.unwrap_or(globals.flush_lines) as usize),
+        time_reopen: Duration::from_secs(u64::from(
+            o.writer.time_reopen.unwrap_or(globals.time_reopen).get(),
+        )),
+        fifo_size: o.dest.log_fifo_size.unwrap_or(globals.log_fifo_size).get() as usize,
+        throttle: o.dest.throttle,
+        suppress: (suppress > 0).then(|| Duration::from_secs(u64::from(suppress))),
+        mark: MarkPlan::new(o.mark_mode, mark_freq, globals),
+        ignore_errors: o.writer.flags.contains(&DestFlag::IgnoreErrors),
+    })
+}
+
+/// A send that failed part of the way.
+#[derive(Debug)]
+pub struct SendError {
+    /// How many entries of the batch, from its start, were written.
+    pub written: usize,
+    pub error: std::io::Error,
+}
+
+impl SendError {
+    /// Nothing of the batch was written.
+    pub fn none(error: std::io::Error) -> SendError {
+        SendError { written: 0, error }
+    }
+}
+
+/// Where a destination puts its messages. The writer loop owns the sink; methods are
+/// `async` so socket and pipe sinks can wait without blocking, while file-like sinks simply
+/// do blocking calls (their arbiter serves nothing else).
+#[allow(async_fn_in_trait)]
+pub trait Sink {
+    /// How logs name the destination: `file('/var/log/messages')`.
+    fn describe(&self) -> String;
+
+    /// Whether the sink is open now (writer-made MARKs are only written to an open sink).
+    fn is_open(&self) -> bool;
+
+    /// Writes `batch` (opening the sink first when needed), each message rendered by `r`.
+    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError>;
+
+    /// Closes after an error (the next send reopens) or at the end.
+    async fn close(&mut self);
+}
+
+/// What the writer needs besides the sink.
+pub struct WriterCx {
+    pub plan: WriterPlan,
+    pub queue: Arc<Queue>,
+    pub daemon: Arc<DaemonInfo>,
+    pub local_host: LocalHost,
+}
+
+/// Runs the writer loop until the queue is closed and empty, or detached (reload: what is
+/// left stays in the queue for the next graph). With the sink down it stops when the queue
+/// is closed, leaving what it could not write in the queue for the graph to report.
+pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
+    let WriterCx {
+        plan,
+        queue,
+        daemon,
+        local_host,
+    } = cx;
+    let now = Instant::now();
+    let mut r = Renderer::new(plan.render.clone(), daemon);
+    let mut throttle = Throttle::new(plan.throttle, now);
+    let mut marks = MarkTimer::new(plan.mark, now);
+    let mut suppress = plan
+        .suppress
+        .map(|w| Suppressor::new(w, local_host.fqdn.clone()));
+    let mut popped: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
+    let mut batch: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
+    loop {
+        if queue.is_detached() {
+            break;
+        }
+        let want = throttle.allowance(plan.batch_lines, Instant::now());
+        let n = if want == 0 {
+            0
+        } else {
+            queue.pop_batch(want, &mut popped)
+        };
+        if n == 0 {
+            if queue.is_closed() && queue.is_empty() {
+                break;
+            }
+            let timer = [
+                marks.deadline(),
+                suppress.as_ref().and_then(Suppressor::deadline),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let throttled = (want == 0).then(|| Instant::now() + throttle.wait_for_one());
+            let wake = [timer, throttled].into_iter().flatten().min();
+            match wake {
+                Some(at) => {
+                    tokio::select! {
+                        _ = queue.wait(), if throttled.is_none() => {}
+                        _ = tokio::time::sleep_until(at.into()) => {}
+                    }
+                }
+                None => queue.wait().await,
+            }
+            let now = Instant::now();
+            let mut extra = Vec::new();
+            if let Some(s) = suppress.as_mut()
+                && s.deadline().is_some_and(|d| now >= d)
+                && let Some(m) = s.expire()
+            {
+                extra.push(Entry {
+                    msg: Arc::new(m),
+                    ack: None,
+                });
+            }
+            if marks.due(now) && sink.is_open() {
+                extra.push(Entry {
+                    msg: Arc::new(mark_message(&local_host.short)),
+                    ack: None,
+                });
+            }
+            if !extra.is_empty() {
+                write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await;
+            }
+            continue;
+        }
+        throttle.spend(n);
+        for e in popped.drain(..) {
+            if e.msg.flags.has(MsgFlags::MARK)
+                && e.msg.flags.has(MsgFlags::INTERNAL)
+                && !plan.mark.passes_internal_mark()
+            {
+                continue;
+            }
+            if let Some(s) = suppress.as_mut() {
+                match s.check(&e.msg, Instant::now()) {
+                    Check::Suppressed => {
+                        Counters::add(&queue.counters.suppressed, 1);
+                        continue;
+                    }
+                    Check::Write(Some(summary)) => batch.push(Entry {
+                        msg: Arc::new(*summary),
+                        ack: None,
+                    }),
+                    Check::Write(None) => {}
+                }
+            }
+            batch.push(e);
+        }
+        if !batch.is_empty() {
+            write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await;
+        }
+    }
+    if let Some(m) = suppress.as_mut().and_then(Suppressor::expire) {
+        let mut last = vec![Entry {
+            msg: Arc::new(m),
+            ack: None,
+        }];
+        if let Err(e) = sink.send(&last, &mut r).await {
+            tracing::warn!(destination = %sink.describe(), error = %e.error,
+                "Error writing the last suppression summary");
+        }
+        last.clear();
+    }
+    sink.close().await;
+}
+
+/// Sends `batch` until it is written (or the queue is closed while the sink is down, or
+/// `ignore-errors` drops it). Leaves `batch` empty: written entries are dropped (acked),
+/// unwritten ones go back to the head of the queue.
+async fn write_with_retry<S: Sink>(
+    sink: &mut S,
+    plan: &WriterPlan,
+    queue: &Queue,
+    r: &mut Renderer,
+    marks: &mut MarkTimer,
+    batch: &mut Vec<Entry>,
+) {
+    match sink.send(batch, r).await {
+        Ok(()) => {
+            let local = batch.iter().any(|e| e.msg.flags.has(MsgFlags::LOCAL));
+            marks.on_written(local, Instant::now());
+            Counters::add(&queue.counters.written, batch.len() as u64);
+            batch.clear();
+        }
+        Err(SendError { written, error }) => {
+            let written = written.min(batch.len());
+            Counters::add(&queue.counters.written, written as u64);
+            batch.drain(..written);
+            sink.close().await;
+            if plan.ignore_errors {
+                tracing::error!(destination = %sink.describe(), error = %error,
+                    dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
+                Counters::add(&queue.counters.dropped, batch.len() as u64);
+                batch.clear();
+                return;
+            }
+            tracing::error!(
+                destination = %sink.describe(),
+                error = %error,
+                time_reopen = plan.time_reopen.as_secs(),
+                "Error sending messages, retrying after time-reopen()"
+            );
+            queue.unpop(batch);
+            // Wait time-reopen(), but not past a stop: the graph then reports what is left.
+            tokio::select! {
+                _ = tokio::time::sleep(plan.time_reopen) => {}
+                _ = queue.closed() => {}
+            }
+        }
+    }
+}
+
+/// A destination driver as an actor: runs its writer loop and reports when it is done.
+pub struct DestActor<S: Sink + Unpin + 'static> {
+    pub sink: Option<(S, WriterCx)>,
+    pub done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl<S: Sink + Unpin + 'static> Actor for DestActor<S> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let Some((sink, cx)) = self.sink.take() else {
+            ctx.stop();
+            return;
+        };
+        let done = self.done.take();
+        ctx.spawn(run(sink, cx).into_actor(self).map(move |_, _, ctx| {
+            if let Some(d) = done {
+                let _ = d.send(());
+            }
+            ctx.stop();
+        }));
+    }
+}
+
+/// Starts `sink`'s writer as an actor on `arbiter`; `done` fires when it finished.
+pub fn start<S: Sink + Unpin + Send + 'static>(
+    arbiter: &actix_rt::ArbiterHandle,
+    sink: S,
+    cx: WriterCx,
+    done: tokio::sync::oneshot::Sender<()>,
+) {
+    DestActor::start_in_arbiter(arbiter, move |_| DestActor {
+        sink: Some((sink, cx)),
+        done: Some(done),
+    });
+}
+
+/// Render helper for sinks that write one buffer per batch: appends every entry.
+pub fn render_all(batch: &[Entry], r: &mut Renderer, out: &mut Vec<u8>) {
+    for e in batch {
+        r.render(&e.msg, out);
+    }
+}
+
+/// A generated message for tests of sinks.
+pub fn test_entry(msg: LogMessage) -> Entry {
+    Entry {
+        msg: Arc::new(msg),
+        ack: None,
+    }
+}
