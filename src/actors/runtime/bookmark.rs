@@ -88,6 +88,14 @@ impl<T: Send + 'static> ConsecutiveTracker<T> {
         }
     }
 
+    /// Commits again after an aborted batch. An abort at shutdown must hold the position (the
+    /// next run reads those lines again), but batches dropped by a reload — their destination
+    /// was removed, the messages counted as dropped — must not stop the reader that takes the
+    /// tracker over from committing for the rest of the run.
+    pub fn unstall(&self) {
+        self.lock().stalled = false;
+    }
+
     /// Batches handed out and not yet committed (for tests and stats).
     pub fn pending(&self) -> usize {
         self.lock().pending.len()
@@ -189,5 +197,12 @@ mod tests {
         drop(c);
         assert_eq!(seen(&s), vec![1]);
         assert_eq!(w.available(), 3, "credits come back all the same");
+        t.unstall();
+        drop(mk(4));
+        assert_eq!(
+            seen(&s),
+            vec![1, 4],
+            "a reader that takes over commits again"
+        );
     }
 }

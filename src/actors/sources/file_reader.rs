@@ -23,6 +23,10 @@
 //! * **Truncation.** When the file became shorter than what was read, reading restarts at 0.
 //! * **A missing file** is reported once ("Follow-mode file source not found, deferring open")
 //!   and tried again every `follow-freq()`.
+//! * **Reload.** Queued batches move to the next graph with their acks, so the saved position
+//!   may trail what was read: the reader leaves its tracker and the offset it reached in the
+//!   handover ([`Resume::File`]) and the next graph's reader of the same persist name starts
+//!   there, committing through the same tracker.
 
 use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;
@@ -204,6 +208,9 @@ pub async fn follow(
     };
     // After a reload the old reader's position is ahead of the persist file by what is
     // still queued: start there, and keep its tracker so commits stay in order.
+    if let Some(Resume::File { tracker, .. }) = &resume {
+        tracker.unstall();
+    }
     let (tracker, start_at) = match resume {
         Some(Resume::File {
             tracker,
