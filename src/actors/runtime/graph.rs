@@ -49,7 +49,7 @@ use super::settings;
 use crate::actors::destinations::file::FileSink;
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
-use crate::actors::sources::listener::{Connections, StreamListener, bind};
+use crate::actors::sources::listener::{Connections, KeptTcp, StreamListener, TcpHandback, bind};
 use crate::message::{ParseFlags, TagId};
 use crate::pipeline::DestId;
 
@@ -58,6 +58,8 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// Open TCP connections of `keep-alive(yes)` listeners, by listening address.
+    pub tcp_kept: HashMap<SocketAddr, Vec<KeptTcp>>,
     /// A graph ran before in this process: `startup()` hooks do not run again.
     pub started_before: bool,
     /// Messages the old graph's destinations had not written, by destination key
@@ -79,6 +81,8 @@ pub struct Graph {
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     net: NetSockets,
+    /// Where each TCP listener's readers put their connections back at a stop.
+    tcp_handbacks: Vec<(SocketAddr, TcpHandback)>,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
 }
@@ -166,6 +170,7 @@ impl Graph {
         let connections = Arc::new(Connections::default());
         let mut source_done = Vec::new();
         let mut sources = Vec::new();
+        let mut tcp_handbacks = Vec::new();
         let mut has_internal = false;
         for s in plan.sources {
             let (source_opts, reader, extra) = match &s.driver {
@@ -219,6 +224,9 @@ impl Graph {
                     let (workers, stop, conns) =
                         (workers.clone(), stop_rx.clone(), connections.clone());
                     let home = net.first().map(Arbiter::handle);
+                    let handback = TcpHandback::default();
+                    tcp_handbacks.push((listen.addr, handback.clone()));
+                    let kept = handover.tcp_kept.remove(&listen.addr).unwrap_or_default();
                     let actor = move |_: &mut actix::Context<StreamListener>| StreamListener {
                         plan: listen,
                         listener: Some(l),
@@ -226,6 +234,8 @@ impl Graph {
                         workers,
                         stop,
                         connections: conns,
+                        kept,
+                        handback,
                     };
                     match home {
                         Some(h) => {
@@ -276,6 +286,7 @@ impl Graph {
             arbiters,
             listeners,
             net: net_socks,
+            tcp_handbacks,
             sources,
             hooks,
         })
@@ -379,8 +390,19 @@ impl Graph {
             tracing::warn!("A destination thread did not stop; leaving it behind");
         }
         hooks::run_stop(&self.hooks, exiting).await;
+        let mut tcp_kept: HashMap<SocketAddr, Vec<KeptTcp>> = HashMap::new();
+        for (addr, h) in &self.tcp_handbacks {
+            if let Ok(mut v) = h.lock() {
+                tcp_kept.entry(*addr).or_default().append(&mut v);
+            }
+        }
+        if exiting {
+            // The daemon exits: the kept connections close now.
+            tcp_kept.clear();
+        }
         Handover {
             listeners: self.listeners,
+            tcp_kept,
             started_before: true,
             queued,
             net: self.net.into_handover(),
