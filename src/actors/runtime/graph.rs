@@ -44,6 +44,9 @@ use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::Queue;
 use super::settings;
 use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::pipe::PipeSink;
+use crate::actors::destinations::program::{self, KeptPrograms, ProgramSink};
+use crate::actors::destinations::pseudofile::PseudofileSink;
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::listener::{Connections, StreamListener, bind};
@@ -57,6 +60,8 @@ pub struct Handover {
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
     /// A graph ran before in this process: `startup()` hooks do not run again.
     pub started_before: bool,
+    /// Running `keep-alive(yes)` programs by persist name.
+    pub programs: HashMap<String, program::child::ProgramHandle>,
 }
 
 /// A running configuration.
@@ -70,6 +75,7 @@ pub struct Graph {
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
+    programs: Arc<KeptPrograms>,
 }
 
 fn network_threads() -> usize {
@@ -116,7 +122,8 @@ impl Graph {
         let mut arbiters = Vec::new();
         let mut queues = Vec::new();
         let mut dest_done = Vec::new();
-        for d in &plan.dests {
+        let programs = Arc::new(KeptPrograms::default());
+        for (slot, d) in plan.dests.iter().enumerate() {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             let arb = Arbiter::new();
             let (tx, rx) = oneshot::channel();
@@ -130,11 +137,25 @@ impl Graph {
                 DestDriver::File(p) => {
                     writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
                 }
+                DestDriver::Program(p) => {
+                    let id = plan.dest_driver_id(slot);
+                    let kept = handover.programs.remove(&p.persist_key(&id));
+                    let sink = ProgramSink::new(p.clone(), &id, kept, programs.clone());
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
+                DestDriver::Pipe(p) => {
+                    writer::start(&arb.handle(), PipeSink::new(p.clone()), cx, tx)
+                }
+                DestDriver::Pseudofile(p) => {
+                    let sink = PseudofileSink::new(p.clone(), &plan.dest_driver_id(slot));
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
             }
             queues.push(q);
             dest_done.push(rx);
             arbiters.push(arb);
         }
+        program::stop_unclaimed(&mut handover.programs);
 
         let net: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
         let workers = Arc::new(net.iter().map(Arbiter::handle).collect::<Vec<_>>());
@@ -237,6 +258,7 @@ impl Graph {
             listeners,
             sources,
             hooks,
+            programs,
         })
     }
 
@@ -266,6 +288,7 @@ impl Graph {
     /// runs the `teardown()` hooks (and `shutdown()` when the daemon exits: `exiting`) and
     /// returns what the next graph can take over.
     pub async fn stop(self, drain: Duration, exiting: bool) -> Handover {
+        self.programs.set_reloading(!exiting);
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -325,6 +348,7 @@ impl Graph {
         Handover {
             listeners: self.listeners,
             started_before: true,
+            programs: self.programs.take(),
         }
     }
 }

@@ -13,6 +13,13 @@ use std::time::Instant;
 use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::destinations::pipe::{PipeDestPlan, PipeDestinationOptions, plan_pipe};
+use crate::actors::destinations::program::{
+    ProgramDestPlan, ProgramDestinationOptions, plan_program,
+};
+use crate::actors::destinations::pseudofile::{
+    PseudofileDestPlan, PseudofileDestinationOptions, plan_pseudofile,
+};
 use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
 use crate::actors::sources::common::{
@@ -63,6 +70,9 @@ pub struct SourcePlan {
 #[derive(Debug, Clone)]
 pub enum DestDriver {
     File(FileDestPlan),
+    Program(ProgramDestPlan),
+    Pipe(PipeDestPlan),
+    Pseudofile(PseudofileDestPlan),
 }
 
 impl DestDriver {
@@ -70,6 +80,9 @@ impl DestDriver {
     pub fn writer(&self) -> &WriterPlan {
         match self {
             DestDriver::File(p) => &p.writer,
+            DestDriver::Program(p) => &p.writer,
+            DestDriver::Pipe(p) => &p.writer,
+            DestDriver::Pseudofile(p) => &p.writer,
         }
     }
 
@@ -119,6 +132,19 @@ impl Plan {
                 h.hooks.location = format!("{}:{line}:{col}", f.path.display());
             }
         }
+    }
+
+    /// syslog-ng's id of the destination driver in queue slot `slot`: `d#0` for the first
+    /// driver of destination `d` (drivers of an object are planned in order, all or none).
+    pub fn dest_driver_id(&self, slot: usize) -> String {
+        let Some(d) = self.dests.get(slot) else {
+            return String::new();
+        };
+        let index = self.dests[..slot]
+            .iter()
+            .filter(|o| o.object == d.object)
+            .count();
+        format!("{}#{index}", d.object)
     }
 
     /// The hooks to run, in order.
@@ -291,6 +317,22 @@ fn plan_dest(
             plan_file(&o, call, globals, env).map_err(ctx)?,
         ));
     }
+    if keyword_eq(&name.value, "program") {
+        let o = ProgramDestinationOptions::from_call(call).map_err(ctx)?;
+        let p = plan_program(&o, call, globals, env).map_err(ctx)?;
+        return Ok(DestDriver::Program(p));
+    }
+    if keyword_eq(&name.value, "pipe") {
+        let o = PipeDestinationOptions::from_call(call).map_err(ctx)?;
+        return Ok(DestDriver::Pipe(
+            plan_pipe(&o, call, globals, env).map_err(ctx)?,
+        ));
+    }
+    if keyword_eq(&name.value, "pseudofile") {
+        let o = PseudofileDestinationOptions::from_call(call).map_err(ctx)?;
+        let p = plan_pseudofile(&o, call, globals, env).map_err(ctx)?;
+        return Ok(DestDriver::Pseudofile(p));
+    }
     Err(ctx(unsupported_driver(name)))
 }
 
@@ -323,14 +365,14 @@ mod tests {
     #[test]
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
-            "source s { udp(); };\ndestination d { program(\"cat\"); };\n\
+            "source s { udp(); };\ndestination d { usertty(\"root\"); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert!(msgs.contains(&"driver `udp` is not supported by the runtime yet"));
-        assert!(msgs.contains(&"driver `program` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `usertty` is not supported by the runtime yet"));
         let e = try_plan(
             "source s { network(transport(udp)); };\n\
              destination d { file(\"/var/$HOST\"); };\nlog { source(s); destination(d); };\n",
