@@ -142,7 +142,7 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     std::fs::write(
         &cfg,
         "@version: 3.38\nsource s { python-fetcher(class(\"a.B\")); };\n\
-         destination d { program(\"cat\"); };\nlog { source(s); destination(d); };\n",
+         destination d { usertty(\"root\"); };\nlog { source(s); destination(d); };\n",
     )
     .expect("write");
     let out = common::sluice(&[
@@ -162,7 +162,7 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     );
     assert!(err.contains("s.conf:2:12"), "{err}");
     assert!(
-        err.contains("driver `program` is not supported by the runtime yet"),
+        err.contains("driver `usertty` is not supported by the runtime yet"),
         "{err}"
     );
 }

@@ -47,6 +47,9 @@ use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::{Entry, Queue};
 use super::settings;
 use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::pipe::PipeSink;
+use crate::actors::destinations::program::{self, KeptPrograms, ProgramSink};
+use crate::actors::destinations::pseudofile::PseudofileSink;
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::listener::{Connections, KeptTcp, StreamListener, TcpHandback, bind};
@@ -67,6 +70,8 @@ pub struct Handover {
     pub queued: HashMap<String, Vec<Entry>>,
     /// UDP and unix sockets, and kept unix-stream connections (`runtime::net`).
     pub net: NetHandover,
+    /// Running `keep-alive(yes)` programs by persist name.
+    pub programs: HashMap<String, program::child::ProgramHandle>,
 }
 
 /// A running configuration.
@@ -85,6 +90,7 @@ pub struct Graph {
     tcp_handbacks: Vec<(SocketAddr, TcpHandback)>,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
+    programs: Arc<KeptPrograms>,
 }
 
 fn network_threads() -> usize {
@@ -134,7 +140,8 @@ impl Graph {
         let mut queues = Vec::new();
         let mut dest_keys = Vec::new();
         let mut dest_done = Vec::new();
-        for d in &plan.dests {
+        let programs = Arc::new(KeptPrograms::default());
+        for (slot, d) in plan.dests.iter().enumerate() {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             if let Some(mut left) = handover.queued.remove(&d.key) {
                 tracing::info!(destination = %d.key, messages = left.len(),
@@ -154,11 +161,25 @@ impl Graph {
                 DestDriver::File(p) => {
                     writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
                 }
+                DestDriver::Program(p) => {
+                    let id = plan.dest_driver_id(slot);
+                    let kept = handover.programs.remove(&p.persist_key(&id));
+                    let sink = ProgramSink::new(p.clone(), &id, kept, programs.clone());
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
+                DestDriver::Pipe(p) => {
+                    writer::start(&arb.handle(), PipeSink::new(p.clone()), cx, tx)
+                }
+                DestDriver::Pseudofile(p) => {
+                    let sink = PseudofileSink::new(p.clone(), &plan.dest_driver_id(slot));
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
             }
             queues.push(q);
             dest_done.push(rx);
             arbiters.push(arb);
         }
+        program::stop_unclaimed(&mut handover.programs);
 
         let net: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
         let workers = Arc::new(net.iter().map(Arbiter::handle).collect::<Vec<_>>());
@@ -289,6 +310,7 @@ impl Graph {
             tcp_handbacks,
             sources,
             hooks,
+            programs,
         })
     }
 
@@ -326,6 +348,7 @@ impl Graph {
         exiting: bool,
         keep: &std::collections::HashSet<String>,
     ) -> Handover {
+        self.programs.set_reloading(!exiting);
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -406,6 +429,7 @@ impl Graph {
             started_before: true,
             queued,
             net: self.net.into_handover(),
+            programs: self.programs.take(),
         }
     }
 }

@@ -229,8 +229,10 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
                     ack: None,
                 });
             }
-            if !extra.is_empty() {
-                write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await;
+            if !extra.is_empty()
+                && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await
+            {
+                break;
             }
             continue;
         }
@@ -257,8 +259,12 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             }
             batch.push(e);
         }
-        if !batch.is_empty() {
-            write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await;
+        if !batch.is_empty()
+            && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await
+        {
+            // Stopping with the sink down: what is left stays queued for the graph to
+            // report (retrying at once would spin until the drain timeout).
+            break;
         }
     }
     if let Some(m) = suppress.as_mut().and_then(Suppressor::expire) {
@@ -277,7 +283,8 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
 
 /// Sends `batch` until it is written (or the queue is closed while the sink is down, or
 /// `ignore-errors` drops it). Leaves `batch` empty: written entries are dropped (acked),
-/// unwritten ones go back to the head of the queue.
+/// unwritten ones go back to the head of the queue. False when the writer should stop: the
+/// send failed and the queue is closed.
 async fn write_with_retry<S: Sink>(
     sink: &mut S,
     plan: &WriterPlan,
@@ -285,13 +292,14 @@ async fn write_with_retry<S: Sink>(
     r: &mut Renderer,
     marks: &mut MarkTimer,
     batch: &mut Vec<Entry>,
-) {
+) -> bool {
     match sink.send(batch, r).await {
         Ok(()) => {
             let local = batch.iter().any(|e| e.msg.flags.has(MsgFlags::LOCAL));
             marks.on_written(local, Instant::now());
             Counters::add(&queue.counters.written, batch.len() as u64);
             batch.clear();
+            true
         }
         Err(SendError { written, error }) => {
             let written = written.min(batch.len());
@@ -303,7 +311,7 @@ async fn write_with_retry<S: Sink>(
                     dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
                 Counters::add(&queue.counters.dropped, batch.len() as u64);
                 batch.clear();
-                return;
+                return true;
             }
             tracing::error!(
                 destination = %sink.describe(),
@@ -317,6 +325,7 @@ async fn write_with_retry<S: Sink>(
                 _ = tokio::time::sleep(plan.time_reopen) => {}
                 _ = queue.closed() => {}
             }
+            !queue.is_closed()
         }
     }
 }
