@@ -343,6 +343,27 @@ mod tests {
     }
 
     #[test]
+    fn permission_denied_as_a_user() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            return; // root may write anywhere
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o500))
+            .expect("chmod");
+        let e = OpenPlan::default()
+            .open(&dir.path().join("f.log"), "t")
+            .err();
+        // syslog-ng 3.38 run as a user prints a clobbered errno here ("No such file or
+        // directory (2)"); the real one is more use.
+        assert!(
+            matches!(&e, Some(OpenError::Io(e)) if os_error(e) == "Permission denied (13)"),
+            "{e:?}"
+        );
+        let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700));
+    }
+
+    #[test]
     fn overwrite_if_older_deletes_an_old_file_only() {
         let dir = tempfile::tempdir().expect("tempdir");
         let name = dir.path().join("f.log");
