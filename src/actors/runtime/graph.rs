@@ -159,7 +159,8 @@ impl Graph {
             };
             match &d.driver {
                 DestDriver::File(p) => {
-                    writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
+                    let sink = FileSink::new(p.clone(), cx.queue.clone());
+                    writer::start(&arb.handle(), sink, cx, tx)
                 }
                 DestDriver::Program(p) => {
                     let id = plan.dest_driver_id(slot);
