@@ -47,10 +47,13 @@ use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::{Entry, Queue};
 use super::settings;
 use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::pipe::PipeSink;
+use crate::actors::destinations::program::{self, KeptPrograms, ProgramSink};
+use crate::actors::destinations::pseudofile::PseudofileSink;
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::line_source::{LinesHandover, StartCx};
-use crate::actors::sources::listener::{Connections, StreamListener, bind};
+use crate::actors::sources::listener::{Connections, KeptTcp, StreamListener, TcpHandback, bind};
 use crate::message::{ParseFlags, TagId};
 use crate::persist::Persist;
 use crate::pipeline::DestId;
@@ -60,6 +63,8 @@ use crate::pipeline::DestId;
 pub struct Handover {
     /// Listening sockets by address.
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
+    /// Open TCP connections of `keep-alive(yes)` listeners, by listening address.
+    pub tcp_kept: HashMap<SocketAddr, Vec<KeptTcp>>,
     /// A graph ran before in this process: `startup()` hooks do not run again.
     pub started_before: bool,
     /// Messages the old graph's destinations had not written, by destination key
@@ -67,6 +72,8 @@ pub struct Handover {
     pub queued: HashMap<String, Vec<Entry>>,
     /// UDP and unix sockets, and kept unix-stream connections (`runtime::net`).
     pub net: NetHandover,
+    /// Running `keep-alive(yes)` programs by persist name.
+    pub programs: HashMap<String, program::child::ProgramHandle>,
     /// The persist file (file positions), opened once per daemon run.
     pub persist: Option<Arc<Persist>>,
     /// File positions in flight and open FIFOs of the file-like sources
@@ -86,8 +93,11 @@ pub struct Graph {
     arbiters: Vec<Arbiter>,
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     net: NetSockets,
+    /// Where each TCP listener's readers put their connections back at a stop.
+    tcp_handbacks: Vec<(SocketAddr, TcpHandback)>,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
+    programs: Arc<KeptPrograms>,
     persist: Option<Arc<Persist>>,
     lines: LinesHandover,
     /// Raised by a source that ends the daemon (the end of `stdin()`).
@@ -147,7 +157,8 @@ impl Graph {
         let mut queues = Vec::new();
         let mut dest_keys = Vec::new();
         let mut dest_done = Vec::new();
-        for d in &plan.dests {
+        let programs = Arc::new(KeptPrograms::default());
+        for (slot, d) in plan.dests.iter().enumerate() {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             if let Some(mut left) = handover.queued.remove(&d.key) {
                 tracing::info!(destination = %d.key, messages = left.len(),
@@ -165,13 +176,28 @@ impl Graph {
             };
             match &d.driver {
                 DestDriver::File(p) => {
-                    writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
+                    let sink = FileSink::new(p.clone(), cx.queue.clone());
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
+                DestDriver::Program(p) => {
+                    let id = plan.dest_driver_id(slot);
+                    let kept = handover.programs.remove(&p.persist_key(&id));
+                    let sink = ProgramSink::new(p.clone(), &id, kept, programs.clone());
+                    writer::start(&arb.handle(), sink, cx, tx)
+                }
+                DestDriver::Pipe(p) => {
+                    writer::start(&arb.handle(), PipeSink::new(p.clone()), cx, tx)
+                }
+                DestDriver::Pseudofile(p) => {
+                    let sink = PseudofileSink::new(p.clone(), &plan.dest_driver_id(slot));
+                    writer::start(&arb.handle(), sink, cx, tx)
                 }
             }
             queues.push(q);
             dest_done.push(rx);
             arbiters.push(arb);
         }
+        program::stop_unclaimed(&mut handover.programs);
 
         let net: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
         let workers = Arc::new(net.iter().map(Arbiter::handle).collect::<Vec<_>>());
@@ -183,6 +209,7 @@ impl Graph {
         let connections = Arc::new(Connections::default());
         let mut source_done = Vec::new();
         let mut sources = Vec::new();
+        let mut tcp_handbacks = Vec::new();
         let mut has_internal = false;
         let exit = Arc::new(Notify::new());
         for s in plan.sources {
@@ -242,6 +269,9 @@ impl Graph {
                     let (workers, stop, conns) =
                         (workers.clone(), stop_rx.clone(), connections.clone());
                     let home = net.first().map(Arbiter::handle);
+                    let handback = TcpHandback::default();
+                    tcp_handbacks.push((listen.addr, handback.clone()));
+                    let kept = handover.tcp_kept.remove(&listen.addr).unwrap_or_default();
                     let actor = move |_: &mut actix::Context<StreamListener>| StreamListener {
                         plan: listen,
                         listener: Some(l),
@@ -249,6 +279,8 @@ impl Graph {
                         workers,
                         stop,
                         connections: conns,
+                        kept,
+                        handback,
                     };
                     match home {
                         Some(h) => {
@@ -313,8 +345,10 @@ impl Graph {
             arbiters,
             listeners,
             net: net_socks,
+            tcp_handbacks,
             sources,
             hooks,
+            programs,
             persist: handover.persist.clone(),
             lines: handover.lines.clone(),
             exit,
@@ -360,6 +394,7 @@ impl Graph {
         exiting: bool,
         keep: &std::collections::HashSet<String>,
     ) -> Handover {
+        self.programs.set_reloading(!exiting);
         let _ = self.stop_tx.send(true);
         let sources_done = async {
             self.connections.all_closed().await;
@@ -430,11 +465,23 @@ impl Graph {
             tracing::warn!("A destination thread did not stop; leaving it behind");
         }
         hooks::run_stop(&self.hooks, exiting).await;
+        let mut tcp_kept: HashMap<SocketAddr, Vec<KeptTcp>> = HashMap::new();
+        for (addr, h) in &self.tcp_handbacks {
+            if let Ok(mut v) = h.lock() {
+                tcp_kept.entry(*addr).or_default().append(&mut v);
+            }
+        }
+        if exiting {
+            // The daemon exits: the kept connections close now.
+            tcp_kept.clear();
+        }
         Handover {
             listeners: self.listeners,
+            tcp_kept,
             started_before: true,
             queued,
             net: self.net.into_handover(),
+            programs: self.programs.take(),
             persist: self.persist,
             lines: self.lines,
         }

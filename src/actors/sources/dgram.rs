@@ -118,7 +118,7 @@ pub fn refresh_udp(b: &UdpBind, sock: &std::net::UdpSocket) {
     set_rcvbuf(sock, b.so_rcvbuf);
 }
 
-fn bind_to_device(fd: std::os::fd::RawFd, dev: &str) -> std::io::Result<()> {
+pub(crate) fn bind_to_device(fd: std::os::fd::RawFd, dev: &str) -> std::io::Result<()> {
     // SAFETY: a valid descriptor and a byte string of the length passed.
     let rc = unsafe {
         libc::setsockopt(

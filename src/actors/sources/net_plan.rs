@@ -278,7 +278,7 @@ fn refuse(call: &Node, option: &str) -> Diagnostic {
 }
 
 /// What every driver here refuses: `encoding()`, a parser plugin other than the syslog one.
-fn check_driver(call: &Node, reader: &ReaderOptions) -> Result<(), Diagnostic> {
+pub(crate) fn check_driver(call: &Node, reader: &ReaderOptions) -> Result<(), Diagnostic> {
     if reader.encoding.is_some() {
         return Err(refuse(call, "encoding"));
     }
@@ -288,7 +288,7 @@ fn check_driver(call: &Node, reader: &ReaderOptions) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn check_dynamic_window(call: &Node, size: u64) -> Result<(), Diagnostic> {
+pub(crate) fn check_dynamic_window(call: &Node, size: u64) -> Result<(), Diagnostic> {
     if size > 0 {
         return Err(refuse(call, "dynamic-window-size"));
     }
