@@ -148,6 +148,13 @@ impl Plan {
         }
     }
 
+    /// Whether a component keeps state in the persist file (a `file()` source's position).
+    pub fn needs_persist(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|s| matches!(s.driver, SourceDriver::Lines { .. }))
+    }
+
     /// The keys of the destination drivers (see [`DestPlan::key`]).
     pub fn dest_keys(&self) -> std::collections::HashSet<String> {
         self.dests.iter().map(|d| d.key.clone()).collect()
