@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! listener ─accept─> connection reader ──batch──> Queue ──batch──> destination writer
-//! (network arbiter)   read 256 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
+//! (network arbiter)   read 128 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
 //!                     parse, route inline          + Notify, one      writes, one write() per
 //!                     (pipeline::Router)           lock per batch)    batch)
 //!        ^                                                                 │

@@ -21,7 +21,9 @@ use crate::message::framing::{Frame, Newline, OctetCounted};
 use crate::message::{PeerInfo, UnixTime};
 
 /// Bytes asked of the kernel per read.
-pub const READ_SIZE: usize = 256 * 1024;
+/// (128 KiB: a reader keeps at most `READER_IN_FLIGHT_CAP` messages in flight, ~100 KiB of
+/// typical ones; 256 KiB cost 0.5 MB more at 4 connections for no measurable throughput.)
+pub const READ_SIZE: usize = 128 * 1024;
 
 /// How a stream is cut into messages.
 #[derive(Debug, Clone)]
