@@ -151,6 +151,15 @@ pub trait Sink {
 
     /// Closes after an error (the next send reopens) or at the end.
     async fn close(&mut self);
+
+    /// Upkeep while the writer waits for messages: a socket sink connects at start and
+    /// reconnects every `time-reopen()` while its peer is down, and notices a peer that
+    /// closed the connection (syslog-ng does both while idle). Returns when it did something,
+    /// so the loop looks at the sink again; must be cancel-safe (the writer drops it as soon
+    /// as messages arrive or a timer fires). By default there is nothing to do.
+    async fn idle(&mut self) {
+        std::future::pending::<()>().await
+    }
 }
 
 /// What the writer needs besides the sink.
@@ -199,14 +208,16 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             .min();
             let throttled = (want == 0).then(|| Instant::now() + throttle.wait_for_one());
             let wake = [timer, throttled].into_iter().flatten().min();
-            match wake {
-                Some(at) => {
-                    tokio::select! {
-                        _ = queue.wait(), if throttled.is_none() => {}
-                        _ = tokio::time::sleep_until(at.into()) => {}
-                    }
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
                 }
-                None => queue.wait().await,
+            };
+            tokio::select! {
+                _ = queue.wait(), if throttled.is_none() => {}
+                _ = sleep => {}
+                _ = sink.idle() => {}
             }
             let now = Instant::now();
             let mut extra = Vec::new();
@@ -284,8 +295,8 @@ async fn write_with_retry<S: Sink>(
 ) {
     match sink.send(batch, r).await {
         Ok(()) => {
-            let local = batch.iter().any(|e| e.msg.flags.has(MsgFlags::LOCAL));
-            marks.on_written(local, Instant::now());
+            let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
+            marks.on_written(relayed, Instant::now());
             Counters::add(&queue.counters.written, batch.len() as u64);
             batch.clear();
         }
