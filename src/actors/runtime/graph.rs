@@ -44,6 +44,7 @@ use super::plan::{DestDriver, Plan, SourceDriver};
 use super::queue::Queue;
 use super::settings;
 use crate::actors::destinations::file::FileSink;
+use crate::actors::destinations::socket::{self, KeptSockets};
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::listener::{Connections, StreamListener, bind};
@@ -57,6 +58,8 @@ pub struct Handover {
     pub listeners: HashMap<SocketAddr, std::net::TcpListener>,
     /// A graph ran before in this process: `startup()` hooks do not run again.
     pub started_before: bool,
+    /// Connected sockets of destinations with `keep-alive(yes)`, by persist name.
+    pub sockets: HashMap<String, std::os::fd::OwnedFd>,
 }
 
 /// A running configuration.
@@ -70,6 +73,8 @@ pub struct Graph {
     listeners: HashMap<SocketAddr, std::net::TcpListener>,
     sources: Vec<(String, Arc<Counters>)>,
     hooks: Vec<DriverHooks>,
+    /// Where socket destinations park their connections when they stop.
+    kept: KeptSockets,
 }
 
 fn network_threads() -> usize {
@@ -116,6 +121,7 @@ impl Graph {
         let mut arbiters = Vec::new();
         let mut queues = Vec::new();
         let mut dest_done = Vec::new();
+        let kept = KeptSockets::default();
         for d in &plan.dests {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             let arb = Arbiter::new();
@@ -129,6 +135,10 @@ impl Graph {
             match &d.driver {
                 DestDriver::File(p) => {
                     writer::start(&arb.handle(), FileSink::new(p.clone()), cx, tx)
+                }
+                DestDriver::Socket(p) => {
+                    let adopt = handover.sockets.remove(&p.persist_name);
+                    socket::start(&arb.handle(), p.clone(), adopt, kept.clone(), cx, tx)
                 }
             }
             queues.push(q);
@@ -237,6 +247,7 @@ impl Graph {
             listeners,
             sources,
             hooks,
+            kept,
         })
     }
 
@@ -325,6 +336,7 @@ impl Graph {
         Handover {
             listeners: self.listeners,
             started_before: true,
+            sockets: self.kept.take_all(),
         }
     }
 }

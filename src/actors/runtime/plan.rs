@@ -13,6 +13,7 @@ use std::time::Instant;
 use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::destinations::socket::{self, SocketDestPlan};
 use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
 use crate::actors::sources::common::{
@@ -63,6 +64,9 @@ pub struct SourcePlan {
 #[derive(Debug, Clone)]
 pub enum DestDriver {
     File(FileDestPlan),
+    /// `network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`, `udp6()`, `unix-stream()`,
+    /// `unix-dgram()`.
+    Socket(SocketDestPlan),
 }
 
 impl DestDriver {
@@ -70,6 +74,7 @@ impl DestDriver {
     pub fn writer(&self) -> &WriterPlan {
         match self {
             DestDriver::File(p) => &p.writer,
+            DestDriver::Socket(p) => &p.writer,
         }
     }
 
@@ -290,6 +295,9 @@ fn plan_dest(
         return Ok(DestDriver::File(
             plan_file(&o, call, globals, env).map_err(ctx)?,
         ));
+    }
+    if let Some(p) = socket::plan(call, globals, env) {
+        return p.map(DestDriver::Socket).map_err(ctx);
     }
     Err(ctx(unsupported_driver(name)))
 }

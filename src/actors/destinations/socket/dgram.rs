@@ -1,0 +1,184 @@
+//! [`DgramSink`]: UDP (`network(transport(udp))`, `syslog(transport(udp))`, `udp()`,
+//! `udp6()`) and `unix-dgram()`: one datagram per message, a batch in few `sendmmsg()` calls.
+
+use std::io;
+use std::ops::Range;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use super::connect::{self, Connected, DgramConn, MAX_UDP_PAYLOAD};
+use super::{KeptSockets, SocketDestPlan, Target};
+use crate::actors::destinations::writer::{Renderer, SendError, Sink};
+use crate::actors::runtime::queue::Entry;
+
+/// The sink of one datagram socket destination.
+pub struct DgramSink {
+    plan: SocketDestPlan,
+    conn: Option<DgramConn>,
+    /// The socket a previous configuration left, adopted on first use.
+    adopt: Option<OwnedFd>,
+    kept: KeptSockets,
+    /// When idle upkeep may try to open the socket again.
+    next_attempt: Instant,
+    /// UDP datagrams are cut to this size; UNIX ones are not.
+    max_len: Option<usize>,
+    /// The rendered batch; `parts` are (entry index, bytes) of the non-empty messages.
+    out: Vec<u8>,
+    parts: Vec<(usize, Range<usize>)>,
+}
+
+impl DgramSink {
+    pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: KeptSockets) -> DgramSink {
+        let max_len = match plan.target {
+            Target::Inet { .. } => Some(MAX_UDP_PAYLOAD),
+            Target::Unix(_) => None,
+        };
+        DgramSink {
+            plan,
+            conn: None,
+            adopt,
+            kept,
+            next_attempt: Instant::now(),
+            max_len,
+            out: Vec::with_capacity(64 << 10),
+            parts: Vec::new(),
+        }
+    }
+
+    fn time_reopen(&self) -> Duration {
+        self.plan.writer.time_reopen
+    }
+
+    fn server(&self) -> String {
+        connect::target_name(&self.plan.target)
+    }
+
+    async fn open(&mut self) -> io::Result<()> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        if let Some(fd) = self.adopt.take() {
+            let unix = matches!(self.plan.target, Target::Unix(_));
+            match DgramConn::adopt(fd, unix) {
+                Ok(c) => {
+                    self.conn = Some(c);
+                    return Ok(());
+                }
+                Err(e) => tracing::warn!(server = %self.server(), error = %e,
+                    "Error adopting the kept socket, reopening"),
+            }
+        }
+        match connect::connect_dgram(&self.plan).await {
+            Ok(Connected {
+                conn,
+                server,
+                local,
+            }) => {
+                tracing::info!(server = %server, local = %local, "Syslog connection established");
+                self.conn = Some(conn);
+                Ok(())
+            }
+            Err(e) => {
+                self.next_attempt = Instant::now() + self.time_reopen();
+                tracing::error!(server = %self.server(), error = %e,
+                    time_reopen = self.time_reopen().as_secs(), "Syslog connection failed");
+                Err(e.into_io())
+            }
+        }
+    }
+
+    /// Renders every entry; empty renders are not sent (syslog-ng skips them too).
+    fn render(&mut self, batch: &[Entry], r: &mut Renderer) {
+        self.out.clear();
+        self.parts.clear();
+        for (i, e) in batch.iter().enumerate() {
+            let start = self.out.len();
+            r.render(&e.msg, &mut self.out);
+            if let Some(max) = self.max_len
+                && self.out.len() - start > max
+            {
+                self.out.truncate(start + max);
+            }
+            if self.out.len() > start {
+                self.parts.push((i, start..self.out.len()));
+            }
+        }
+    }
+}
+
+impl Sink for DgramSink {
+    fn describe(&self) -> String {
+        self.plan.describe()
+    }
+
+    fn is_open(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
+        self.render(batch, r);
+        if self.parts.is_empty() {
+            return Ok(());
+        }
+        self.open().await.map_err(SendError::none)?;
+        let msgs: Vec<&[u8]> = self
+            .parts
+            .iter()
+            .map(|(_, range)| &self.out[range.clone()])
+            .collect();
+        let mut sent = 0;
+        let res = loop {
+            if sent == msgs.len() {
+                break Ok(());
+            }
+            let Some(conn) = self.conn.as_ref() else {
+                break Err(io::Error::from(io::ErrorKind::NotConnected));
+            };
+            match conn.send_some(&msgs[sent..]).await {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        drop(msgs);
+        if self.out.capacity() > 4 << 20 {
+            self.out = Vec::with_capacity(64 << 10);
+        }
+        res.map_err(|error| {
+            let failed = self.parts.get(sent).map_or(batch.len(), |(i, _)| *i);
+            let len = self.parts.get(sent).map_or(0, |(_, r)| r.len());
+            tracing::error!(server = %self.server(), error = %error, size = len,
+                "I/O error occurred while writing");
+            if self.conn.take().is_some() {
+                self.next_attempt = Instant::now() + self.time_reopen();
+                tracing::info!(server = %self.server(),
+                    time_reopen = self.time_reopen().as_secs(), "Syslog connection broken");
+            }
+            SendError {
+                written: failed,
+                error,
+            }
+        })
+    }
+
+    async fn close(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if !self.plan.keep_alive {
+            return;
+        }
+        match conn.into_fd() {
+            Ok(fd) => self.kept.keep(&self.plan.persist_name, fd),
+            Err(e) => tracing::warn!(server = %self.server(), error = %e,
+                "Error keeping the socket for the next configuration"),
+        }
+    }
+
+    async fn idle(&mut self) {
+        if self.conn.is_some() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep_until(self.next_attempt.into()).await;
+        let _ = self.open().await;
+    }
+}
