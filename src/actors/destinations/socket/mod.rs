@@ -216,6 +216,106 @@ pub fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::runtime::plan::{DestDriver, plan as plan_config};
+    use crate::config::load::{LoadOptions, load_str};
+    use crate::template::OutputFormat;
+
+    /// Plans one destination `driver` (fed by a tcp source), or returns the error messages.
+    fn try_plan(driver: &str) -> Result<SocketDestPlan, Vec<String>> {
+        let text = format!(
+            "@version: 3.38\nsource s {{ tcp(port(5140)); }};\n\
+             destination d {{ {driver}; }};\nlog {{ source(s); destination(d); }};\n"
+        );
+        let loaded = load_str("t.conf", &text, &LoadOptions::default())
+            .map_err(|e| vec![format!("{e:?}")])?;
+        let model = crate::config::model::build(&loaded.ast).map_err(|e| vec![format!("{e:?}")])?;
+        let mut p = plan_config(&model)
+            .map_err(|e| e.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
+        match p.dests.pop().map(|d| d.driver) {
+            Some(DestDriver::Socket(s)) => Ok(s),
+            _ => Err(vec!["not a socket destination".into()]),
+        }
+    }
+
+    fn planned(driver: &str) -> SocketDestPlan {
+        try_plan(driver).unwrap_or_else(|e| panic!("{driver}: {e:?}"))
+    }
+
+    fn inet(p: &SocketDestPlan) -> (String, u16, bool) {
+        match &p.target {
+            Target::Inet { host, port, v6 } => (host.clone(), *port, *v6),
+            Target::Unix(_) => panic!("not inet"),
+        }
+    }
+
+    #[test]
+    fn drivers_pick_syslog_ngs_ports_framing_and_formats() {
+        let p = planned(r#"network("10.0.0.1")"#);
+        assert_eq!(inet(&p), ("10.0.0.1".into(), 514, false));
+        assert_eq!((p.kind, p.octet_counted), (SockKind::Stream, false));
+        assert_eq!(p.writer.render.format, OutputFormat::Network);
+        assert!(p.keep_alive && p.close_on_input);
+        assert_eq!(p.persist_name, "afsocket_dd.(stream,10.0.0.1:514)");
+        let p = planned(r#"syslog("h")"#);
+        assert_eq!(inet(&p).1, 601);
+        assert_eq!((p.kind, p.octet_counted), (SockKind::Stream, true));
+        assert_eq!(p.writer.render.format, OutputFormat::SyslogProtocol);
+        let p = planned(r#"syslog("h" transport(udp))"#);
+        assert_eq!((inet(&p).1, p.kind, p.octet_counted), (514, SockKind::Dgram, false));
+        // 3.38 gives syslog(transport(framed)) port 514, not 601.
+        let p = planned(r#"syslog("h" transport(framed))"#);
+        assert_eq!((inet(&p).1, p.octet_counted), (514, true));
+        let p = planned(r#"network("h" transport(framed) ip-protocol(6))"#);
+        assert_eq!((inet(&p).1, inet(&p).2, p.octet_counted), (514, true, true));
+        let p = planned(r#"tcp6("::1" port(1514) localport(2000) so-sndbuf(4096))"#);
+        assert_eq!(inet(&p), ("::1".into(), 1514, true));
+        assert_eq!((p.local_port, p.opts.sndbuf), (2000, Some(4096)));
+        assert_eq!(p.persist_name, "afsocket_dd.(stream,[::1]:1514)");
+        let p = planned(r#"udp("h" port("syslog") persist-name("mine") keep-alive(no))"#);
+        assert_eq!((inet(&p).1, p.kind), (514, SockKind::Dgram));
+        assert_eq!(p.persist_name, "mine");
+        assert!(!p.keep_alive);
+        let p = planned(r#"udp6("h" ip-ttl(3) ip-tos(16) so-broadcast(yes))"#);
+        assert_eq!((p.opts.ttl, p.opts.tos, p.opts.broadcast), (Some(3), Some(16), true));
+        let p = planned(r#"unix-dgram("/dev/log")"#);
+        assert_eq!(p.target, Target::Unix("/dev/log".into()));
+        assert_eq!(p.kind, SockKind::Dgram);
+        let p = planned(r#"unix-stream("/s" close-on-input(no) flags(syslog-protocol))"#);
+        assert_eq!(p.kind, SockKind::Stream);
+        assert!(!p.close_on_input && !p.octet_counted);
+        assert_eq!(p.writer.render.format, OutputFormat::SyslogProtocol);
+    }
+
+    #[test]
+    fn what_the_runtime_lacks_is_refused_by_name() {
+        let refused = |driver: &str, what: &str| {
+            let e = try_plan(driver).err().unwrap_or_default();
+            let want = format!("{what} is not supported by the runtime yet");
+            assert!(e.contains(&want), "{driver}: {e:?}");
+        };
+        refused(
+            r#"syslog("h" transport(tls) tls(ca-dir("/c")))"#,
+            "transport(tls)",
+        );
+        refused(r#"tcp("h" tls(ca-dir("/c")))"#, "tls()");
+        refused(r#"network("h" failover(servers("b")))"#, "failover()");
+        refused(r#"tcp("h" failover-servers("b"))"#, "failover-servers()");
+        refused(r#"udp("h" spoof-source(yes))"#, "spoof-source()");
+        refused(
+            r#"network("h" transport(udp) spoof-source(yes))"#,
+            "spoof-source()",
+        );
+        refused(
+            r#"network("h" disk-buffer(disk-buf-size(2000000)))"#,
+            "disk-buffer()",
+        );
+        let e = try_plan(r#"network("h" port("no-such-service"))"#)
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains(&"unknown service `no-such-service`".to_string()), "{e:?}");
+        // spoof-source(no) and spoof-source-max-msglen() alone are fine, as in syslog-ng.
+        assert!(try_plan(r#"udp("h" spoof-source(no) spoof-source-max-msglen(100))"#).is_ok());
+    }
 
     #[test]
     fn persist_names_follow_syslog_ng() {
