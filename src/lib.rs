@@ -12,6 +12,7 @@ pub mod control;
 pub mod daemon;
 pub mod message;
 pub mod paths;
+pub mod persist;
 pub mod pipeline;
 pub mod python;
 pub mod template;

@@ -141,8 +141,8 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     let cfg = dir.path().join("s.conf");
     std::fs::write(
         &cfg,
-        "@version: 3.38\nsource s { udp(port(5514)); };\n\
-         destination d { program(\"cat\"); };\nlog { source(s); destination(d); };\n",
+        "@version: 3.38\nsource s { python-fetcher(class(\"a.B\")); };\n\
+         destination d { usertty(\"root\"); };\nlog { source(s); destination(d); };\n",
     )
     .expect("write");
     let out = common::sluice(&[
@@ -157,12 +157,12 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("driver `udp` is not supported by the runtime yet"),
+        err.contains("driver `python-fetcher` is not supported by the runtime yet"),
         "{err}"
     );
     assert!(err.contains("s.conf:2:12"), "{err}");
     assert!(
-        err.contains("driver `program` is not supported by the runtime yet"),
+        err.contains("driver `usertty` is not supported by the runtime yet"),
         "{err}"
     );
 }
@@ -201,4 +201,46 @@ fn reload_keeps_the_listening_socket_and_shutdown_drains() {
         d.stderr()
     );
     assert_eq!(count_lines(&out), 2 + n as usize);
+}
+
+#[test]
+fn open_connections_survive_a_reload_with_keep_alive() {
+    use std::io::{Read, Write};
+    let port = free_port();
+    let (ka, plain) = (port, free_port());
+    let body = format!(
+        "source s {{ network(ip(127.0.0.1) port({ka})); }};\n\
+         source n {{ network(ip(127.0.0.1) port({plain}) keep-alive(no)); }};\n\
+         destination d {{ file(\"out.log\" template(\"$MSG\\n\")); }};\n\
+         log {{ source(s); source(n); destination(d); flags(flow-control); }};\n"
+    );
+    let mut d = Daemon::start(&config(port, &body), None);
+    d.wait_ready();
+    let mut kept = common::connect(ka);
+    let mut closed = common::connect(plain);
+    // Half a message before the reload, the rest after it: the bytes read by the old
+    // configuration's reader go on with the connection.
+    kept.write_all(b"p: one\np: tw").expect("write");
+    closed.write_all(b"p: x\n").expect("write");
+    let out = d.dir.path().join("out.log");
+    assert!(wait_for(Duration::from_secs(20), || count_lines(&out) == 2));
+    let r = common::ctl(&d.control, "reload");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stdout));
+    kept.write_all(b"o\np: three\n")
+        .expect("write after reload");
+    assert!(
+        wait_for(Duration::from_secs(20), || count_lines(&out) == 4),
+        "{}",
+        d.stderr()
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines, vec!["one", "three", "two", "x"], "{text:?}");
+    // keep-alive(no): the reload closed it (the read sees EOF).
+    closed
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut buf = [0u8; 1];
+    assert_eq!(closed.read(&mut buf).ok(), Some(0));
 }

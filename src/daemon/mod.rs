@@ -71,7 +71,7 @@ pub fn run(args: Args) -> i32 {
         }
     }
     init_logging(&args);
-    match Daemon::start(args, paths, config) {
+    match Daemon::start(args, paths, config, plan.needs_persist()) {
         Ok(daemon) => daemon.run(plan),
         Err(message) => {
             tracing::error!("{message}");
@@ -118,11 +118,29 @@ struct Daemon {
     args: Args,
     paths: DaemonPaths,
     config: Arc<Mutex<CheckedConfig>>,
+    /// The persist file, kept from graph to graph (reloads) and flushed at exit. Opened when
+    /// a configuration first needs it (a `file()` source's position): sled costs threads and
+    /// about a megabyte of memory a daemon without such state should not pay.
+    persist: Option<Arc<crate::persist::Persist>>,
     _pidfile: pidfile::PidFile,
 }
 
 impl Daemon {
-    fn start(args: Args, paths: DaemonPaths, config: CheckedConfig) -> Result<Daemon, String> {
+    fn start(
+        args: Args,
+        paths: DaemonPaths,
+        config: CheckedConfig,
+        needs_persist: bool,
+    ) -> Result<Daemon, String> {
+        // Before the pid file: a second sluice on the same persist file must not touch the
+        // first one's pid file.
+        let persist = if needs_persist {
+            Some(Arc::new(
+                crate::persist::Persist::open(&paths.persist).map_err(|e| e.to_string())?,
+            ))
+        } else {
+            None
+        };
         let pid = pidfile::PidFile::create(&paths.pidfile)
             .map_err(|e| format!("Error creating pid file {}: {e}", paths.pidfile.display()))?;
         if config.uses_python() {
@@ -137,6 +155,7 @@ impl Daemon {
             args,
             paths,
             config: Arc::new(Mutex::new(config)),
+            persist,
             _pidfile: pid,
         })
     }
@@ -147,7 +166,10 @@ impl Daemon {
     }
 
     async fn serve(mut self, plan: Plan) -> i32 {
-        let mut handover = Handover::default();
+        let mut handover = Handover {
+            persist: self.persist.clone(),
+            ..Handover::default()
+        };
         let mut graph = match Graph::start(plan, &mut handover) {
             Ok(g) => Some(g),
             Err(e) => {
@@ -181,7 +203,15 @@ impl Daemon {
         };
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
         loop {
+            let exit = graph.as_ref().map(Graph::exit_requested);
+            let exit_requested = async {
+                match exit {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                _ = exit_requested => break,
                 _ = hup.recv() => { self.reload(&mut graph).await; }
                 _ = term.recv() => break,
                 _ = int.recv() => break,
@@ -209,7 +239,12 @@ impl Daemon {
         }
         tracing::info!("sluice shutting down");
         if let Some(g) = graph.take() {
-            drop(g.stop(DRAIN_TIMEOUT, true).await);
+            drop(g.stop(DRAIN_TIMEOUT, true, &Default::default()).await);
+        }
+        if let Some(p) = &self.persist
+            && let Err(e) = p.flush()
+        {
+            tracing::error!("{e}");
         }
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
@@ -245,10 +280,21 @@ impl Daemon {
                     tracing::error!("Error reloading configuration: {e}");
                     return Reply::fail(e.to_string());
                 }
+                if new_plan.needs_persist() && self.persist.is_none() {
+                    match crate::persist::Persist::open(&self.paths.persist) {
+                        Ok(p) => self.persist = Some(Arc::new(p)),
+                        Err(e) => {
+                            tracing::error!("Error reloading configuration: {e}");
+                            return Reply::fail(e.to_string());
+                        }
+                    }
+                }
+                let keep = new_plan.dest_keys();
                 let mut handover = match graph.take() {
-                    Some(old) => old.stop(DRAIN_TIMEOUT, false).await,
+                    Some(old) => old.stop(DRAIN_TIMEOUT, false, &keep).await,
                     None => Handover::default(),
                 };
+                handover.persist = self.persist.clone();
                 match Graph::start(new_plan, &mut handover) {
                     Ok(g) => *graph = Some(g),
                     Err(e) => {

@@ -47,6 +47,9 @@ impl MsgFlags {
     }
 }
 
+/// A message's tags.
+pub type Tags = smallvec::SmallVec<[TagId; 4]>;
+
 /// A tag's id in the process-wide registry (syslog-ng's `LogTagId`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TagId(pub u32);
@@ -104,8 +107,9 @@ pub struct LogMessage {
     pub stamp: UnixTime,
     /// When the source received it (`$R_*` macros).
     pub recvd: UnixTime,
-    /// Tags, sorted, without duplicates. A `Vec` costs nothing until the first tag.
-    pub tags: Vec<TagId>,
+    /// Tags, sorted, without duplicates: up to four inline (`.source.NAME` and a few more
+    /// cost no allocation), more spill to the heap.
+    pub tags: Tags,
     /// The source's ack/bookmark token; `None` for messages nobody waits for.
     pub ack: Option<AckToken>,
     /// Priority, `facility * 8 + severity` (syslog-ng keeps it as 16 bits, so `<999>` is
@@ -142,7 +146,7 @@ impl LogMessage {
             nv,
             stamp: recvd,
             recvd,
-            tags: Vec::new(),
+            tags: Tags::new(),
             ack: None,
             pri: DEFAULT_PRI,
             flags: MsgFlags::default(),
@@ -305,7 +309,12 @@ impl LogMessage {
     /// Bytes this message holds on the heap beyond `size_of::<LogMessage>()` (payload buffer
     /// and side store, tag vector); the ack token is shared and not counted.
     pub fn heap_bytes(&self) -> usize {
-        self.nv.heap_bytes() + self.tags.capacity() * std::mem::size_of::<TagId>()
+        let tags = if self.tags.spilled() {
+            self.tags.capacity() * std::mem::size_of::<TagId>()
+        } else {
+            0
+        };
+        self.nv.heap_bytes() + tags
     }
 }
 

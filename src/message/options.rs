@@ -263,22 +263,47 @@ impl ParseOptions {
     }
 }
 
+/// A host name: borrowed from the options or the peer, an address formatted on the stack,
+/// or (rarely: truncated or lowercased) an owned string — so the common cases allocate
+/// nothing per message.
+pub enum HostName<'a> {
+    Borrowed(&'a str),
+    Ip(IpText),
+    Owned(String),
+}
+
+impl HostName<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            HostName::Borrowed(s) => s,
+            HostName::Ip(t) => t.as_str(),
+            HostName::Owned(s) => s,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.as_str().as_bytes()
+    }
+}
+
+impl std::fmt::Display for HostName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The name syslog-ng puts in HOST_FROM for a peer (`resolve_sockaddr_to_hostname`):
 /// local sources get this machine's short name (FQDN with `use-fqdn(yes)`); remote ones the
 /// DNS name when `use-dns()` allows and a lookup succeeded (cut at the first dot unless
 /// `use-fqdn(yes)`), otherwise the address; `normalize-hostnames(yes)` lowercases.
-pub fn resolve_host_from<'a>(
-    peer: Option<&'a PeerInfo>,
-    opts: &'a ParseOptions,
-) -> std::borrow::Cow<'a, str> {
-    use std::borrow::Cow;
+pub fn resolve_host_from<'a>(peer: Option<&'a PeerInfo>, opts: &'a ParseOptions) -> HostName<'a> {
     let h = &opts.host;
-    let name: Cow<'a, str> = match peer.and_then(|p| p.addr.map(|a| (a, p))) {
+    let name: HostName<'a> = match peer.and_then(|p| p.addr.map(|a| (a, p))) {
         None => {
             if h.use_fqdn {
-                Cow::Borrowed(&*opts.local_host.fqdn)
+                HostName::Borrowed(&opts.local_host.fqdn)
             } else {
-                Cow::Borrowed(&*opts.local_host.short)
+                HostName::Borrowed(&opts.local_host.short)
             }
         }
         Some((addr, p)) => {
@@ -287,45 +312,83 @@ pub fn resolve_host_from<'a>(
                 UseDns::Yes | UseDns::PersistOnly => p.dns_name.as_deref(),
             };
             match dns {
-                Some(n) if !h.use_fqdn => Cow::Borrowed(n.split('.').next().unwrap_or(n)),
-                Some(n) => Cow::Borrowed(n),
-                None => Cow::Owned(format_ip(addr)),
+                Some(n) if !h.use_fqdn => HostName::Borrowed(n.split('.').next().unwrap_or(n)),
+                Some(n) => HostName::Borrowed(n),
+                None => HostName::Ip(format_ip(addr)),
             }
         }
     };
-    if name.len() <= 255 && !h.normalize_hostnames {
+    if name.as_str().len() <= 255 && !h.normalize_hostnames {
         return name;
     }
-    let mut name = name.into_owned();
+    let mut name = name.as_str().to_string();
     while name.len() > 255 {
         name.pop();
     }
     if h.normalize_hostnames {
         name.make_ascii_lowercase();
     }
-    Cow::Owned(name)
+    HostName::Owned(name)
+}
+
+/// An IP address as text, on the stack (the longest, an IPv6 address with an IPv4 tail, is
+/// 45 bytes).
+#[derive(Clone, Copy)]
+pub struct IpText {
+    buf: [u8; 48],
+    len: u8,
+}
+
+impl IpText {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, dots, colons and hex letters are ever written.
+        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for IpText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let at = usize::from(self.len);
+        let end = at + s.len();
+        let dst = self.buf.get_mut(at..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end as u8;
+        Ok(())
+    }
 }
 
 /// An address as syslog-ng prints it (`inet_ntop`); IPv4 without the formatting machinery,
 /// since every message from a network peer needs it.
-pub fn format_ip(addr: IpAddr) -> String {
+pub fn format_ip(addr: IpAddr) -> IpText {
+    let mut t = IpText {
+        buf: [0; 48],
+        len: 0,
+    };
     match addr {
         IpAddr::V4(v4) => {
-            let mut s = String::with_capacity(15);
+            let mut n = 0;
             for (i, o) in v4.octets().iter().enumerate() {
                 if i > 0 {
-                    s.push('.');
+                    t.buf[n] = b'.';
+                    n += 1;
                 }
                 if *o >= 100 {
-                    s.push(char::from(b'0' + o / 100));
+                    t.buf[n] = b'0' + o / 100;
+                    n += 1;
                 }
                 if *o >= 10 {
-                    s.push(char::from(b'0' + (o / 10) % 10));
+                    t.buf[n] = b'0' + (o / 10) % 10;
+                    n += 1;
                 }
-                s.push(char::from(b'0' + o % 10));
+                t.buf[n] = b'0' + o % 10;
+                n += 1;
             }
-            s
+            t.len = n as u8;
         }
-        IpAddr::V6(v6) => v6.to_string(),
+        IpAddr::V6(v6) => {
+            use std::fmt::Write;
+            let _ = write!(t, "{v6}");
+        }
     }
+    t
 }

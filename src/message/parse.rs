@@ -253,7 +253,7 @@ pub fn mangle_hostname(msg: &mut LogMessage, opts: &ParseOptions, peer: Option<&
     msg.nv.set_builtin(Builtin::HostFrom, resolved.as_bytes());
     if let Some(addr) = peer.and_then(|p| p.addr) {
         msg.nv
-            .set_builtin(Builtin::SourceIp, format_ip(addr).as_bytes());
+            .set_builtin(Builtin::SourceIp, format_ip(addr).as_str().as_bytes());
     }
     let orig_empty = msg.nv.builtin(Builtin::Host).is_none_or(<[u8]>::is_empty);
     if opts.host.keep_hostname && !orig_empty {

@@ -4,25 +4,23 @@
 //! file permission options, `create-dirs()`, `optional()`, `overwrite-if-older()`, `fsync()`,
 //! `symlink-as()` and `time-reap()`; `mark-mode()` defaults to `none`.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
-use super::writer::{
-    Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer, render_all,
-};
-use crate::actors::runtime::queue::Entry;
+use super::writer::{WriterOptionsRef, WriterPlan, plan_writer};
+use crate::actors::runtime::settings;
 use crate::actors::sources::common::{FilePermOptions, option_span};
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, FileOwner, GlobalOptions, MarkMode};
 use crate::driver_options;
+use crate::message::ZoneSpec;
 use crate::pipeline::BuildEnv;
-use crate::template::OutputFormat;
+use crate::template::{OutputFormat, Template, TemplateOptions as RenderOptions};
 
 pub(crate) fn mark_mode_none() -> MarkMode {
     MarkMode::None
@@ -39,22 +37,25 @@ pub struct FileDestination {
     /// Create missing directories. Default: the global `create-dirs()` (no).
     #[serde(default)]
     pub create_dirs: Option<bool>,
-    /// Start even if the file cannot be opened. Default: no.
+    /// Accepted; changes nothing for a destination file in syslog-ng 3.38 (checked): the file
+    /// is opened at its first message, and one that cannot be opened is retried every
+    /// `time-reopen()` with or without it, the daemon running on. Default: no.
     #[serde(default)]
     pub optional: bool,
-    /// Truncate an existing file when it was last modified more than this many seconds ago;
-    /// 0 never truncates. Default: 0.
+    /// When the file is opened, delete it first if it was last modified more than this many
+    /// seconds ago (a file per weekday reused a week later starts empty); 0 never does.
+    /// Default: 0.
     #[serde(default)]
     pub overwrite_if_older: u32,
-    /// `fsync()` after every write batch. Default: no.
+    /// `fsync()` after every write. Default: no.
     #[serde(default)]
     pub fsync: bool,
-    /// Keep a symlink with this name pointing to the current file of a templated path.
-    /// Default: none.
+    /// A symlink with this name (taken as it is, not a template) is pointed at the file each
+    /// time one is opened: the current file of a templated name. Default: none.
     #[serde(default)]
     pub symlink_as: Option<String>,
-    /// Seconds after which an idle file of a templated path is closed. Default: the global
-    /// `time-reap()` (60).
+    /// Seconds after which an idle file of a templated name is closed (a fixed name stays
+    /// open). Default: the global `time-reap()` (60).
     #[serde(default)]
     pub time_reap: Option<u32>,
     /// When MARK messages are written. Default: none.
@@ -75,23 +76,36 @@ driver_options! {
 }
 
 // ---------------------------------------------------------------------------------------
-// Runtime: a [`Sink`] for the shared writer loop (super::writer). A destination runs on an
-// arbiter of its own (a thread serving no socket), so its blocking file writes never hold up
-// a reader.
+// Runtime: the plan here; opening files (create-dirs, permissions, overwrite-if-older,
+// symlink-as) in `open`; the [`Sink`](super::writer::Sink) the shared writer loop runs in
+// `sink` (one file, or one per rendered name, reaped when idle).
+
+mod open;
+mod sink;
+
+pub use open::OpenPlan;
+pub use sink::FileSink;
 
 /// What a `file()` destination needs to run, derived from its options and the globals.
 #[derive(Debug, Clone)]
 pub struct FileDestPlan {
-    pub path: PathBuf,
+    /// The file name as configured (the template's text when it is one).
+    pub path: String,
+    /// The file name compiled, when it is a template: syslog-ng treats a name with a `$` in
+    /// it as one, rendered per message.
+    pub name_template: Option<Arc<Template>>,
+    /// What the name is rendered with: the destination's template options, except the time
+    /// zone. syslog-ng 3.38 renders it in the "local" zone (checked): the global
+    /// `local-time-zone()`, else each stamp's own offset; `time-zone()` and
+    /// `send-time-zone()` do not apply to the name.
+    pub name_options: RenderOptions,
     pub writer: WriterPlan,
-    pub create_dirs: bool,
-    pub owner: Option<u32>,
-    pub group: Option<u32>,
-    pub perm: Option<u32>,
-    pub dir_owner: Option<u32>,
-    pub dir_group: Option<u32>,
-    pub dir_perm: Option<u32>,
+    pub open: OpenPlan,
+    /// `fsync()` after every write.
     pub fsync: bool,
+    /// `time-reap()`: a file of a templated name nothing was written to for this long is
+    /// closed (a fixed name stays open, as in syslog-ng).
+    pub time_reap: Duration,
 }
 
 /// Checks what the runtime supports of a `file()` call and derives its plan.
@@ -101,18 +115,6 @@ pub fn plan_file(
     globals: &GlobalOptions,
     env: &BuildEnv<'_>,
 ) -> Result<FileDestPlan, Diagnostic> {
-    let refuse = |what: &str, names: &[&str]| {
-        Err(Diagnostic::new(
-            format!("{what} is not supported by the runtime yet"),
-            option_span(call, names),
-        ))
-    };
-    if o.file.path.contains('$') {
-        return refuse("a templated file name", &["0:path"]);
-    }
-    if o.file.symlink_as.is_some() {
-        return refuse("symlink-as()", &["symlink-as"]);
-    }
     let writer = plan_writer(
         WriterOptionsRef {
             dest: &o.dest,
@@ -125,27 +127,43 @@ pub fn plan_file(
         globals,
         env,
     )?;
+    let mut name_options = settings::template_options(&o.template, globals);
+    name_options.time_zone = globals.local_time_zone.as_deref().and_then(ZoneSpec::parse);
+    let name_template = if o.file.path.contains('$') {
+        Some(Arc::new(
+            env.template(&o.file.path, option_span(call, &["0:path"]))?,
+        ))
+    } else {
+        None
+    };
     Ok(FileDestPlan {
-        path: PathBuf::from(&o.file.path),
+        path: o.file.path.clone(),
+        name_template,
+        name_options,
         writer,
-        create_dirs: o.file.create_dirs.unwrap_or(globals.create_dirs),
-        owner: owner_id(o.perm.owner.as_ref().unwrap_or(&globals.owner), false),
-        group: owner_id(o.perm.group.as_ref().unwrap_or(&globals.group), true),
-        perm: mode(o.perm.perm.unwrap_or(globals.perm)),
-        dir_owner: owner_id(
-            o.perm.dir_owner.as_ref().unwrap_or(&globals.dir_owner),
-            false,
-        ),
-        dir_group: owner_id(
-            o.perm.dir_group.as_ref().unwrap_or(&globals.dir_group),
-            true,
-        ),
-        dir_perm: mode(o.perm.dir_perm.unwrap_or(globals.dir_perm)),
+        open: OpenPlan {
+            create_dirs: o.file.create_dirs.unwrap_or(globals.create_dirs),
+            owner: owner_id(o.perm.owner.as_ref().unwrap_or(&globals.owner), false),
+            group: owner_id(o.perm.group.as_ref().unwrap_or(&globals.group), true),
+            perm: mode(o.perm.perm.unwrap_or(globals.perm)),
+            dir_owner: owner_id(
+                o.perm.dir_owner.as_ref().unwrap_or(&globals.dir_owner),
+                false,
+            ),
+            dir_group: owner_id(
+                o.perm.dir_group.as_ref().unwrap_or(&globals.dir_group),
+                true,
+            ),
+            dir_perm: mode(o.perm.dir_perm.unwrap_or(globals.dir_perm)),
+            overwrite_if_older: o.file.overwrite_if_older,
+            symlink_as: o.file.symlink_as.as_ref().map(PathBuf::from),
+        },
         fsync: o.file.fsync,
+        time_reap: Duration::from_secs(u64::from(o.file.time_reap.unwrap_or(globals.time_reap))),
     })
 }
 
-fn mode(m: FileMode) -> Option<u32> {
+pub(crate) fn mode(m: FileMode) -> Option<u32> {
     match m {
         FileMode::Mode(m) => Some(m),
         FileMode::Unchanged => None,
@@ -174,94 +192,13 @@ pub(crate) fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
 }
 
 /// Changes owner and group, best effort: only root may give files away, and syslog-ng run
-/// as a user also just goes on.
+/// as a user also just goes on. (file() itself changes them one at a time, in `open`.)
+#[allow(dead_code)] // for the drivers sharing the permission options (pipe())
 pub(crate) fn chown_best_effort(path: &std::path::Path, owner: Option<u32>, group: Option<u32>) {
     if owner.is_none() && group.is_none() {
         return;
     }
     let _ = std::os::unix::fs::chown(path, owner, group);
-}
-
-/// The sink of one `file()` destination driver.
-pub struct FileSink {
-    pub plan: FileDestPlan,
-    file: Option<File>,
-    out: Vec<u8>,
-}
-
-impl FileSink {
-    pub fn new(plan: FileDestPlan) -> FileSink {
-        FileSink {
-            plan,
-            file: None,
-            out: Vec::with_capacity(256 << 10),
-        }
-    }
-
-    fn open(&mut self) -> std::io::Result<&mut File> {
-        if self.file.is_none() {
-            let p = &self.plan;
-            if p.create_dirs
-                && let Some(dir) = p.path.parent()
-                && !dir.as_os_str().is_empty()
-                && !dir.exists()
-            {
-                let mut b = std::fs::DirBuilder::new();
-                b.recursive(true).mode(p.dir_perm.unwrap_or(0o700));
-                b.create(dir)?;
-                chown_best_effort(dir, p.dir_owner, p.dir_group);
-            }
-            let existed = p.path.exists();
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(p.perm.unwrap_or(0o600))
-                .open(&p.path)?;
-            if !existed {
-                if let Some(m) = p.perm {
-                    let _ = f.set_permissions(std::fs::Permissions::from_mode(m));
-                }
-                chown_best_effort(&p.path, p.owner, p.group);
-            }
-            self.file = Some(f);
-        }
-        self.file
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("file not open"))
-    }
-}
-
-impl Sink for FileSink {
-    fn describe(&self) -> String {
-        format!("file('{}')", self.plan.path.display())
-    }
-
-    fn is_open(&self) -> bool {
-        self.file.is_some()
-    }
-
-    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
-        render_all(batch, r, &mut out);
-        let fsync = self.plan.fsync;
-        let res = self.open().and_then(|f| {
-            f.write_all(&out)?;
-            if fsync {
-                f.sync_data()?;
-            }
-            Ok(())
-        });
-        if out.capacity() > 4 << 20 {
-            out = Vec::with_capacity(256 << 10);
-        }
-        self.out = out;
-        res.map_err(SendError::none)
-    }
-
-    async fn close(&mut self) {
-        self.file = None;
-    }
 }
 
 #[cfg(test)]
@@ -315,6 +252,72 @@ mod tests {
         assert_eq!(
             (o.writer.flush_lines, o.writer.mark_freq),
             (Some(10), Some(60))
+        );
+    }
+
+    fn plans(body: &str) -> Result<Vec<FileDestPlan>, Vec<String>> {
+        use crate::actors::runtime::plan::{DestDriver, plan};
+        use crate::config::load::{LoadOptions, load_str};
+        let text = format!("@version: 3.38\n{body}\nlog {{ destination(d); }};\n");
+        let loaded = load_str("t.conf", &text, &LoadOptions::default()).map_err(|_| vec![])?;
+        let model = crate::config::model::build(&loaded.ast).map_err(|_| vec![])?;
+        let p = plan(&model).map_err(|e| e.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
+        Ok(p.dests
+            .into_iter()
+            .filter_map(|d| match d.driver {
+                DestDriver::File(f) => Some(f),
+                #[allow(unreachable_patterns)] // other drivers arrive
+                _ => None,
+            })
+            .collect())
+    }
+
+    #[test]
+    fn plans_templated_names_and_the_file_options() {
+        let p = plans(
+            "options { time-reap(30); perm(0640); };\n\
+             destination d { file(\"/var/log/$HOST/${YEAR}.log\" symlink-as(\"/var/log/cur\")\n\
+             overwrite-if-older(10) dir-perm(0750) perm() create-dirs(yes));\n\
+             file(\"/var/log/fixed\" time-reap(5) fsync(yes)); };",
+        )
+        .unwrap_or_default();
+        assert_eq!(p.len(), 2);
+        assert!(p[0].name_template.is_some());
+        assert_eq!(p[0].time_reap, Duration::from_secs(30));
+        assert_eq!(
+            p[0].open,
+            OpenPlan {
+                create_dirs: true,
+                owner: Some(0),
+                group: Some(0),
+                perm: None,
+                dir_owner: Some(0),
+                dir_group: Some(0),
+                dir_perm: Some(0o750),
+                overwrite_if_older: 10,
+                symlink_as: Some(PathBuf::from("/var/log/cur")),
+            }
+        );
+        assert!(p[1].name_template.is_none() && p[1].fsync);
+        assert_eq!(p[1].open.perm, Some(0o640));
+        assert_eq!(p[1].time_reap, Duration::from_secs(5));
+        // The name is rendered in the local zone, the messages in the destination's.
+        let p = plans(
+            "options { local-time-zone(\"+05:00\"); };\n\
+             destination d { file(\"/var/log/$HOUR\" time-zone(\"+01:00\")); };",
+        )
+        .unwrap_or_default();
+        let offset = |z: &Option<ZoneSpec>| z.as_ref().map(|z| z.offset_at(0));
+        assert_eq!(offset(&p[0].name_options.time_zone), Some(5 * 3600));
+        assert_eq!(offset(&p[0].writer.render.options.time_zone), Some(3600));
+        let p = plans("destination d { file(\"/var/log/$HOUR\" time-zone(\"+01:00\")); };")
+            .unwrap_or_default();
+        assert!(p[0].name_options.time_zone.is_none());
+        let e = plans("destination d { file(\"/var/log/$(echo\"); };").err();
+        assert!(
+            e.as_ref()
+                .is_some_and(|m| m.iter().any(|m| m.starts_with("Error compiling template"))),
+            "{e:?}"
         );
     }
 

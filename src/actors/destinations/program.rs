@@ -3,12 +3,41 @@
 //! Option set checked against syslog-ng 3.38: the writer, template and queue options,
 //! `inherit-environment()` and `keep-alive()`; no file options. `mark-mode()` defaults to the
 //! global setting (as in syslog-ng 3.38's code; older documentation says `internal`).
+//!
+//! Runtime: the program is started when the destination starts and supervised by
+//! [`child::ProgramHandle`] (restart, reaping, stop). The sink writes the file format
+//! (syslog-ng's `LW_FORMAT_FILE`) to its stdin asynchronously. A write that fails (`EPIPE`:
+//! the program exited or closed its stdin) keeps the unwritten messages in the queue; the
+//! instance is sent SIGTERM if it still runs (syslog-ng's reopen), restarted, and the writer
+//! retries after `time-reopen()`, so the messages go to the next instance. Bytes the program
+//! had not read when it exited were in its pipe and are lost with it, as in syslog-ng.
+//!
+//! `keep-alive(yes)`: on reload the running program and its stdin move to the new
+//! configuration (matched by syslog-ng's persist name: `persist-name()`, else the command
+//! line and the driver id) through [`KeptPrograms`] and `graph::Handover`; on stop, and on
+//! reload with `keep-alive(no)`, the program gets end-of-file after the queue was drained
+//! (then SIGTERM, see [`child`]).
+
+pub mod child;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
+use tokio::net::unix::pipe;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
-use crate::config::global_options::{MarkMode, yes};
+use super::pipe::BatchBuf;
+use super::writer::{Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer};
+use crate::actors::runtime::queue::Entry;
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::{GlobalOptions, MarkMode, yes};
 use crate::driver_options;
+use crate::pipeline::BuildEnv;
+use crate::template::OutputFormat;
+use child::{ProgramHandle, ProgramSpec};
 
 pub(crate) fn mark_mode_global() -> MarkMode {
     MarkMode::Global
@@ -44,12 +73,237 @@ driver_options! {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Runtime.
+
+/// What a `program()` destination needs to run.
+#[derive(Debug, Clone)]
+pub struct ProgramDestPlan {
+    pub command: String,
+    pub inherit_environment: bool,
+    pub keep_alive: bool,
+    pub persist_name: Option<String>,
+    pub writer: WriterPlan,
+}
+
+/// Derives the plan of a `program()` call.
+pub fn plan_program(
+    o: &ProgramDestinationOptions,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<ProgramDestPlan, Diagnostic> {
+    let writer = plan_writer(
+        WriterOptionsRef {
+            dest: &o.dest,
+            writer: &o.writer,
+            template: &o.template,
+            mark_mode: o.program.mark_mode,
+            format: OutputFormat::File,
+        },
+        call,
+        globals,
+        env,
+    )?;
+    Ok(ProgramDestPlan {
+        command: o.program.command.clone(),
+        inherit_environment: o.program.inherit_environment,
+        keep_alive: o.program.keep_alive,
+        persist_name: o.dest.persist_name.clone(),
+        writer,
+    })
+}
+
+impl ProgramDestPlan {
+    /// syslog-ng's persist name of the program (`driver_id` is `d#0`): what a kept program
+    /// is matched by on reload.
+    pub fn persist_key(&self, driver_id: &str) -> String {
+        match &self.persist_name {
+            Some(p) => format!("afprogram_dd_name.{p}"),
+            None => format!("afprogram_dd_name({},{driver_id})", self.command),
+        }
+    }
+}
+
+/// Programs of `keep-alive(yes)` destinations handed from a stopping graph to the next.
+#[derive(Debug, Default)]
+pub struct KeptPrograms {
+    /// The graph stops for a reload (not for exit): keep-alive programs are kept.
+    reloading: AtomicBool,
+    kept: Mutex<HashMap<String, ProgramHandle>>,
+}
+
+impl KeptPrograms {
+    /// Set by the graph before it stops: whether a new configuration follows.
+    pub fn set_reloading(&self, reloading: bool) {
+        self.reloading.store(reloading, Ordering::Release);
+    }
+
+    fn keep(&self, key: String, h: ProgramHandle) {
+        let old = self
+            .kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, h);
+        drop(old);
+    }
+
+    /// Takes every kept program (for `graph::Handover`).
+    pub fn take(&self) -> HashMap<String, ProgramHandle> {
+        std::mem::take(&mut *self.kept.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Stops, in the background, kept programs the new configuration did not take (syslog-ng
+/// terminates them too).
+pub fn stop_unclaimed(programs: &mut HashMap<String, ProgramHandle>) {
+    for (_, h) in programs.drain() {
+        tracing::debug!(cmdline = %h.command(), "Stopping a kept program the new configuration does not use");
+        actix_rt::spawn(h.shutdown());
+    }
+}
+
+/// The sink of one `program()` destination driver.
+pub struct ProgramSink {
+    plan: ProgramDestPlan,
+    key: String,
+    program: Option<ProgramHandle>,
+    kept: std::sync::Arc<KeptPrograms>,
+    /// The writer's duplicate of the current instance's stdin, with its generation.
+    tx: Option<(u64, pipe::Sender)>,
+    buf: BatchBuf,
+    /// The generation whose write failed (the next `close` is after an error).
+    failed: Option<u64>,
+}
+
+impl ProgramSink {
+    /// Takes over `inherited` (a kept program from the previous configuration) or starts
+    /// the program now.
+    pub fn new(
+        plan: ProgramDestPlan,
+        driver_id: &str,
+        inherited: Option<ProgramHandle>,
+        kept: std::sync::Arc<KeptPrograms>,
+    ) -> ProgramSink {
+        let program = inherited.unwrap_or_else(|| {
+            ProgramHandle::start(ProgramSpec {
+                command: plan.command.clone(),
+                inherit_environment: plan.inherit_environment,
+                time_reopen: plan.writer.time_reopen,
+            })
+        });
+        ProgramSink {
+            key: plan.persist_key(driver_id),
+            plan,
+            program: Some(program),
+            kept,
+            tx: None,
+            buf: BatchBuf::default(),
+            failed: None,
+        }
+    }
+
+    /// The writer's end of the running instance's stdin.
+    fn stdin(&mut self) -> std::io::Result<(u64, &mut pipe::Sender)> {
+        let h = self
+            .program
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("the program was stopped"))?;
+        let generation = h.generation();
+        if self.tx.as_ref().is_some_and(|(g, _)| *g != generation) {
+            self.tx = None;
+        }
+        if self.tx.is_none() {
+            let Some((g, fd)) = h.stdin() else {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotConnected,
+                    "the program is not running",
+                ));
+            };
+            self.tx = Some((g, pipe::Sender::from_owned_fd(fd?)?));
+        }
+        match self.tx.as_mut() {
+            Some((g, tx)) => Ok((*g, tx)),
+            None => Err(std::io::Error::other("the program is not running")),
+        }
+    }
+}
+
+impl Sink for ProgramSink {
+    fn describe(&self) -> String {
+        format!("program('{}')", self.plan.command)
+    }
+
+    fn is_open(&self) -> bool {
+        self.program.as_ref().is_some_and(ProgramHandle::is_running)
+    }
+
+    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
+        self.buf.render(batch, r);
+        let mut buf = std::mem::take(&mut self.buf);
+        let res = match self.stdin() {
+            Ok((g, tx)) => buf.write_to(tx).await.map_err(|e| (Some(g), e)),
+            Err(e) => Err((None, SendError::none(e))),
+        };
+        self.buf = buf;
+        res.map_err(|(g, e)| {
+            self.failed = Some(g.unwrap_or(u64::MAX));
+            e
+        })
+    }
+
+    async fn close(&mut self) {
+        self.tx = None;
+        if let Some(g) = self.failed.take() {
+            // After a failed write: the instance that failed is stopped if it still runs
+            // (it closed its stdin); the supervisor starts the next one.
+            if let Some(h) = &self.program {
+                h.kill_instance(g);
+            }
+            return;
+        }
+        let Some(h) = self.program.take() else { return };
+        if self.plan.keep_alive && self.kept.reloading.load(Ordering::Acquire) {
+            self.kept.keep(self.key.clone(), h);
+        } else {
+            h.shutdown().await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::actors::destinations::common::DestFlag;
+    use crate::actors::destinations::pipe::testing::planned;
     use crate::actors::registry::testing::{check, err};
+    use crate::actors::runtime::plan::DestDriver;
     use crate::config::global_options::TsFormat;
+
+    #[test]
+    fn plans_with_syslog_ngs_persist_name() {
+        let p = match planned(r#"program("cat >/dev/null" keep-alive(yes))"#) {
+            Ok(DestDriver::Program(p)) => p,
+            other => panic!("not planned: {other:?}"),
+        };
+        assert!(p.keep_alive && p.inherit_environment);
+        assert_eq!(
+            p.persist_key("d#0"),
+            "afprogram_dd_name(cat >/dev/null,d#0)"
+        );
+        let p = match planned(r#"program("cat" persist-name("x"))"#) {
+            Ok(DestDriver::Program(p)) => p,
+            other => panic!("not planned: {other:?}"),
+        };
+        assert_eq!(p.persist_key("d#0"), "afprogram_dd_name.x");
+        match planned(r#"program("cat" disk-buffer(disk-buf-size(2000000) reliable(no)))"#) {
+            Err(ds) => assert_eq!(
+                ds.first().map(|d| d.message.as_str()),
+                Some("disk-buffer() is not supported by the runtime yet")
+            ),
+            other => panic!("planned: {other:?}"),
+        }
+    }
 
     #[test]
     fn defaults() {

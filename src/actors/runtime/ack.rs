@@ -18,7 +18,7 @@
 //! graph finishes the delivery.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
@@ -33,7 +33,24 @@ pub struct Window {
     suspended: AtomicU64,
 }
 
+/// Most messages one reader keeps in flight, whatever its configured window.
+///
+/// syslog-ng's `log-iw-size()` is an upper bound: a reader may keep fewer messages in flight
+/// and leave the rest in the kernel's socket buffer (which is what flow control does anyway
+/// when the window is empty). Past a few hundred messages a bigger window buys no
+/// throughput — the writer takes batches of thousands — but costs ~500 bytes per message of
+/// resident memory: with `bench/`'s `log-iw-size(20000) max-connections(10)` and 4
+/// connections, windows of 2000 meant 8000 messages (4 MB) in flight and a peak RSS 2.3 MB
+/// above syslog-ng's; capped at 512 it is 1.3 MB below, at the same or better throughput
+/// (README, Benchmarks).
+pub const READER_IN_FLIGHT_CAP: u32 = 512;
+
 impl Window {
+    /// A reader's window: its configured size, capped at [`READER_IN_FLIGHT_CAP`].
+    pub fn for_reader(configured: u32) -> Arc<Window> {
+        Window::new(configured.min(READER_IN_FLIGHT_CAP))
+    }
+
     /// A full window of `size` credits (at least 1).
     pub fn new(size: u32) -> Arc<Window> {
         let size = size.max(1);
@@ -97,21 +114,56 @@ impl Window {
     }
 }
 
+/// Told when a batch it handed a [`Bookmark`] to is finished, in whatever order batches
+/// finish (a reader's position tracker: see [`super::bookmark`]).
+pub trait AckTracker: Send + Sync + std::fmt::Debug {
+    /// Batch `seq` is finished; `aborted` when it was discarded undelivered (shutdown).
+    fn acked(&self, seq: u64, aborted: bool);
+}
+
+/// Where a batch stands in its reader's input (a file position, later a Python bookmark):
+/// reported to `tracker` when the batch's last delivery is finished.
+#[derive(Debug)]
+pub struct Bookmark {
+    pub tracker: Arc<dyn AckTracker>,
+    pub seq: u64,
+}
+
 /// The acknowledgement of one read batch: returns `credits` to its window when the last
-/// clone is dropped.
+/// clone is dropped, and reports its [`Bookmark`] (if any) to its tracker.
 #[derive(Debug)]
 pub struct BatchAck {
     window: Arc<Window>,
     credits: AtomicU32,
+    bookmark: Option<Bookmark>,
+    aborted: AtomicBool,
 }
 
 impl BatchAck {
     /// An ack that returns `credits` to `window`.
     pub fn new(window: Arc<Window>, credits: u32) -> Arc<BatchAck> {
+        Self::with_bookmark(window, credits, None)
+    }
+
+    /// An ack that returns `credits` to `window` and reports `bookmark` when finished.
+    pub fn with_bookmark(
+        window: Arc<Window>,
+        credits: u32,
+        bookmark: Option<Bookmark>,
+    ) -> Arc<BatchAck> {
         Arc::new(BatchAck {
             window,
             credits: AtomicU32::new(credits),
+            bookmark,
+            aborted: AtomicBool::new(false),
         })
+    }
+
+    /// Marks the batch as discarded undelivered (messages left in a queue at shutdown): its
+    /// bookmark must not be committed, so the input is read again on the next start. Credits
+    /// still return.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
     }
 
     /// Credits this batch holds.
@@ -130,6 +182,9 @@ impl BatchAck {
 impl Drop for BatchAck {
     fn drop(&mut self) {
         self.window.release(*self.credits.get_mut());
+        if let Some(b) = self.bookmark.take() {
+            b.tracker.acked(b.seq, *self.aborted.get_mut());
+        }
     }
 }
 

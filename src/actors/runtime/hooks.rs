@@ -97,28 +97,43 @@ impl DriverHooks {
     }
 }
 
-/// Runs `hook` for every driver in order. Startup and setup stop at the first failure and
-/// return it; teardown and shutdown run every driver's command and report failures.
-pub async fn run_all(hooks: &[DriverHooks], hook: Hook) -> Result<(), HookFailed> {
-    if hooks.iter().all(|h| h.command(hook).is_none()) {
-        return Ok(());
+/// Runs the start hooks of every driver in order — `startup()` (when `first`) then
+/// `setup()` of one driver before the next driver's — stopping at the first failure.
+pub fn run_start(hooks: &[DriverHooks], first: bool) -> Result<(), HookFailed> {
+    for h in hooks {
+        if first {
+            h.run(Hook::Startup)?;
+        }
+        h.run(Hook::Setup)?;
+    }
+    Ok(())
+}
+
+/// Runs the stop hooks of every driver in order — `teardown()` then (when `exiting`)
+/// `shutdown()` of one driver before the next driver's — reporting failures and going on.
+pub async fn run_stop(hooks: &[DriverHooks], exiting: bool) {
+    let wanted = |h: &DriverHooks| {
+        h.command(Hook::Teardown).is_some() || (exiting && h.command(Hook::Shutdown).is_some())
+    };
+    if !hooks.iter().any(wanted) {
+        return;
     }
     let hooks = hooks.to_vec();
-    let abort = matches!(hook, Hook::Startup | Hook::Setup);
     // The commands block: run them off the actor threads.
-    let res = tokio::task::spawn_blocking(move || {
+    let _ = tokio::task::spawn_blocking(move || {
         for h in &hooks {
-            if let Err(e) = h.run(hook) {
-                if abort {
-                    return Err(e);
+            let mut points = vec![Hook::Teardown];
+            if exiting {
+                points.push(Hook::Shutdown);
+            }
+            for p in points {
+                if let Err(e) = h.run(p) {
+                    tracing::error!("{e}");
                 }
-                tracing::error!("{e}");
             }
         }
-        Ok(())
     })
     .await;
-    res.unwrap_or(Ok(()))
 }
 
 #[cfg(test)]

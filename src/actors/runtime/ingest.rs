@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::ack::{BatchAck, Window};
+use super::ack::{BatchAck, Bookmark, Window};
 use super::counters::Counters;
 use super::queue::{Entry, Queue};
 use crate::message::{Builtin, LogMessage, ParseOptions, PeerInfo, TagId, UnixTime};
@@ -74,6 +74,19 @@ impl Ingest {
         }
     }
 
+    /// Like [`Ingest::begin`], the batch's ack also carrying `bookmark` (where the batch
+    /// ends in the reader's input), reported when the batch is finished.
+    pub fn begin_with_bookmark(
+        &self,
+        b: &mut Batcher,
+        window: &Arc<Window>,
+        credits: u32,
+        bookmark: Option<Bookmark>,
+    ) {
+        self.begin(b, None, 0);
+        b.ack = Some(BatchAck::with_bookmark(window.clone(), credits, bookmark));
+    }
+
     /// Parses one frame and routes it into the batch.
     #[inline]
     pub fn parse_into(
@@ -83,9 +96,27 @@ impl Ingest {
         peer: Option<&PeerInfo>,
         received: UnixTime,
     ) {
+        self.parse_into_with(b, raw, peer, received, &[]);
+    }
+
+    /// [`Ingest::parse_into`], also setting the transport's values (`aux`: the sender's
+    /// credentials on unix sockets) on the message after parsing, as syslog-ng's reader does
+    /// with its aux data.
+    #[inline]
+    pub fn parse_into_with(
+        &self,
+        b: &mut Batcher,
+        raw: &[u8],
+        peer: Option<&PeerInfo>,
+        received: UnixTime,
+        aux: &[(&'static str, Vec<u8>)],
+    ) {
         let (mut msg, err) = crate::message::parse_with_status(raw, &self.parse, peer, received);
         if err.is_some() {
             Counters::add(&self.counters.parse_errors, 1);
+        }
+        for (name, value) in aux {
+            msg.set(name, value);
         }
         self.touch(&mut msg);
         self.route(b, msg);
@@ -95,7 +126,9 @@ impl Ingest {
     pub fn touch(&self, msg: &mut LogMessage) {
         msg.nv.set_builtin(Builtin::Source, self.name.as_bytes());
         if let Some(p) = &self.program_override {
-            msg.nv.set_builtin(Builtin::Program, p);
+            // Through LogMessage: a new PROGRAM drops LEGACY_MSGHDR, so $MSGHDR shows it
+            // (`over[12]: `), as in syslog-ng.
+            msg.set_builtin(Builtin::Program, p);
         }
         if let Some(h) = &self.host_override {
             msg.nv.set_builtin(Builtin::Host, h);

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! listener ─accept─> connection reader ──batch──> Queue ──batch──> destination writer
-//! (network arbiter)   read 256 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
+//! (network arbiter)   read 128 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
 //!                     parse, route inline          + Notify, one      writes, one write() per
 //!                     (pipeline::Router)           lock per batch)    batch)
 //!        ^                                                                 │
@@ -13,16 +13,20 @@
 //! * [`graph`]: a [`plan::Plan`] started as actors; orderly stop; the [`graph::Handover`]
 //!   of state to the next graph on reload;
 //! * [`ack`]: flow-control windows and batch acknowledgements;
+//! * [`bookmark`]: positions committed once every earlier batch is delivered;
 //! * [`queue`]: the per-destination memory queue;
 //! * [`ingest`]: parse + route + enqueue, shared by every source;
+//! * [`net`]: the sockets of the datagram and unix-stream sources and their handover;
 //! * [`settings`]: driver options + globals → parser and template options;
 //! * [`counters`]: per-component atomics for the stats issue.
 
 pub mod ack;
+pub mod bookmark;
 pub mod counters;
 pub mod graph;
 pub mod hooks;
 pub mod ingest;
+pub mod net;
 pub mod plan;
 pub mod queue;
 pub mod settings;

@@ -13,6 +13,13 @@ use std::time::Instant;
 use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
+use crate::actors::destinations::pipe::{PipeDestPlan, PipeDestinationOptions, plan_pipe};
+use crate::actors::destinations::program::{
+    ProgramDestPlan, ProgramDestinationOptions, plan_program,
+};
+use crate::actors::destinations::pseudofile::{
+    PseudofileDestPlan, PseudofileDestinationOptions, plan_pseudofile,
+};
 use crate::actors::destinations::socket::{self, SocketDestPlan};
 use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
@@ -20,7 +27,9 @@ use crate::actors::sources::common::{
     DriverOptions, HookCommands, ReaderOptions, SourceOptions, option_node,
 };
 use crate::actors::sources::internal::InternalSourceOptions;
+use crate::actors::sources::line_source::{self, LinesPlan};
 use crate::actors::sources::listener::StreamListenPlan;
+use crate::actors::sources::net_plan::{NetSource, plan_net_source};
 use crate::actors::sources::network::{
     NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
 };
@@ -50,6 +59,15 @@ pub enum SourceDriver {
     },
     /// `internal()`.
     Internal { source: SourceOptions },
+    /// A datagram source (`udp()`, `udp6()`, `network()`/`syslog()` over UDP, `unix-dgram()`)
+    /// or `unix-stream()`: see `actors::sources::net_plan` and `runtime::net`.
+    Net(NetSource),
+    /// A file-like source: `file()`, `pipe()`, `stdin()` (see `sources::line_source`).
+    Lines {
+        lines: LinesPlan,
+        source: SourceOptions,
+        reader: ReaderOptions,
+    },
 }
 
 /// One source driver of a source object.
@@ -64,6 +82,9 @@ pub struct SourcePlan {
 #[derive(Debug, Clone)]
 pub enum DestDriver {
     File(FileDestPlan),
+    Program(ProgramDestPlan),
+    Pipe(PipeDestPlan),
+    Pseudofile(PseudofileDestPlan),
     /// `network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`, `udp6()`, `unix-stream()`,
     /// `unix-dgram()`.
     Socket(SocketDestPlan),
@@ -74,6 +95,9 @@ impl DestDriver {
     pub fn writer(&self) -> &WriterPlan {
         match self {
             DestDriver::File(p) => &p.writer,
+            DestDriver::Program(p) => &p.writer,
+            DestDriver::Pipe(p) => &p.writer,
+            DestDriver::Pseudofile(p) => &p.writer,
             DestDriver::Socket(p) => &p.writer,
         }
     }
@@ -88,6 +112,9 @@ impl DestDriver {
 #[derive(Debug, Clone)]
 pub struct DestPlan {
     pub object: String,
+    /// What matches this driver with the same one in the next configuration on reload
+    /// (`OBJECT#INDEX`, syslog-ng's driver id), so its queued messages move over.
+    pub key: String,
     pub driver: DestDriver,
 }
 
@@ -124,6 +151,27 @@ impl Plan {
                 h.hooks.location = format!("{}:{line}:{col}", f.path.display());
             }
         }
+    }
+
+    /// Whether a component keeps state in the persist file (a `file()` source's position).
+    pub fn needs_persist(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|s| matches!(s.driver, SourceDriver::Lines { .. }))
+    }
+
+    /// The keys of the destination drivers (see [`DestPlan::key`]).
+    pub fn dest_keys(&self) -> std::collections::HashSet<String> {
+        self.dests.iter().map(|d| d.key.clone()).collect()
+    }
+
+    /// syslog-ng's id of the destination driver in queue slot `slot`: `d#0` for the first
+    /// driver of destination `d`.
+    pub fn dest_driver_id(&self, slot: usize) -> String {
+        self.dests
+            .get(slot)
+            .map(|d| d.key.clone())
+            .unwrap_or_default()
     }
 
     /// The hooks to run, in order.
@@ -209,6 +257,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         }
     }
 
+    errors.extend(line_source::duplicate_persist_names(&sources));
+
     let mut dests = Vec::new();
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
@@ -225,6 +275,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     }
                     dests.push(DestPlan {
                         object: o.name.value.clone(),
+                        key: format!("{}#{i}", o.name.value),
                         driver,
                     });
                 }
@@ -253,6 +304,9 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
     };
     let n = name.value.as_str();
     let ctx = |d: Diagnostic| d.with_context("source");
+    if let Some(net) = plan_net_source(call, globals).map_err(ctx)? {
+        return Ok(SourceDriver::Net(net));
+    }
     if keyword_eq(n, "network") || keyword_eq(n, "syslog") {
         let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
         let (listen, extra_flags) =
@@ -278,6 +332,9 @@ fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Dia
         let o = InternalSourceOptions::from_call(call).map_err(ctx)?;
         return Ok(SourceDriver::Internal { source: o.source });
     }
+    if ["file", "pipe", "stdin"].iter().any(|k| keyword_eq(n, k)) {
+        return line_source::plan_driver(call, globals).map_err(ctx);
+    }
     Err(ctx(unsupported_driver(name)))
 }
 
@@ -295,6 +352,22 @@ fn plan_dest(
         return Ok(DestDriver::File(
             plan_file(&o, call, globals, env).map_err(ctx)?,
         ));
+    }
+    if keyword_eq(&name.value, "program") {
+        let o = ProgramDestinationOptions::from_call(call).map_err(ctx)?;
+        let p = plan_program(&o, call, globals, env).map_err(ctx)?;
+        return Ok(DestDriver::Program(p));
+    }
+    if keyword_eq(&name.value, "pipe") {
+        let o = PipeDestinationOptions::from_call(call).map_err(ctx)?;
+        return Ok(DestDriver::Pipe(
+            plan_pipe(&o, call, globals, env).map_err(ctx)?,
+        ));
+    }
+    if keyword_eq(&name.value, "pseudofile") {
+        let o = PseudofileDestinationOptions::from_call(call).map_err(ctx)?;
+        let p = plan_pseudofile(&o, call, globals, env).map_err(ctx)?;
+        return Ok(DestDriver::Pseudofile(p));
     }
     if let Some(p) = socket::plan(call, globals, env) {
         return p.map(DestDriver::Socket).map_err(ctx);
@@ -331,22 +404,21 @@ mod tests {
     #[test]
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
-            "source s { udp(); };\ndestination d { program(\"cat\"); };\n\
+            "source s { python-fetcher(class(\"a.B\")); };\ndestination d { usertty(\"root\"); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"driver `udp` is not supported by the runtime yet"));
-        assert!(msgs.contains(&"driver `program` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `python-fetcher` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `usertty` is not supported by the runtime yet"));
         let e = try_plan(
-            "source s { network(transport(udp)); };\n\
-             destination d { file(\"/var/$HOST\"); };\nlog { source(s); destination(d); };\n",
+            "source s { network(transport(proxied-tcp)); };\n\
+             destination d { file(\"/var/x\"); };\nlog { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"transport(udp) is not supported by the runtime yet"));
-        assert!(msgs.contains(&"a templated file name is not supported by the runtime yet"));
+        assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
     }
 }

@@ -43,6 +43,8 @@ pub struct Queue {
     /// Wakes the destination when entries arrive or the queue is closed.
     ready: Notify,
     closed: AtomicBool,
+    /// The writer stops without draining: the entries go to the next graph (reload).
+    detached: AtomicBool,
     /// Wakes whoever waits for [`Queue::closed`].
     closing: Notify,
     pub counters: Counters,
@@ -57,6 +59,7 @@ impl Queue {
             fifo_size: fifo_size.max(1),
             ready: Notify::new(),
             closed: AtomicBool::new(false),
+            detached: AtomicBool::new(false),
             closing: Notify::new(),
             counters: Counters::default(),
         })
@@ -159,6 +162,18 @@ impl Queue {
             return;
         }
         wait.await;
+    }
+
+    /// The writer stops after what it is writing now and leaves the rest in the queue, for
+    /// the next graph's queue of the same destination ([`Queue::take_all`]).
+    pub fn detach(&self) {
+        self.detached.store(true, Ordering::Release);
+        self.close();
+    }
+
+    /// Whether [`Queue::detach`] was called.
+    pub fn is_detached(&self) -> bool {
+        self.detached.load(Ordering::Acquire)
     }
 
     /// Whether [`Queue::close`] was called.

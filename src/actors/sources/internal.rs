@@ -18,6 +18,7 @@ use crate::message::{Builtin, LocalHost, LogMessage, MsgFlags, UnixTime, mangle_
 use crate::config::global_options::Positive;
 
 use super::common::{SourceOptions, default_log_iw_size};
+use crate::actors::destinations::writer::mark_message;
 use crate::driver_options;
 
 /// The `internal()` source's own options.
@@ -200,11 +201,16 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for InternalLayer {
     }
 }
 
-/// The `internal()` source of a graph as an actor: drains the bus into the log paths.
+/// The `internal()` source of a graph as an actor: drains the bus into the log paths, and
+/// emits `-- MARK --` every global `mark-freq()` seconds (as syslog-ng's internal() does,
+/// whatever the global `mark-mode()`; destinations with `mark-mode(internal)` pass them on,
+/// the others drop them).
 pub struct InternalSourceActor {
     pub ingest: Arc<Ingest>,
     pub stop: watch::Receiver<bool>,
     pub done: Option<tokio::sync::oneshot::Sender<()>>,
+    pub mark_every: Option<std::time::Duration>,
+    pub local_host: Arc<str>,
 }
 
 impl Actor for InternalSourceActor {
@@ -214,16 +220,23 @@ impl Actor for InternalSourceActor {
         let ingest = self.ingest.clone();
         let mut stop = self.stop.clone();
         let done = self.done.take();
+        let (mark_every, local_host) = (self.mark_every, self.local_host.clone());
         let fut = async move {
             let b = bus();
             let mut drained = Vec::new();
             let mut batch = Batcher::default();
+            let mut next_mark = mark_every.map(|d| tokio::time::Instant::now() + d);
             loop {
-                let stopping = tokio::select! {
-                    _ = b.ready.notified() => false,
-                    _ = stop.changed() => true,
+                let (stopping, mark) = tokio::select! {
+                    _ = b.ready.notified() => (false, false),
+                    _ = stop.changed() => (true, false),
+                    _ = sleep_until_opt(next_mark) => (false, true),
                 };
                 b.drain_into(&mut drained);
+                if mark && let Some(every) = mark_every {
+                    next_mark = Some(tokio::time::Instant::now() + every);
+                    drained.push(mark_message(&local_host));
+                }
                 ingest.begin(&mut batch, None, 0);
                 for mut m in drained.drain(..) {
                     mangle_hostname(&mut m, &ingest.parse, None);
@@ -240,6 +253,14 @@ impl Actor for InternalSourceActor {
             }
         };
         ctx.spawn(fut.into_actor(self).map(|_, _, ctx| ctx.stop()));
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -15,7 +15,7 @@ use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFutu
 use actix_rt::ArbiterHandle;
 use tokio::sync::{Notify, watch};
 
-use super::stream::{Framing, read_stream};
+use super::stream::{Framing, StreamEnd, StreamReader};
 use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::ingest::Ingest;
@@ -31,7 +31,26 @@ pub struct StreamListenPlan {
     pub listen_backlog: u32,
     pub so_rcvbuf: Option<u32>,
     pub so_keepalive: bool,
+    pub so_reuseport: bool,
+    pub ip_freebind: bool,
+    /// `interface()`: `SO_BINDTODEVICE`.
+    pub interface: Option<String>,
+    /// `keep-alive()`: open connections survive a reload (handed to the next graph).
+    pub keep_alive: bool,
 }
+
+/// An open TCP connection handed from one graph to the next on reload (`keep-alive(yes)`):
+/// the client sees no reset and nothing it sent is lost.
+#[derive(Debug)]
+pub struct KeptTcp {
+    pub stream: std::net::TcpStream,
+    pub peer: SocketAddr,
+    /// Bytes read and not yet framed (the start of a message).
+    pub pending: Vec<u8>,
+}
+
+/// Where readers put their connections back when the graph stops.
+pub type TcpHandback = Arc<std::sync::Mutex<Vec<KeptTcp>>>;
 
 /// Live connections of a graph, so stopping can wait for the readers to finish.
 #[derive(Debug, Default)]
@@ -41,11 +60,13 @@ pub struct Connections {
 }
 
 impl Connections {
-    fn open(&self) {
+    /// Counts a reader that [`Connections::all_closed`] must wait for.
+    pub fn open(&self) {
         self.live.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn close(&self) {
+    /// The reader counted by [`Connections::open`] finished.
+    pub fn close(&self) {
         self.live.fetch_sub(1, Ordering::AcqRel);
         self.gone.notify_waiters();
     }
@@ -74,6 +95,19 @@ pub fn bind(plan: &StreamListenPlan) -> std::io::Result<std::net::TcpListener> {
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
     };
     sock.set_reuseaddr(true)?;
+    if plan.so_reuseport {
+        sock.set_reuseport(true)?;
+    }
+    {
+        use std::os::fd::AsRawFd;
+        let fd = sock.as_raw_fd();
+        if plan.ip_freebind {
+            super::unix_socket::setsockopt_int(fd, libc::SOL_IP, libc::IP_FREEBIND, 1)?;
+        }
+        if let Some(dev) = &plan.interface {
+            super::dgram::bind_to_device(fd, dev)?;
+        }
+    }
     if let Some(n) = plan.so_rcvbuf {
         sock.set_recv_buffer_size(n)?;
     }
@@ -90,6 +124,9 @@ pub struct StreamListener {
     pub workers: Arc<Vec<ArbiterHandle>>,
     pub stop: watch::Receiver<bool>,
     pub connections: Arc<Connections>,
+    /// Connections taken over from the previous graph.
+    pub kept: Vec<KeptTcp>,
+    pub handback: TcpHandback,
 }
 
 /// The source driver's own connection count (for `max-connections()`).
@@ -104,21 +141,30 @@ impl Actor for StreamListener {
             ctx.stop();
             return;
         };
-        let plan = self.plan.clone();
-        let ingest = self.ingest.clone();
-        let workers = self.workers.clone();
+        let conn = ConnCx {
+            plan: self.plan.clone(),
+            ingest: self.ingest.clone(),
+            workers: self.workers.clone(),
+            stop: self.stop.clone(),
+            connections: self.connections.clone(),
+            handback: self.handback.clone(),
+            mine: Arc::new(Mine::default()),
+        };
+        let kept = std::mem::take(&mut self.kept);
         let mut stop = self.stop.clone();
-        let connections = self.connections.clone();
         let fut = async move {
+            let mut next = 0usize;
+            for k in kept {
+                conn.spawn_reader(k.stream, k.peer, k.pending, next);
+                next = next.wrapping_add(1);
+            }
             let listener = match tokio::net::TcpListener::from_std(std_listener) {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::error!(source = %ingest.name, error = %e, "Error listening");
+                    tracing::error!(source = %conn.ingest.name, error = %e, "Error listening");
                     return;
                 }
             };
-            let mine = Arc::new(Mine::default());
-            let mut next = 0usize;
             loop {
                 let accepted = tokio::select! {
                     a = listener.accept() => a,
@@ -127,56 +173,114 @@ impl Actor for StreamListener {
                 let (stream, peer) = match accepted {
                     Ok(v) => v,
                     Err(e) => {
-                        tracing::error!(source = %ingest.name, error = %e, "Error accepting");
+                        tracing::error!(source = %conn.ingest.name, error = %e, "Error accepting");
                         continue;
                     }
                 };
-                if mine.0.load(Ordering::Acquire) >= plan.max_connections {
+                if conn.mine.0.load(Ordering::Acquire) >= conn.plan.max_connections {
                     tracing::error!(
-                        source = %ingest.name,
+                        source = %conn.ingest.name,
                         client = %peer,
-                        max = plan.max_connections,
+                        max = conn.plan.max_connections,
                         "Number of allowed concurrent connections reached, rejecting connection"
                     );
                     continue;
                 }
-                Counters::add(&ingest.counters.connections, 1);
-                let (client, local) = (sockaddr_name(peer), sockaddr_name(plan.addr));
+                Counters::add(&conn.ingest.counters.connections, 1);
+                let (client, local) = (sockaddr_name(peer), sockaddr_name(conn.plan.addr));
                 tracing::info!(client = %client, local = %local, "Syslog connection accepted");
-                if plan.so_keepalive {
+                if conn.plan.so_keepalive {
                     let _ = socket_keepalive(&stream);
                 }
                 let _ = stream.set_nodelay(true);
                 let Ok(std_stream) = stream.into_std() else {
                     continue;
                 };
-                mine.0.fetch_add(1, Ordering::AcqRel);
-                connections.open();
-                let window = Window::new(plan.window_per_connection);
-                let (framing, ingest2, stop2) =
-                    (plan.framing.clone(), ingest.clone(), stop.clone());
-                let (mine2, conns2) = (mine.clone(), connections.clone());
-                let task = async move {
-                    if let Ok(s) = tokio::net::TcpStream::from_std(std_stream) {
-                        read_stream(s, Some(peer), framing, ingest2, window, stop2).await;
-                    }
-                    tracing::info!(client = %client, local = %local, "Syslog connection closed");
-                    mine2.0.fetch_sub(1, Ordering::AcqRel);
-                    conns2.close();
-                };
-                let worker = workers.get(next % workers.len().max(1)).cloned();
+                conn.spawn_reader(std_stream, peer, Vec::new(), next);
                 next = next.wrapping_add(1);
-                match worker {
-                    Some(w) => {
-                        w.spawn(task);
-                    }
-                    None => {
-                        actix_rt::spawn(task);
-                    }
-                }
             }
         };
         ctx.spawn(fut.into_actor(self).map(|_, _, ctx| ctx.stop()));
+    }
+}
+
+/// What a connection reader needs from its listener.
+struct ConnCx {
+    plan: StreamListenPlan,
+    ingest: Arc<Ingest>,
+    workers: Arc<Vec<ArbiterHandle>>,
+    stop: watch::Receiver<bool>,
+    connections: Arc<Connections>,
+    handback: TcpHandback,
+    mine: Arc<Mine>,
+}
+
+impl ConnCx {
+    /// Runs the reader of one connection on a network arbiter (round robin by `n`); at a
+    /// stop with `keep-alive(yes)` the connection goes to the handback instead of closing.
+    fn spawn_reader(
+        &self,
+        stream: std::net::TcpStream,
+        peer: SocketAddr,
+        pending: Vec<u8>,
+        n: usize,
+    ) {
+        self.mine.0.fetch_add(1, Ordering::AcqRel);
+        self.connections.open();
+        let reader = StreamReader {
+            peer_addr: Some(peer),
+            framing: self.plan.framing.clone(),
+            ingest: self.ingest.clone(),
+            window: Window::for_reader(self.plan.window_per_connection),
+            stop: self.stop.clone(),
+            pending,
+            aux: None,
+        };
+        let keep_alive = self.plan.keep_alive;
+        let (client, local) = (sockaddr_name(peer), sockaddr_name(self.plan.addr));
+        let (mine, conns, handback) = (
+            self.mine.clone(),
+            self.connections.clone(),
+            self.handback.clone(),
+        );
+        let task = async move {
+            let end = match tokio::net::TcpStream::from_std(stream) {
+                Ok(s) => reader.run(s).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "Error reading from connection, closing it");
+                    StreamEnd::Closed
+                }
+            };
+            let kept = match end {
+                StreamEnd::Stopped(s, pending) if keep_alive => match s.into_std() {
+                    Ok(stream) => handback
+                        .lock()
+                        .map(|mut h| {
+                            h.push(KeptTcp {
+                                stream,
+                                peer,
+                                pending,
+                            })
+                        })
+                        .is_ok(),
+                    Err(_) => false,
+                },
+                _ => false,
+            };
+            if !kept {
+                tracing::info!(client = %client, local = %local, "Syslog connection closed");
+            }
+            mine.0.fetch_sub(1, Ordering::AcqRel);
+            conns.close();
+        };
+        match self.workers.get(n % self.workers.len().max(1)).cloned() {
+            Some(w) => {
+                w.spawn(task);
+            }
+            None => {
+                actix_rt::spawn(task);
+            }
+        }
     }
 }
 

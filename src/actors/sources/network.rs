@@ -179,6 +179,8 @@ pub fn listen_plan_network(
             ));
         }
     };
+    super::net_plan::check_driver(call, &o.reader)?;
+    super::net_plan::check_dynamic_window(call, o.listener.dynamic_window_size)?;
     let default_port = if syslog { 601 } else { 514 };
     let addr = listen_addr(
         o.network.ip.as_deref(),
@@ -223,6 +225,8 @@ pub fn listen_plan_tcp(
             option_span(call, &["tls"]),
         ));
     }
+    super::net_plan::check_driver(call, &o.reader)?;
+    super::net_plan::check_dynamic_window(call, o.listener.dynamic_window_size)?;
     let addr = listen_addr(o.tcp.ip.as_deref(), o.tcp.port.as_ref(), 514, v6, call)?;
     Ok(stream_plan(
         addr,
@@ -267,10 +271,14 @@ fn stream_plan(
         listen_backlog: listener.listen_backlog.get(),
         so_rcvbuf: socket.so_rcvbuf,
         so_keepalive: socket.so_keepalive,
+        so_reuseport: socket.so_reuseport,
+        ip_freebind: socket.ip_freebind,
+        interface: socket.interface.clone(),
+        keep_alive: listener.keep_alive,
     }
 }
 
-fn listen_addr(
+pub(crate) fn listen_addr(
     ip: Option<&str>,
     port: Option<&Port>,
     default_port: u16,

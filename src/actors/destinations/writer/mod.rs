@@ -13,6 +13,8 @@
 //! Each destination runs its writer on an arbiter of its own: a sink may block (a file
 //! write, a pipe nobody reads) without holding up any socket reader.
 
+#[cfg(test)]
+mod loop_tests;
 mod mark;
 mod render;
 mod suppress;
@@ -152,11 +154,28 @@ pub trait Sink {
     /// Closes after an error (the next send reopens) or at the end.
     async fn close(&mut self);
 
-    /// Upkeep while the writer waits for messages: a socket sink connects at start and
-    /// reconnects every `time-reopen()` while its peer is down, and notices a peer that
-    /// closed the connection (syslog-ng does both while idle). Returns when it did something,
-    /// so the loop looks at the sink again; must be cancel-safe (the writer drops it as soon
-    /// as messages arrive or a timer fires). By default there is nothing to do.
+    /// When the loop should call [`Sink::tick`] although no message arrives (a templated
+    /// `file()` closes idle files and retries the ones it could not open). Default: never.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Runs the sink's own timers; called once [`Sink::deadline`] has passed.
+    async fn tick(&mut self, _r: &mut Renderer) {}
+
+    /// How many entries of the batch the last successful `send` kept to write later instead
+    /// (a templated `file()` whose one file cannot be opened goes on writing the others);
+    /// the sink counts them itself when it writes or drops them. Default: none.
+    fn take_kept(&mut self) -> usize {
+        0
+    }
+
+    /// Upkeep while the writer waits for messages, for what a timer cannot express: a
+    /// socket sink connects at start, reconnects every `time-reopen()` while its peer is
+    /// down and notices at once a peer that closed the connection (syslog-ng does all that
+    /// while idle). Returns when it did something, so the loop looks at the sink again; must
+    /// be cancel-safe (the writer drops it as soon as messages arrive or a timer fires).
+    /// By default there is nothing to do.
     async fn idle(&mut self) {
         std::future::pending::<()>().await
     }
@@ -170,8 +189,9 @@ pub struct WriterCx {
     pub local_host: LocalHost,
 }
 
-/// Runs the writer loop until the queue is closed and empty (or, with the sink down, until
-/// it is closed: what is left stays in the queue for the graph to report).
+/// Runs the writer loop until the queue is closed and empty, or detached (reload: what is
+/// left stays in the queue for the next graph). With the sink down it stops when the queue
+/// is closed, leaving what it could not write in the queue for the graph to report.
 pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
     let WriterCx {
         plan,
@@ -189,6 +209,12 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
     let mut popped: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
     let mut batch: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
     loop {
+        if queue.is_detached() {
+            break;
+        }
+        if sink.deadline().is_some_and(|d| Instant::now() >= d) {
+            sink.tick(&mut r).await;
+        }
         let want = throttle.allowance(plan.batch_lines, Instant::now());
         let n = if want == 0 {
             0
@@ -202,6 +228,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             let timer = [
                 marks.deadline(),
                 suppress.as_ref().and_then(Suppressor::deadline),
+                sink.deadline(),
             ]
             .into_iter()
             .flatten()
@@ -236,8 +263,10 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
                     ack: None,
                 });
             }
-            if !extra.is_empty() {
-                write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await;
+            if !extra.is_empty()
+                && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await
+            {
+                break;
             }
             continue;
         }
@@ -264,8 +293,12 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             }
             batch.push(e);
         }
-        if !batch.is_empty() {
-            write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await;
+        if !batch.is_empty()
+            && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await
+        {
+            // Stopping with the sink down: what is left stays queued for the graph to
+            // report (retrying at once would spin until the drain timeout).
+            break;
         }
     }
     if let Some(m) = suppress.as_mut().and_then(Suppressor::expire) {
@@ -284,7 +317,9 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
 
 /// Sends `batch` until it is written (or the queue is closed while the sink is down, or
 /// `ignore-errors` drops it). Leaves `batch` empty: written entries are dropped (acked),
-/// unwritten ones go back to the head of the queue.
+/// unwritten ones go back to the head of the queue. Returns false when the sink failed
+/// after the queue was closed: the loop stops and what is left stays queued for the graph
+/// to report (retrying at once, again and again, would only spin until the stop timeout).
 async fn write_with_retry<S: Sink>(
     sink: &mut S,
     plan: &WriterPlan,
@@ -292,13 +327,15 @@ async fn write_with_retry<S: Sink>(
     r: &mut Renderer,
     marks: &mut MarkTimer,
     batch: &mut Vec<Entry>,
-) {
+) -> bool {
     match sink.send(batch, r).await {
         Ok(()) => {
             let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
             marks.on_written(relayed, Instant::now());
-            Counters::add(&queue.counters.written, batch.len() as u64);
+            let kept = sink.take_kept().min(batch.len());
+            Counters::add(&queue.counters.written, (batch.len() - kept) as u64);
             batch.clear();
+            true
         }
         Err(SendError { written, error }) => {
             let written = written.min(batch.len());
@@ -310,7 +347,7 @@ async fn write_with_retry<S: Sink>(
                     dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
                 Counters::add(&queue.counters.dropped, batch.len() as u64);
                 batch.clear();
-                return;
+                return true;
             }
             tracing::error!(
                 destination = %sink.describe(),
@@ -319,11 +356,15 @@ async fn write_with_retry<S: Sink>(
                 "Error sending messages, retrying after time-reopen()"
             );
             queue.unpop(batch);
-            // Wait time-reopen(), but not past a stop: the graph then reports what is left.
+            if queue.is_closed() {
+                return false;
+            }
+            // Wait time-reopen(), but not past a stop (then one last try).
             tokio::select! {
                 _ = tokio::time::sleep(plan.time_reopen) => {}
                 _ = queue.closed() => {}
             }
+            true
         }
     }
 }

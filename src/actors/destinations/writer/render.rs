@@ -25,8 +25,8 @@ pub struct RenderPlan {
     pub options: RenderOptions,
     /// `truncate-size()`: the formatted message is cut to this many bytes.
     pub truncate_size: Option<usize>,
-    /// `pad-size()`: the formatted message is cut or padded with NUL bytes to exactly this
-    /// many bytes (syslog-ng 3.38 does the same, losing the newline).
+    /// `pad-size()`: the formatted message, without its newline, is cut or padded with NUL
+    /// bytes to exactly this many bytes (as syslog-ng 3.38 writes it).
     pub pad_size: Option<usize>,
 }
 
@@ -132,6 +132,10 @@ impl Renderer {
             out.truncate(start + n);
         }
         if let Some(n) = p.pad_size {
+            // syslog-ng 3.38 pads the message without its newline.
+            if out.len() > start && out.last() == Some(&b'\n') {
+                out.pop();
+            }
             out.resize(start + n, 0);
         }
     }

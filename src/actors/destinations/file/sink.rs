@@ -1,0 +1,497 @@
+//! The [`Sink`] of a `file()` destination: one file for a fixed name, or one per rendered
+//! name for a templated one.
+//!
+//! Like syslog-ng (one writer per file), a file that cannot be opened or written holds up
+//! only its own messages: they are kept, in order, and retried every `time-reopen()` while
+//! the other files of the batch are written. Kept messages count as queued; those without
+//! flow control beyond `log-fifo-size()` (all files together; syslog-ng has a queue of that
+//! size per file) are dropped and counted, as a full queue drops. What is still kept when the destination stops goes back to its
+//! queue, so the graph reports it like any message left unwritten.
+//!
+//! A batch is grouped per file: one `write()` per file per batch, order kept per file. A
+//! fixed name renders nothing and looks nothing up. Files of a templated name nothing was
+//! routed to for `time-reap()` are closed.
+//!
+//! Rotation: before each write the open file is `fstat`ed (a file deleted has no link left:
+//! it is reopened at once, so no message goes to a deleted file), and at most once a second
+//! its name is `stat`ed and compared with it (logrotate renamed it away: the messages of
+//! that second still reach the renamed file, then a new one is made at the name). syslog-ng
+//! 3.38 needs a reload for either (it reopens on SIGHUP, as sluice's reload also does).
+
+use std::collections::{HashMap, VecDeque};
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::FileDestPlan;
+use super::open::{FileId, current_id, os_error};
+use crate::actors::destinations::writer::{Renderer, SendError, Sink};
+use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::queue::{Entry, Queue};
+use crate::template::{RenderContext, Template};
+
+#[cfg(test)]
+#[path = "sink_tests.rs"]
+mod tests;
+
+/// How often, at most, a file's name is checked against the open file.
+const ROTATION_CHECK: Duration = Duration::from_secs(1);
+
+/// The sink of one `file()` destination driver.
+pub struct FileSink {
+    sh: Shared,
+    mode: Mode,
+}
+
+/// What every file of the destination uses.
+struct Shared {
+    plan: FileDestPlan,
+    /// The destination's queue: its counters count kept messages, and it takes back what is
+    /// still kept at the end.
+    queue: Arc<Queue>,
+    out: Vec<u8>,
+    /// Entries of the current `send` kept (or dropped) instead of written.
+    kept: usize,
+    /// Kept entries without flow control, all files together (bounded by
+    /// `log-fifo-size()`, so many names that cannot be opened cannot take all memory).
+    kept_unacked: usize,
+    /// When [`Sink::tick`] should run: reaping, or retrying a file.
+    next_tick: Option<Instant>,
+}
+
+impl Shared {
+    fn wake_at(&mut self, at: Instant) {
+        self.next_tick = Some(self.next_tick.map_or(at, |t| t.min(at)));
+    }
+
+    fn unqueue(&self, n: usize) {
+        self.queue
+            .counters
+            .queued
+            .fetch_sub(n as u64, Ordering::Relaxed);
+    }
+}
+
+enum Mode {
+    Fixed(Target),
+    Templated {
+        template: Arc<Template>,
+        targets: Targets,
+        /// The rendered name, reused.
+        name: Vec<u8>,
+        /// Slots this batch writes to, in order of first appearance.
+        order: Vec<usize>,
+    },
+}
+
+impl FileSink {
+    pub fn new(plan: FileDestPlan, queue: Arc<Queue>) -> FileSink {
+        let now = Instant::now();
+        let mode = match &plan.name_template {
+            Some(t) => Mode::Templated {
+                template: t.clone(),
+                targets: Targets::default(),
+                name: Vec::with_capacity(128),
+                order: Vec::new(),
+            },
+            None => Mode::Fixed(Target::new(plan.path.as_bytes().into(), now)),
+        };
+        FileSink {
+            sh: Shared {
+                plan,
+                queue,
+                out: Vec::with_capacity(256 << 10),
+                kept: 0,
+                kept_unacked: 0,
+                next_tick: None,
+            },
+            mode,
+        }
+    }
+}
+
+impl Sink for FileSink {
+    fn describe(&self) -> String {
+        format!("file('{}')", self.sh.plan.path)
+    }
+
+    fn is_open(&self) -> bool {
+        match &self.mode {
+            Mode::Fixed(t) => t.file.is_some(),
+            Mode::Templated { targets, .. } => targets.iter().any(|t| t.file.is_some()),
+        }
+    }
+
+    async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
+        self.send_at(batch, r, Instant::now());
+        Ok(())
+    }
+
+    async fn close(&mut self) {
+        self.close_now();
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.sh.next_tick
+    }
+
+    async fn tick(&mut self, r: &mut Renderer) {
+        self.tick_at(r, Instant::now());
+    }
+
+    fn take_kept(&mut self) -> usize {
+        std::mem::take(&mut self.sh.kept)
+    }
+}
+
+impl FileSink {
+    /// [`Sink::send`] at `now`. Never fails: a file that cannot take its messages keeps them.
+    fn send_at(&mut self, batch: &[Entry], r: &mut Renderer, now: Instant) {
+        let sh = &mut self.sh;
+        sh.kept = 0;
+        match &mut self.mode {
+            Mode::Fixed(t) => t.deliver(sh, batch.iter(), r, now),
+            Mode::Templated {
+                template,
+                targets,
+                name,
+                order,
+            } => {
+                order.clear();
+                for (i, e) in batch.iter().enumerate() {
+                    name.clear();
+                    let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
+                    template.render(&e.msg, &cx, name);
+                    let slot = targets.slot_for(name, now);
+                    if let Some(t) = targets.get_mut(slot) {
+                        if t.batch.is_empty() {
+                            order.push(slot);
+                        }
+                        t.batch.push(i);
+                    }
+                }
+                for &slot in order.iter() {
+                    let Some(t) = targets.get_mut(slot) else {
+                        continue;
+                    };
+                    let mut idx = std::mem::take(&mut t.batch);
+                    t.deliver(sh, idx.iter().map(|&i| &batch[i]), r, now);
+                    idx.clear();
+                    t.batch = idx;
+                }
+                sh.wake_at(now + sh.plan.time_reap);
+            }
+        }
+        if sh.out.capacity() > 4 << 20 {
+            sh.out = Vec::with_capacity(256 << 10);
+        }
+    }
+
+    fn close_now(&mut self) {
+        let mut back = Vec::new();
+        match &mut self.mode {
+            Mode::Fixed(t) => t.close(&mut back),
+            Mode::Templated { targets, .. } => {
+                for t in targets.iter_mut() {
+                    t.close(&mut back);
+                }
+                *targets = Targets::default();
+            }
+        }
+        // Whatever is still kept goes back to the queue (it was counted as queued).
+        self.sh.kept_unacked = 0;
+        self.sh.unqueue(back.len());
+        self.sh.queue.unpop(&mut back);
+        self.sh.next_tick = None;
+    }
+
+    /// [`Sink::tick`] at `now`: retries files that have messages kept, closes idle ones.
+    fn tick_at(&mut self, r: &mut Renderer, now: Instant) {
+        let sh = &mut self.sh;
+        sh.next_tick = None;
+        match &mut self.mode {
+            Mode::Fixed(t) => {
+                t.flush_kept(sh, r, now);
+                if let (false, Some(at)) = (t.kept.is_empty(), t.retry_at) {
+                    sh.wake_at(at);
+                }
+            }
+            Mode::Templated { targets, .. } => {
+                let reap = sh.plan.time_reap;
+                let mut idle = Vec::new();
+                for t in targets.iter_mut() {
+                    t.flush_kept(sh, r, now);
+                    if !t.kept.is_empty() {
+                        if let Some(at) = t.retry_at {
+                            sh.wake_at(at);
+                        }
+                    } else if now >= t.used + reap {
+                        idle.push(t.slot);
+                    } else {
+                        sh.wake_at(t.used + reap);
+                    }
+                }
+                for slot in idle {
+                    if let Some(t) = targets.remove(slot) {
+                        tracing::debug!(template = %sh.plan.path, filename = %t.path().display(),
+                            "Destination timed out, reaping");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One file of the destination.
+struct Target {
+    /// The name, as rendered.
+    key: Box<[u8]>,
+    /// Index in [`Targets::slots`] (0 for a fixed name).
+    slot: usize,
+    file: Option<File>,
+    /// What `file` is on disk.
+    id: FileId,
+    /// When the name was last compared with the open file.
+    checked: Instant,
+    /// When a message was last routed here (for `time-reap()`).
+    used: Instant,
+    /// Set while the file could not be opened or written: not retried before.
+    retry_at: Option<Instant>,
+    /// Messages waiting for the file, oldest first.
+    kept: VecDeque<Entry>,
+    /// How many of `kept` have no flow control.
+    kept_unacked: usize,
+    /// Indices of this batch's entries for this file.
+    batch: Vec<usize>,
+}
+
+impl Target {
+    fn new(key: Box<[u8]>, now: Instant) -> Target {
+        Target {
+            key,
+            slot: 0,
+            file: None,
+            id: (0, 0),
+            checked: now,
+            used: now,
+            retry_at: None,
+            kept: VecDeque::new(),
+            kept_unacked: 0,
+            batch: Vec::new(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.key))
+    }
+
+    /// Whether the file is open for writing: opens it (not before `retry_at`), and reopens it
+    /// when its name has come to mean another file or none (checked once a second at most).
+    fn ready(&mut self, sh: &mut Shared, now: Instant) -> bool {
+        if let Some(f) = &self.file {
+            // Deleted: one fstat() per write, so nothing goes to a file no name leads to.
+            let deleted = f.metadata().map_or(true, |m| m.nlink() == 0);
+            if !deleted {
+                if now.duration_since(self.checked) < ROTATION_CHECK {
+                    return true;
+                }
+                self.checked = now;
+                if current_id(self.path()) == Some(self.id) {
+                    return true;
+                }
+            }
+            tracing::info!(filename = %self.path().display(),
+                "Destination file was moved or removed, reopening");
+            self.file = None;
+        } else if self.retry_at.is_some_and(|at| now < at) {
+            return false;
+        }
+        match sh.plan.open.open(self.path(), &sh.plan.path) {
+            Ok(o) => {
+                self.file = Some(o.file);
+                self.id = o.id;
+                self.checked = now;
+                self.retry_at = None;
+                sh.plan.open.update_symlink(self.path());
+                true
+            }
+            Err(_) => {
+                self.failed(sh, now);
+                false
+            }
+        }
+    }
+
+    fn failed(&mut self, sh: &mut Shared, now: Instant) {
+        self.file = None;
+        let at = now + sh.plan.writer.time_reopen;
+        self.retry_at = Some(at);
+        sh.wake_at(at);
+    }
+
+    /// Writes what is rendered in `sh.out`; on an error the file is closed and retried
+    /// after `time-reopen()`.
+    fn write_out(&mut self, sh: &mut Shared, now: Instant) -> bool {
+        let Some(f) = self.file.as_mut() else {
+            return false;
+        };
+        let res = f
+            .write_all(&sh.out)
+            .and_then(|()| if sh.plan.fsync { f.sync_all() } else { Ok(()) });
+        match res {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(fd = f.as_raw_fd(), error = %os_error(&e),
+                    "I/O error occurred while writing");
+                self.failed(sh, now);
+                false
+            }
+        }
+    }
+
+    /// Writes this batch's `entries` for this file, after what it kept before; keeps them
+    /// when the file cannot take them now.
+    fn deliver<'a>(
+        &mut self,
+        sh: &mut Shared,
+        entries: impl Iterator<Item = &'a Entry> + Clone,
+        r: &mut Renderer,
+        now: Instant,
+    ) {
+        self.used = now;
+        if !self.kept.is_empty() {
+            self.flush_kept(sh, r, now);
+        }
+        if self.kept.is_empty() && self.ready(sh, now) {
+            sh.out.clear();
+            for e in entries.clone() {
+                r.render(&e.msg, &mut sh.out);
+            }
+            if self.write_out(sh, now) {
+                return;
+            }
+            if sh.plan.writer.ignore_errors {
+                let n = entries.count();
+                sh.kept += n;
+                Counters::add(&sh.queue.counters.dropped, n as u64);
+                return;
+            }
+        }
+        for e in entries {
+            self.keep(sh, e.clone());
+        }
+    }
+
+    fn keep(&mut self, sh: &mut Shared, e: Entry) {
+        sh.kept += 1;
+        if e.ack.is_none() {
+            if sh.kept_unacked >= sh.plan.writer.fifo_size {
+                Counters::add(&sh.queue.counters.dropped, 1);
+                return;
+            }
+            sh.kept_unacked += 1;
+            self.kept_unacked += 1;
+        }
+        Counters::add(&sh.queue.counters.queued, 1);
+        self.kept.push_back(e);
+    }
+
+    /// Writes the kept messages once the file can be (re)opened.
+    fn flush_kept(&mut self, sh: &mut Shared, r: &mut Renderer, now: Instant) {
+        if self.kept.is_empty() || !self.ready(sh, now) {
+            return;
+        }
+        sh.out.clear();
+        for e in &self.kept {
+            r.render(&e.msg, &mut sh.out);
+        }
+        let n = self.kept.len();
+        let written = self.write_out(sh, now);
+        if written || sh.plan.writer.ignore_errors {
+            let c = &sh.queue.counters;
+            Counters::add(if written { &c.written } else { &c.dropped }, n as u64);
+            sh.unqueue(n);
+            self.kept.clear();
+            sh.kept_unacked -= self.kept_unacked;
+            self.kept_unacked = 0;
+        }
+    }
+
+    /// Closes the file; kept messages move to `back`.
+    fn close(&mut self, back: &mut Vec<Entry>) {
+        self.file = None;
+        back.extend(self.kept.drain(..));
+        self.kept_unacked = 0;
+    }
+}
+
+/// The files of a templated name, by rendered name.
+#[derive(Default)]
+struct Targets {
+    index: HashMap<Box<[u8]>, usize>,
+    slots: Vec<Option<Target>>,
+    free: Vec<usize>,
+    /// The slot of the previous message: consecutive messages often go to the same file.
+    last: Option<usize>,
+}
+
+impl Targets {
+    /// The slot of the file called `name`, made when there is none.
+    fn slot_for(&mut self, name: &[u8], now: Instant) -> usize {
+        let hit = self
+            .last
+            .filter(|&s| {
+                self.slots
+                    .get(s)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|t| *t.key == *name)
+            })
+            .or_else(|| self.index.get(name).copied());
+        let slot = match hit {
+            Some(s) => s,
+            None => {
+                let mut t = Target::new(name.into(), now);
+                let slot = self.free.pop().unwrap_or(self.slots.len());
+                t.slot = slot;
+                self.index.insert(name.into(), slot);
+                if slot == self.slots.len() {
+                    self.slots.push(Some(t));
+                } else {
+                    self.slots[slot] = Some(t);
+                }
+                slot
+            }
+        };
+        self.last = Some(slot);
+        slot
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Target> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn remove(&mut self, slot: usize) -> Option<Target> {
+        let t = self.slots.get_mut(slot)?.take()?;
+        self.index.remove(&t.key);
+        self.free.push(slot);
+        if self.last == Some(slot) {
+            self.last = None;
+        }
+        Some(t)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Target> {
+        self.slots.iter().flatten()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Target> {
+        self.slots.iter_mut().flatten()
+    }
+}

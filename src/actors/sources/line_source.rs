@@ -1,0 +1,554 @@
+//! What the file-like sources — `file()`, `pipe()`, `stdin()` — share: the options they honour
+//! (and the ones refused by name), a newline-framed read buffer that knows its offset in the
+//! input, and the loop that turns what is buffered into batches under the reader's
+//! flow-control window.
+//!
+//! Each driver's own part lives beside it: following, rotation and the saved position in
+//! [`super::file_reader`], the FIFO in [`super::pipe_reader`], standard input and the exit at
+//! its end in [`super::stdin_reader`].
+//!
+//! Parsing: syslog-ng's file readers set `LP_LOCAL` (a kernel-facility line without a stamp gets
+//! PROGRAM=kernel) and keep `expect-hostname`; `pipe()` also clears `expect-hostname` after the
+//! user's flags (recorded from 3.38: with `keep-hostname(yes)` a piped
+//! `<13>Nov 24 10:00:00 myhost prog: x` has PROGRAM `myhost`, a file's has HOST `myhost`).
+//! Framing is the socket text protocol's: `\n` or NUL ends a message, trailing `\r` are removed,
+//! empty lines skipped unless `flags(empty-lines)`, lines longer than `log-msg-size()` split.
+//! A partial last line waits for the rest (files, pipes); only the end of `stdin()` makes it a
+//! message.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+
+use actix_rt::ArbiterHandle;
+use tokio::sync::{Notify, oneshot, watch};
+
+use super::common::{
+    DriverOptions, LineOptions, MultiLineMode, ReaderOptions, SourceFlag, SourceOptions,
+    option_span,
+};
+use super::file::FileSourceOptions;
+use super::file_reader::{FilePlan, FilePosition};
+use super::pipe::PipeSourceOptions;
+use super::pipe_reader::PipePlan;
+use super::stdin::StdinSourceOptions;
+use crate::actors::runtime::ack::{Bookmark, Window};
+use crate::actors::runtime::bookmark::ConsecutiveTracker;
+use crate::actors::runtime::ingest::{Batcher, Ingest};
+use crate::actors::runtime::plan::{SourceDriver, SourcePlan};
+use crate::actors::runtime::settings;
+use crate::config::Node;
+use crate::config::ast::keyword_eq;
+use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::GlobalOptions;
+use crate::message::UnixTime;
+use crate::message::framing::{Frame, Newline};
+use crate::persist::Persist;
+
+/// Bytes asked of the input per read.
+pub const READ_SIZE: usize = 256 * 1024;
+
+/// A file-like source, ready to start.
+#[derive(Debug, Clone)]
+pub struct LinesPlan {
+    pub kind: LinesKind,
+    pub framing: Newline,
+    /// `log-iw-size()`: messages in flight before the reader stops reading.
+    pub window: u32,
+}
+
+/// Which file-like source.
+#[derive(Debug, Clone)]
+pub enum LinesKind {
+    File(FilePlan),
+    Pipe(PipePlan),
+    Stdin,
+}
+
+/// What a reader needs from the running graph.
+pub struct StartCx {
+    /// The arbiter the reader task runs on (a network arbiter), or the current one.
+    pub home: Option<ArbiterHandle>,
+    pub stop: watch::Receiver<bool>,
+    /// The persist file (file positions), when the daemon opened one.
+    pub persist: Option<Arc<Persist>>,
+    /// Where the reader leaves its state for the next graph when it stops.
+    pub handover: LinesHandover,
+    /// Raised to stop the daemon (the end of `stdin()`).
+    pub exit: Arc<Notify>,
+}
+
+/// A reader's state taken over from the previous graph (a reload).
+pub enum Resume {
+    /// A file's tracker — the old graph's batches may still be in the (handed over) queues,
+    /// and their positions must commit in order with the new reader's — and where the old
+    /// reader stopped (`None`: no file was open).
+    File {
+        tracker: Arc<ConsecutiveTracker<FilePosition>>,
+        at: Option<FilePosition>,
+    },
+    /// A FIFO's open descriptor (closing it would throw away what writers put in the pipe
+    /// and nobody read yet) and its partial last line.
+    Pipe { fd: OwnedFd, tail: Vec<u8> },
+}
+
+impl std::fmt::Debug for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resume::File { at, .. } => write!(f, "Resume::File({at:?})"),
+            Resume::Pipe { fd, tail } => write!(f, "Resume::Pipe({fd:?}, {} bytes)", tail.len()),
+        }
+    }
+}
+
+/// The file-like readers' part of a graph's `Handover`, by reader key (a file's persist
+/// name, `pipe(PATH)`): each reader leaves its [`Resume`] here when it stops; the next graph's
+/// reader of the same key takes it when it starts, and what no reader took is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct LinesHandover(Arc<Mutex<HashMap<String, Resume>>>);
+
+impl LinesHandover {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Resume>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Leaves `r` for the next graph's reader of `key`.
+    pub fn put(&self, key: String, r: Resume) {
+        self.lock().insert(key, r);
+    }
+
+    /// Takes what the previous graph's reader of `key` left.
+    pub fn take(&self, key: &str) -> Option<Resume> {
+        self.lock().remove(key)
+    }
+
+    /// Whether the previous graph left something for `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.lock().contains_key(key)
+    }
+
+    /// Drops what no reader of the new graph took (sources removed by the reload).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+impl LinesPlan {
+    /// Work that must succeed before anything of the graph runs, so that a failure stops
+    /// the start like a port that cannot be bound: creating the FIFO of a `pipe()` (unless
+    /// the previous graph hands its descriptor over).
+    pub fn prepare(&self, handover: &LinesHandover) -> Result<(), String> {
+        match &self.kind {
+            LinesKind::Pipe(p) if !handover.has(&p.key()) => p.prepare(),
+            LinesKind::Pipe(_) | LinesKind::File(_) | LinesKind::Stdin => Ok(()),
+        }
+    }
+
+    /// Starts the reader; the receiver resolves once it has flushed its last batch and left
+    /// its state in `cx.handover`.
+    pub fn start(self, ingest: Arc<Ingest>, cx: StartCx) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let home = cx.home.clone();
+        // Taken now, while the graph starts, so that `LinesHandover::clear` after the start
+        // drops only what no reader claimed.
+        let resume = match &self.kind {
+            LinesKind::File(p) => cx.handover.take(&p.persist_key),
+            LinesKind::Pipe(p) => cx.handover.take(&p.key()),
+            LinesKind::Stdin => None,
+        };
+        let task = async move {
+            let window = Window::for_reader(self.window);
+            let mut lines = LineReader::new(self.framing);
+            match self.kind {
+                LinesKind::File(p) => {
+                    super::file_reader::follow(p, resume, &mut lines, &ingest, window, cx).await
+                }
+                LinesKind::Pipe(p) => p.read(resume, &mut lines, &ingest, window, cx).await,
+                LinesKind::Stdin => {
+                    super::stdin_reader::read(&mut lines, &ingest, window, cx).await
+                }
+            }
+            let _ = tx.send(());
+        };
+        match home {
+            Some(h) => {
+                h.spawn(task);
+            }
+            None => {
+                actix_rt::spawn(task);
+            }
+        }
+        rx
+    }
+}
+
+/// Plans a `file()`, `pipe()` or `stdin()` driver call.
+pub fn plan_driver(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Diagnostic> {
+    let name = match call {
+        Node::Call { name, .. } => name.value.as_str(),
+        _ => "",
+    };
+    if keyword_eq(name, "file") {
+        let o = FileSourceOptions::from_call(call)?;
+        let lines = super::file_reader::plan_file_source(&o, call, globals)?;
+        return Ok(SourceDriver::Lines {
+            lines,
+            source: o.source,
+            reader: o.reader,
+        });
+    }
+    if keyword_eq(name, "pipe") {
+        let mut o = PipeSourceOptions::from_call(call)?;
+        let lines = super::pipe_reader::plan_pipe_source(&mut o, call, globals)?;
+        return Ok(SourceDriver::Lines {
+            lines,
+            source: o.source,
+            reader: o.reader,
+        });
+    }
+    let o = StdinSourceOptions::from_call(call)?;
+    let lines = super::stdin_reader::plan_stdin_source(&o, call, globals)?;
+    Ok(SourceDriver::Lines {
+        lines,
+        source: o.source,
+        reader: o.reader,
+    })
+}
+
+/// Checks what the runtime honours of a file-like source's shared options; returns its
+/// framing.
+pub fn plan_lines(
+    call: &Node,
+    source: &SourceOptions,
+    reader: &ReaderOptions,
+    lines: &LineOptions,
+    globals: &GlobalOptions,
+) -> Result<Newline, Diagnostic> {
+    let refuse = |what: &str, names: &[&str]| {
+        Err(Diagnostic::new(
+            format!("{what} is not supported by the runtime yet"),
+            option_span(call, names),
+        ))
+    };
+    if lines.multi_line_mode != MultiLineMode::None {
+        let mode = format!("{:?}", lines.multi_line_mode).to_lowercase();
+        return refuse(&format!("multi-line-mode({mode})"), &["multi-line-mode"]);
+    }
+    if lines.multi_line_prefix.is_some() {
+        return refuse("multi-line-prefix()", &["multi-line-prefix"]);
+    }
+    if lines.multi_line_garbage.is_some() {
+        return refuse(
+            "multi-line-garbage()",
+            &["multi-line-garbage", "multi-line-suffix"],
+        );
+    }
+    if lines.pad_size > 0 {
+        return refuse("pad-size()", &["pad-size"]);
+    }
+    if let Some(e) = &reader.encoding {
+        let n = e.0.to_ascii_lowercase().replace(['-', '_'], "");
+        if n != "utf8" {
+            return refuse(&format!("encoding(\"{}\")", e.0), &["encoding"]);
+        }
+    }
+    if let Some(f) = &reader.format
+        && f != "syslog"
+    {
+        return refuse(&format!("format(\"{f}\")"), &["format"]);
+    }
+    if reader
+        .trim_large_messages
+        .unwrap_or(globals.trim_large_messages)
+    {
+        return refuse("trim-large-messages(yes)", &["trim-large-messages"]);
+    }
+    if source.log_prefix.is_some() {
+        return refuse("log-prefix()", &["log-prefix"]);
+    }
+    if source.use_syslogng_pid {
+        return refuse("use-syslogng-pid(yes)", &["use-syslogng-pid"]);
+    }
+    let empty = reader.flags.contains(&SourceFlag::EmptyLines);
+    Ok(Newline::new(settings::log_msg_size(reader, globals), empty))
+}
+
+/// Two `file()` sources reading under the same persist name would overwrite each other's
+/// position: refused as syslog-ng refuses to start
+/// ("Automatic assignment of persist names failed...").
+pub fn duplicate_persist_names(sources: &[SourcePlan]) -> Vec<Diagnostic> {
+    let mut seen: Vec<(&str, &FilePlan)> = Vec::new();
+    let mut errors = Vec::new();
+    for s in sources {
+        let SourceDriver::Lines {
+            lines:
+                LinesPlan {
+                    kind: LinesKind::File(f),
+                    ..
+                },
+            ..
+        } = &s.driver
+        else {
+            continue;
+        };
+        match seen.iter().find(|(k, _)| *k == f.persist_key) {
+            Some((_, first)) => errors.push(
+                Diagnostic::new(
+                    format!(
+                        "conflicting persist names: `{}` is used by two sources; give one of \
+                         them a persist-name()",
+                        f.persist_key
+                    ),
+                    f.span,
+                )
+                .with_context("source")
+                .with_note(format!("the other one reads {}", first.path.display())),
+            ),
+            None => seen.push((f.persist_key.as_str(), f)),
+        }
+    }
+    errors
+}
+
+/// A newline-framed read buffer that knows where it stands in its input: `base` is the
+/// input offset of `buf[0]`, so [`LineReader::offset`] is the offset just after the last
+/// message taken out (what a file saves as its position).
+pub struct LineReader {
+    buf: Vec<u8>,
+    pos: usize,
+    base: u64,
+    framing: Newline,
+}
+
+impl LineReader {
+    /// An empty buffer at offset 0.
+    pub fn new(framing: Newline) -> Self {
+        LineReader {
+            buf: Vec::new(),
+            pos: 0,
+            base: 0,
+            framing,
+        }
+    }
+
+    /// The input offset after the last message (or skipped bytes) taken out.
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// The input offset just after everything buffered.
+    pub fn read_offset(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// Bytes buffered and not taken out.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Drops everything buffered; the next byte read is at `offset`.
+    pub fn reset(&mut self, offset: u64) {
+        self.buf.clear();
+        self.pos = 0;
+        self.base = offset;
+    }
+
+    /// The buffer to read into (the consumed head dropped, room for a large read made).
+    pub fn spare(&mut self) -> &mut Vec<u8> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        if self.buf.capacity() - self.buf.len() < READ_SIZE / 4 {
+            self.buf.reserve(READ_SIZE);
+        }
+        &mut self.buf
+    }
+
+    /// Frames, parses and routes up to `credits` messages into `batch` (begun by the
+    /// caller). Returns how many messages it made and whether complete ones may remain.
+    pub fn parse_batch(
+        &mut self,
+        ingest: &Ingest,
+        batch: &mut Batcher,
+        credits: u32,
+        eof: bool,
+    ) -> (u32, bool) {
+        let now = UnixTime::now(&ingest.parse.local_time_zone);
+        let mut used = 0;
+        while used < credits {
+            match self.framing.next(&self.buf[self.pos..], eof) {
+                Frame::Message(m, n) => {
+                    ingest.parse_into(batch, m, None, now);
+                    self.pos += n;
+                    used += 1;
+                }
+                Frame::Skip(n) => self.pos += n,
+                // Newline framing has no errors; treat one like the end of the buffer.
+                Frame::Incomplete | Frame::Error(_) => return (used, false),
+            }
+        }
+        (used, true)
+    }
+}
+
+/// Bookmarks of a reader whose position is saved (files): one per batch, closed with the
+/// offset where the batch ends.
+pub trait Marks: Sync {
+    fn open(&self) -> Bookmark;
+    fn close(&self, seq: u64, end: u64);
+}
+
+/// Waits until `stop` is raised (or its sender is gone).
+pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Whether `stop` is raised.
+pub fn is_stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow()
+}
+
+/// Waits for `d` unless `stop` is raised first; `false` when stopped.
+pub async fn pause(d: std::time::Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = stopped(stop) => false,
+    }
+}
+
+/// Turns everything complete in `lines` into batches, each taking what credits the window
+/// has (waiting for some when it is empty). With `eof`, a partial last line is a message.
+/// Returns `false` when `stop` was raised while waiting for credits.
+pub async fn drain(
+    lines: &mut LineReader,
+    ingest: &Ingest,
+    window: &Arc<Window>,
+    batch: &mut Batcher,
+    eof: bool,
+    stop: &mut watch::Receiver<bool>,
+    marks: Option<&dyn Marks>,
+) -> bool {
+    while !lines.pending().is_empty() {
+        let mut credits = window.try_acquire();
+        if credits == 0 {
+            tokio::select! {
+                c = window.acquire() => credits = c,
+                _ = stopped(stop) => return false,
+            }
+        }
+        let bookmark = marks.map(Marks::open);
+        let seq = bookmark.as_ref().map(|b| b.seq);
+        ingest.begin_with_bookmark(batch, window, credits, bookmark);
+        let (used, more) = lines.parse_batch(ingest, batch, credits, eof);
+        if let (Some(m), Some(seq)) = (marks, seq) {
+            m.close(seq, lines.offset());
+        }
+        ingest.flush(batch);
+        window.put_back(credits - used);
+        if !more {
+            break;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load::{LoadOptions, load_str};
+
+    fn plan_err(body: &str) -> Vec<String> {
+        let text = format!(
+            "@version: 3.38\n{body}\ndestination d {{ file(\"/dev/null\"); }};\n\
+             log {{ source(s); destination(d); }};\n"
+        );
+        let loaded = load_str("t.conf", &text, &LoadOptions::default()).expect("config");
+        let model = crate::config::model::build(&loaded.ast).expect("model");
+        match crate::actors::runtime::plan::plan(&model) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|d| d.message).collect(),
+        }
+    }
+
+    #[test]
+    fn options_the_runtime_cannot_honour_are_refused_by_name() {
+        for (body, msg) in [
+            (
+                r#"source s { file("/x" multi-line-mode(indented)); };"#,
+                "multi-line-mode(indented) is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { file("/x" multi-line-prefix("^a")); };"#,
+                "multi-line-prefix() is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { pipe("/x" pad-size(10)); };"#,
+                "pad-size() is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { stdin(encoding("latin1")); };"#,
+                "encoding(\"latin1\") is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { file("/x" format("linux-kmsg")); };"#,
+                "format(\"linux-kmsg\") is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { file("/x" log-prefix("p: ")); };"#,
+                "log-prefix() is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { wildcard-file(base-dir("/x") filename-pattern("*")); };"#,
+                "driver `wildcard-file` is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { file("/x" follow-freq(0)); };"#,
+                "follow-freq(0) is not supported by the runtime yet",
+            ),
+            (
+                r#"source s { file("/proc/kmsg"); };"#,
+                "reading /proc/kmsg is not supported by the runtime yet",
+            ),
+        ] {
+            let errors = plan_err(body);
+            assert!(errors.iter().any(|e| e == msg), "{body}: {errors:?}");
+        }
+        assert!(
+            plan_err(r#"source s { file("/x" encoding("UTF-8") flags(no-parse)); };"#).is_empty()
+        );
+    }
+
+    #[test]
+    fn two_files_under_one_persist_name_are_refused() {
+        let e = plan_err(r#"source s { file("/x"); file("/x"); };"#);
+        assert!(
+            e.iter()
+                .any(|m| m.contains("`affile_sd_curpos(/x)` is used by two sources")),
+            "{e:?}"
+        );
+        assert!(plan_err(r#"source s { file("/x"); file("/x" persist-name("b")); };"#).is_empty());
+    }
+
+    #[test]
+    fn the_reader_knows_its_offset() {
+        let mut r = LineReader::new(Newline::new(8, false));
+        r.reset(100);
+        r.spare().extend_from_slice(b"ab\n\ncd");
+        assert_eq!(r.read_offset(), 106);
+        assert_eq!(r.offset(), 100);
+        r.pos = 4;
+        assert_eq!(r.offset(), 104);
+        r.spare();
+        assert_eq!(r.offset(), 104);
+        assert_eq!(r.pending(), b"cd");
+    }
+}
