@@ -406,11 +406,11 @@ fn plan_inet(
     let s = g.socket;
     Ok(SocketDestPlan {
         driver: driver.to_string(),
-        persist_name: g
-            .dest
-            .persist_name
-            .clone()
-            .unwrap_or_else(|| SocketDestPlan::default_persist_name(wire.kind, &target)),
+        persist_name: SocketDestPlan::persist_name(
+            g.dest.persist_name.as_deref(),
+            wire.kind,
+            &target,
+        ),
         writer,
         target,
         kind: wire.kind,

@@ -81,11 +81,7 @@ pub fn plan_unix(
     let s = &o.socket;
     Ok(SocketDestPlan {
         driver: driver.to_string(),
-        persist_name: o
-            .dest
-            .persist_name
-            .clone()
-            .unwrap_or_else(|| SocketDestPlan::default_persist_name(kind, &target)),
+        persist_name: SocketDestPlan::persist_name(o.dest.persist_name.as_deref(), kind, &target),
         writer,
         target,
         kind,

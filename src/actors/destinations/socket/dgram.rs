@@ -182,3 +182,62 @@ impl Sink for DgramSink {
         let _ = self.open().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::destinations::socket::SockKind;
+    use crate::actors::destinations::socket::testing::{entry, plan, renderer};
+
+    #[tokio::test]
+    async fn a_datagram_too_long_for_a_unix_socket_fails_and_reports_what_went_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("d.sock");
+        let rx = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        let p = plan(Target::Unix(path), SockKind::Dgram);
+        let mut r = renderer(&p);
+        let mut sink = DgramSink::new(p, None, KeptSockets::default());
+        let huge = "x".repeat(1 << 20);
+        let batch = [entry("one"), entry(&huge), entry("three")];
+        let e = sink.send(&batch, &mut r).await.err();
+        // As syslog-ng 3.38: "Message too long", retried after time-reopen().
+        assert_eq!(e.as_ref().map(|e| e.written), Some(1));
+        assert_eq!(e.and_then(|e| e.error.raw_os_error()), Some(libc::EMSGSIZE));
+        assert!(!sink.is_open());
+        let mut buf = [0u8; 64];
+        let n = rx.recv(&mut buf).expect("recv");
+        assert_eq!(&buf[..n], b"<13>Jan  1 00:00:00 h one\n");
+        // The rest goes out once the long one is gone (ignore-errors would drop it).
+        assert!(sink.send(&batch[2..], &mut r).await.is_ok());
+        let n = rx.recv(&mut buf).expect("recv");
+        assert_eq!(&buf[..n], b"<13>Jan  1 00:00:00 h three\n");
+    }
+
+    #[tokio::test]
+    async fn udp_datagrams_are_cut_and_empty_renders_skipped() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = rx.local_addr().expect("addr").port();
+        let target = Target::Inet {
+            host: "127.0.0.1".into(),
+            port,
+            v6: false,
+        };
+        let mut p = plan(target, SockKind::Dgram);
+        let mut r = renderer(&p);
+        let mut sink = DgramSink::new(p.clone(), None, KeptSockets::default());
+        let long = "y".repeat(70000);
+        assert!(sink.send(&[entry(&long), entry("b")], &mut r).await.is_ok());
+        let mut buf = vec![0u8; 1 << 17];
+        let n = rx.recv(&mut buf).expect("recv");
+        assert_eq!(n, MAX_UDP_PAYLOAD);
+        let n = rx.recv(&mut buf).expect("recv");
+        assert_eq!(&buf[..n], b"<13>Jan  1 00:00:00 h b\n");
+        // A message that renders to nothing is not sent at all (syslog-ng skips it too).
+        p.writer.render.truncate_size = Some(0);
+        let mut r = renderer(&p);
+        let mut sink = DgramSink::new(p, None, KeptSockets::default());
+        assert!(sink.send(&[entry("gone")], &mut r).await.is_ok());
+        rx.set_nonblocking(true).expect("nonblocking");
+        assert!(rx.recv(&mut buf).is_err());
+    }
+}

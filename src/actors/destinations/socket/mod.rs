@@ -71,13 +71,21 @@ pub enum Target {
 }
 
 impl Target {
-    /// How syslog-ng names the address in persist names: `127.0.0.1:514`, `[::1]:514`,
-    /// `/dev/log`.
+    /// How logs name the address: `127.0.0.1:514`, `[::1]:514`, `/dev/log`.
     fn key(&self) -> String {
         match self {
             Target::Inet { host, port, .. } if host.contains(':') => format!("[{host}]:{port}"),
             Target::Inet { host, port, .. } => format!("{host}:{port}"),
             Target::Unix(p) => p.display().to_string(),
+        }
+    }
+
+    /// How syslog-ng 3.38 names the address in persist names (from its "conflicting
+    /// persist-names" error): `127.0.0.1:514`, `[::1]:514`, `localhost.afunix:/dev/log`.
+    fn persist_key(&self) -> String {
+        match self {
+            Target::Unix(p) => format!("localhost.afunix:{}", p.display()),
+            inet => inet.key(),
         }
     }
 }
@@ -126,18 +134,23 @@ pub struct SocketDestPlan {
     pub keep_alive: bool,
     /// `close-on-input()`: a peer that sends anything is taken as broken.
     pub close_on_input: bool,
-    /// The persist name: `persist-name()`, or syslog-ng's `afsocket_dd.(stream,HOST:PORT)`.
+    /// The persist name, as syslog-ng 3.38 makes it: `afsocket_dd.(stream,HOST:PORT)`, or
+    /// `afsocket_dd.(NAME)` with `persist-name(NAME)`.
     pub persist_name: String,
 }
 
 impl SocketDestPlan {
-    /// syslog-ng's automatic persist name of a socket destination.
-    pub fn default_persist_name(kind: SockKind, target: &Target) -> String {
+    /// syslog-ng's persist name of a socket destination: `persist-name()` or derived from
+    /// the socket type and the address.
+    pub fn persist_name(given: Option<&str>, kind: SockKind, target: &Target) -> String {
+        if let Some(name) = given {
+            return format!("afsocket_dd.({name})");
+        }
         let kind = match kind {
             SockKind::Stream => "stream",
             SockKind::Dgram => "dgram",
         };
-        format!("afsocket_dd.({kind},{})", target.key())
+        format!("afsocket_dd.({kind},{})", target.persist_key())
     }
 
     /// How logs name the destination: `network('10.0.0.1:514')`.
@@ -213,6 +226,66 @@ pub fn start(
     }
 }
 
+/// Plans and messages for the sinks' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{SockKind, SockOpts, SocketDestPlan, Target};
+    use crate::actors::destinations::writer::{
+        MarkPlan, RenderPlan, Renderer, WriterPlan, test_entry,
+    };
+    use crate::actors::runtime::queue::Entry;
+    use crate::config::global_options::MarkMode;
+    use crate::message::{Builtin, LogMessage, UnixTime};
+    use crate::template::{DaemonInfo, OutputFormat, TemplateOptions};
+
+    /// A plan sending the network format to `target`, time-reopen(1).
+    pub fn plan(target: Target, kind: SockKind) -> SocketDestPlan {
+        let render = RenderPlan::with_format(OutputFormat::Network, TemplateOptions::default());
+        SocketDestPlan {
+            driver: "network".into(),
+            writer: WriterPlan {
+                render,
+                batch_lines: 100,
+                time_reopen: Duration::from_secs(1),
+                fifo_size: 100,
+                throttle: 0,
+                suppress: None,
+                mark: MarkPlan::new(MarkMode::None, None, &Default::default()),
+                ignore_errors: false,
+            },
+            target,
+            kind,
+            octet_counted: false,
+            local_ip: None,
+            local_port: 0,
+            opts: SockOpts::default(),
+            keep_alive: true,
+            close_on_input: true,
+            persist_name: "p".into(),
+        }
+    }
+
+    pub fn renderer(p: &SocketDestPlan) -> Renderer {
+        Renderer::new(p.writer.render.clone(), Arc::new(DaemonInfo::default()))
+    }
+
+    /// `<13>Jan  1 00:00:00 h TEXT\n` once rendered.
+    pub fn entry(text: &str) -> Entry {
+        let mut m = LogMessage::new(UnixTime {
+            sec: 0,
+            usec: 0,
+            gmtoff: 0,
+        });
+        m.pri = 13;
+        m.nv.set_builtin(Builtin::Host, b"h");
+        m.nv.set_builtin(Builtin::Message, text.as_bytes());
+        test_entry(m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +334,10 @@ mod tests {
         assert_eq!((p.kind, p.octet_counted), (SockKind::Stream, true));
         assert_eq!(p.writer.render.format, OutputFormat::SyslogProtocol);
         let p = planned(r#"syslog("h" transport(udp))"#);
-        assert_eq!((inet(&p).1, p.kind, p.octet_counted), (514, SockKind::Dgram, false));
+        assert_eq!(
+            (inet(&p).1, p.kind, p.octet_counted),
+            (514, SockKind::Dgram, false)
+        );
         // 3.38 gives syslog(transport(framed)) port 514, not 601.
         let p = planned(r#"syslog("h" transport(framed))"#);
         assert_eq!((inet(&p).1, p.octet_counted), (514, true));
@@ -273,10 +349,13 @@ mod tests {
         assert_eq!(p.persist_name, "afsocket_dd.(stream,[::1]:1514)");
         let p = planned(r#"udp("h" port("syslog") persist-name("mine") keep-alive(no))"#);
         assert_eq!((inet(&p).1, p.kind), (514, SockKind::Dgram));
-        assert_eq!(p.persist_name, "mine");
+        assert_eq!(p.persist_name, "afsocket_dd.(mine)");
         assert!(!p.keep_alive);
         let p = planned(r#"udp6("h" ip-ttl(3) ip-tos(16) so-broadcast(yes))"#);
-        assert_eq!((p.opts.ttl, p.opts.tos, p.opts.broadcast), (Some(3), Some(16), true));
+        assert_eq!(
+            (p.opts.ttl, p.opts.tos, p.opts.broadcast),
+            (Some(3), Some(16), true)
+        );
         let p = planned(r#"unix-dgram("/dev/log")"#);
         assert_eq!(p.target, Target::Unix("/dev/log".into()));
         assert_eq!(p.kind, SockKind::Dgram);
@@ -312,7 +391,10 @@ mod tests {
         let e = try_plan(r#"network("h" port("no-such-service"))"#)
             .err()
             .unwrap_or_default();
-        assert!(e.contains(&"unknown service `no-such-service`".to_string()), "{e:?}");
+        assert!(
+            e.contains(&"unknown service `no-such-service`".to_string()),
+            "{e:?}"
+        );
         // spoof-source(no) and spoof-source-max-msglen() alone are fine, as in syslog-ng.
         assert!(try_plan(r#"udp("h" spoof-source(no) spoof-source-max-msglen(100))"#).is_ok());
     }
@@ -325,8 +407,12 @@ mod tests {
             v6: false,
         };
         assert_eq!(
-            SocketDestPlan::default_persist_name(SockKind::Stream, &t),
+            SocketDestPlan::persist_name(None, SockKind::Stream, &t),
             "afsocket_dd.(stream,127.0.0.1:514)"
+        );
+        assert_eq!(
+            SocketDestPlan::persist_name(Some("foo"), SockKind::Stream, &t),
+            "afsocket_dd.(foo)"
         );
         let t = Target::Inet {
             host: "::1".into(),
@@ -334,13 +420,13 @@ mod tests {
             v6: true,
         };
         assert_eq!(
-            SocketDestPlan::default_persist_name(SockKind::Dgram, &t),
+            SocketDestPlan::persist_name(None, SockKind::Dgram, &t),
             "afsocket_dd.(dgram,[::1]:514)"
         );
         let t = Target::Unix("/dev/log".into());
         assert_eq!(
-            SocketDestPlan::default_persist_name(SockKind::Dgram, &t),
-            "afsocket_dd.(dgram,/dev/log)"
+            SocketDestPlan::persist_name(None, SockKind::Dgram, &t),
+            "afsocket_dd.(dgram,localhost.afunix:/dev/log)"
         );
     }
 }

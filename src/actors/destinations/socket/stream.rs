@@ -262,69 +262,24 @@ impl Sink for StreamSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::destinations::socket::{SockKind, SockOpts};
-    use crate::actors::destinations::writer::{RenderPlan, WriterPlan, test_entry};
-    use crate::message::{Builtin, LogMessage, UnixTime};
-    use crate::template::{DaemonInfo, OutputFormat, TemplateOptions};
+    use crate::actors::destinations::socket::SockKind;
+    use crate::actors::destinations::socket::testing::{entry, plan, renderer};
     use std::io::Read;
-    use std::sync::Arc;
-
-    fn plan(port: u16, octet_counted: bool) -> SocketDestPlan {
-        let render = RenderPlan::with_format(OutputFormat::Network, TemplateOptions::default());
-        SocketDestPlan {
-            driver: "network".into(),
-            writer: WriterPlan {
-                render,
-                batch_lines: 100,
-                time_reopen: Duration::from_secs(1),
-                fifo_size: 100,
-                throttle: 0,
-                suppress: None,
-                mark: crate::actors::destinations::writer::MarkPlan::new(
-                    crate::config::global_options::MarkMode::None,
-                    None,
-                    &Default::default(),
-                ),
-                ignore_errors: false,
-            },
-            target: Target::Inet {
-                host: "127.0.0.1".into(),
-                port,
-                v6: false,
-            },
-            kind: SockKind::Stream,
-            octet_counted,
-            local_ip: None,
-            local_port: 0,
-            opts: SockOpts::default(),
-            keep_alive: true,
-            close_on_input: true,
-            persist_name: "p".into(),
-        }
-    }
-
-    fn entry(text: &str) -> Entry {
-        let mut m = LogMessage::new(UnixTime {
-            sec: 0,
-            usec: 0,
-            gmtoff: 0,
-        });
-        m.pri = 13;
-        m.nv.set_builtin(Builtin::Host, b"h");
-        m.nv.set_builtin(Builtin::Message, text.as_bytes());
-        test_entry(m)
-    }
-
-    fn daemon() -> Arc<DaemonInfo> {
-        Arc::new(DaemonInfo::default())
-    }
 
     #[tokio::test]
     async fn writes_framed_and_reconnects_after_the_peer_closed() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = l.local_addr().expect("addr").port();
-        let p = plan(port, true);
-        let mut r = Renderer::new(p.writer.render.clone(), daemon());
+        let mut p = plan(
+            Target::Inet {
+                host: "127.0.0.1".into(),
+                port,
+                v6: false,
+            },
+            SockKind::Stream,
+        );
+        p.octet_counted = true;
+        let mut r = renderer(&p);
         let mut sink = StreamSink::new(p, None, KeptSockets::default());
         let batch = [entry("one"), entry("two")];
         assert!(sink.send(&batch, &mut r).await.is_ok());
