@@ -208,7 +208,8 @@ fn without_flow_control_a_down_receiver_overflows_the_queue_and_drops_are_counte
     send(port, &lines("m", 0..500));
     let control = d.control.clone();
     assert!(wait_for(LONG, || stat(&control, "source;s;received") == Some(500)));
-    assert!(wait_for(LONG, || stat(&control, "destination;d;processed") == Some(500)));
+    assert!(wait_for(LONG, || stat(&control, "destination;d;processed")
+        == Some(500)));
     // log-fifo-size(100) entries wait in the queue; a batch the writer had taken out for a
     // connection attempt waits beside them (syslog-ng's backlog is not counted either).
     let dropped = stat(&control, "destination;d;dropped").unwrap_or(0) as usize;

@@ -63,11 +63,16 @@ fn unix_dgram_waits_for_a_socket_that_is_not_there_yet() {
     d.wait_ready();
     send(port, b"<13>Jan  1 10:00:00 h p: queued\n");
     let control = d.control.clone();
-    assert!(wait_for(LONG, || d.stderr().contains("Syslog connection failed")));
+    assert!(wait_for(LONG, || d
+        .stderr()
+        .contains("Syslog connection failed")));
     assert_eq!(stat(&control, "destination;d;written"), Some(0));
     let peer = DgramPeer::unix(&path);
     assert!(peer.wait_datagrams(1, LONG), "{}", d.stderr());
-    assert_eq!(peer.datagrams(), vec![b"<13>Jan  1 10:00:00 h p: queued\n".to_vec()]);
+    assert_eq!(
+        peer.datagrams(),
+        vec![b"<13>Jan  1 10:00:00 h p: queued\n".to_vec()]
+    );
 }
 
 #[test]
