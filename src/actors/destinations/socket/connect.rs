@@ -519,6 +519,76 @@ mod tests {
         assert!(a.is_ok_and(|a| a.is_ipv4()));
     }
 
+    #[tokio::test]
+    async fn socket_options_and_the_local_port_are_applied() {
+        use crate::actors::destinations::socket::testing::plan;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let local_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let target = Target::Inet {
+            host: "localhost".into(),
+            port,
+            v6: false,
+        };
+        let mut p = plan(target, SockKind::Stream);
+        p.local_ip = Some("127.0.0.1".into());
+        p.local_port = local_port;
+        p.opts = SockOpts {
+            sndbuf: Some(65536),
+            keepalive: true,
+            ttl: Some(7),
+            tos: Some(0x10),
+            keepalive_time: Some(30),
+            keepalive_intvl: Some(5),
+            keepalive_probes: Some(4),
+            ..SockOpts::default()
+        };
+        let c = connect_stream(&p).await.map_err(|e| e.to_string());
+        let Ok(Connected {
+            conn: StreamConn::Tcp(s),
+            ..
+        }) = c
+        else {
+            panic!("not connected: {:?}", c.err());
+        };
+        let (_, peer) = l.accept().expect("accept");
+        assert_eq!(peer.port(), local_port, "localport()");
+        let r = SockRef::from(&s);
+        assert!(r.send_buffer_size().is_ok_and(|n| n >= 65536));
+        assert_eq!(r.keepalive().ok(), Some(true));
+        assert_eq!(r.ttl_v4().ok(), Some(7));
+        assert_eq!(r.tos_v4().ok(), Some(0x10));
+        assert_eq!(r.tcp_keepalive_time().ok(), Some(Duration::from_secs(30)));
+        assert_eq!(
+            r.tcp_keepalive_interval().ok(),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(r.tcp_keepalive_retries().ok(), Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_and_an_unknown_host_are_errors() {
+        use crate::actors::destinations::socket::testing::plan;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let target = |host: &str| Target::Inet {
+            host: host.into(),
+            port,
+            v6: false,
+        };
+        let e = connect_stream(&plan(target("127.0.0.1"), SockKind::Stream)).await;
+        assert!(
+            matches!(e, Err(ConnectError::Io(ref e)) if e.kind() == io::ErrorKind::ConnectionRefused)
+        );
+        let e = connect_dgram(&plan(target("no-such-host.invalid"), SockKind::Dgram)).await;
+        assert!(matches!(e, Err(ConnectError::Resolve { .. })));
+    }
+
     #[test]
     fn sendmmsg_sends_each_message_as_one_datagram() {
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
