@@ -200,7 +200,8 @@ impl Graph {
                 }
                 DestDriver::Socket(p) => {
                     let adopt = handover.sockets.remove(&p.persist_name);
-                    socket::start(&arb.handle(), p.clone(), adopt, kept_sockets.clone(), cx, tx)
+                    let kept = kept_sockets.clone();
+                    socket::start(&arb.handle(), p.clone(), adopt, kept, cx, tx)
                 }
             }
             queues.push(q);
