@@ -8,6 +8,7 @@ pub mod pipe;
 pub mod program;
 pub mod pseudofile;
 pub mod python;
+pub mod socket;
 pub mod unix;
 pub mod usertty;
 pub mod writer;

@@ -11,13 +11,18 @@ use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::program::mark_mode_global;
+use super::socket::{SockKind, SockOpts, SocketDestPlan, Target};
+use super::writer::{WriterOptionsRef, plan_writer};
+use crate::actors::sources::common::option_span;
 use crate::actors::sources::socket::{
     DestTransport, InetSocketOptions, IpProtocol, Port, TlsOptions, check_transport_tls,
 };
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
-use crate::config::global_options::{MarkMode, yes};
+use crate::config::global_options::{GlobalOptions, MarkMode, yes};
 use crate::driver_options;
+use crate::pipeline::BuildEnv;
+use crate::template::OutputFormat;
 
 fn default_spoof_source_max_msglen() -> u32 {
     1024
@@ -177,6 +182,300 @@ driver_options! {
         pub writer: WriterOptions,
         pub template: TemplateOptions,
         pub socket: InetSocketOptions,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime: how these options become a running socket destination (see `super::socket`).
+
+/// The options every IP destination has, whichever of the three structs they come from.
+struct InetCommon<'a> {
+    host: &'a str,
+    port: Option<&'a Port>,
+    localip: Option<&'a String>,
+    localport: Option<&'a Port>,
+    keep_alive: bool,
+    close_on_input: bool,
+    failover: bool,
+    failover_servers: bool,
+    mark_mode: MarkMode,
+}
+
+macro_rules! inet_common {
+    ($o:expr) => {
+        InetCommon {
+            host: &$o.host,
+            port: $o.port.as_ref(),
+            localip: $o.localip.as_ref(),
+            localport: $o.localport.as_ref(),
+            keep_alive: $o.keep_alive,
+            close_on_input: $o.close_on_input,
+            failover: $o.failover.is_some(),
+            failover_servers: !$o.failover_servers.is_empty(),
+            mark_mode: $o.mark_mode,
+        }
+    };
+}
+
+/// How the driver sends, decided by the driver and its `transport()`.
+struct Wire {
+    kind: SockKind,
+    octet_counted: bool,
+    v6: bool,
+    default_port: u16,
+    format: OutputFormat,
+}
+
+/// The option groups of an IP destination.
+struct Groups<'a> {
+    dest: &'a DestDriverOptions,
+    writer: &'a WriterOptions,
+    template: &'a TemplateOptions,
+    socket: &'a InetSocketOptions,
+}
+
+fn refuse<T>(what: &str, call: &Node, names: &[&str]) -> Result<T, Diagnostic> {
+    Err(Diagnostic::new(
+        format!("{what} is not supported by the runtime yet"),
+        option_span(call, names),
+    ))
+}
+
+/// Plans `network()` (`syslog` false) or `syslog()`: RFC 3164 lines or RFC 5424 with octet
+/// counting over TCP (port 601 for `syslog()` over TCP, 514 otherwise, as 3.38 picks).
+pub fn plan_network(
+    o: &NetworkDestinationOptions,
+    driver: &str,
+    syslog: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<SocketDestPlan, Diagnostic> {
+    let n = &o.network;
+    let transport = n.transport.unwrap_or(DestTransport::Tcp);
+    if transport == DestTransport::Tls {
+        return refuse("transport(tls)", call, &["transport"]);
+    }
+    if n.tls.is_some() {
+        return refuse("tls()", call, &["tls"]);
+    }
+    if n.spoof_source {
+        return refuse("spoof-source()", call, &["spoof-source"]);
+    }
+    let (kind, octet_counted) = match transport {
+        DestTransport::Udp => (SockKind::Dgram, false),
+        DestTransport::Framed => (SockKind::Stream, true),
+        _ => (SockKind::Stream, syslog),
+    };
+    let wire = Wire {
+        kind,
+        octet_counted,
+        v6: n.ip_protocol == IpProtocol::V6,
+        default_port: if syslog && transport == DestTransport::Tcp {
+            601
+        } else {
+            514
+        },
+        format: if syslog {
+            OutputFormat::SyslogProtocol
+        } else {
+            OutputFormat::Network
+        },
+    };
+    let groups = Groups {
+        dest: &o.dest,
+        writer: &o.writer,
+        template: &o.template,
+        socket: &o.socket,
+    };
+    plan_inet(driver, inet_common!(n), wire, groups, call, globals, env)
+}
+
+/// Plans `tcp()` (or `tcp6()`: `v6`).
+pub fn plan_tcp(
+    o: &TcpDestinationOptions,
+    driver: &str,
+    v6: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<SocketDestPlan, Diagnostic> {
+    if o.tcp.tls.is_some() {
+        return refuse("tls()", call, &["tls"]);
+    }
+    let wire = Wire {
+        kind: SockKind::Stream,
+        octet_counted: false,
+        v6,
+        default_port: 514,
+        format: OutputFormat::Network,
+    };
+    let groups = Groups {
+        dest: &o.dest,
+        writer: &o.writer,
+        template: &o.template,
+        socket: &o.socket,
+    };
+    plan_inet(
+        driver,
+        inet_common!(o.tcp),
+        wire,
+        groups,
+        call,
+        globals,
+        env,
+    )
+}
+
+/// Plans `udp()` (or `udp6()`: `v6`).
+pub fn plan_udp(
+    o: &UdpDestinationOptions,
+    driver: &str,
+    v6: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<SocketDestPlan, Diagnostic> {
+    if o.udp.spoof_source {
+        return refuse("spoof-source()", call, &["spoof-source"]);
+    }
+    let wire = Wire {
+        kind: SockKind::Dgram,
+        octet_counted: false,
+        v6,
+        default_port: 514,
+        format: OutputFormat::Network,
+    };
+    let groups = Groups {
+        dest: &o.dest,
+        writer: &o.writer,
+        template: &o.template,
+        socket: &o.socket,
+    };
+    plan_inet(
+        driver,
+        inet_common!(o.udp),
+        wire,
+        groups,
+        call,
+        globals,
+        env,
+    )
+}
+
+fn plan_inet(
+    driver: &str,
+    c: InetCommon<'_>,
+    wire: Wire,
+    g: Groups<'_>,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<SocketDestPlan, Diagnostic> {
+    if c.failover {
+        return refuse("failover()", call, &["failover"]);
+    }
+    if c.failover_servers {
+        return refuse("failover-servers()", call, &["failover-servers"]);
+    }
+    let writer = plan_writer(
+        WriterOptionsRef {
+            dest: g.dest,
+            writer: g.writer,
+            template: g.template,
+            mark_mode: c.mark_mode,
+            format: wire.format,
+        },
+        call,
+        globals,
+        env,
+    )?;
+    let port = match c.port {
+        None => wire.default_port,
+        Some(p) => port_number(p, wire.kind, call, &["port", "destport"])?,
+    };
+    let local_port = match c.localport {
+        None => 0,
+        Some(p) => port_number(p, wire.kind, call, &["localport"])?,
+    };
+    let target = Target::Inet {
+        host: c.host.to_string(),
+        port,
+        v6: wire.v6,
+    };
+    let s = g.socket;
+    Ok(SocketDestPlan {
+        driver: driver.to_string(),
+        persist_name: SocketDestPlan::persist_name(
+            g.dest.persist_name.as_deref(),
+            wire.kind,
+            &target,
+        ),
+        writer,
+        target,
+        kind: wire.kind,
+        octet_counted: wire.octet_counted,
+        local_ip: c.localip.cloned(),
+        local_port,
+        opts: SockOpts {
+            rcvbuf: s.so_rcvbuf,
+            sndbuf: s.so_sndbuf,
+            broadcast: s.so_broadcast,
+            keepalive: s.so_keepalive,
+            reuseport: s.so_reuseport,
+            ttl: s.ip_ttl,
+            tos: s.ip_tos,
+            freebind: s.ip_freebind,
+            keepalive_time: s.tcp_keepalive_time,
+            keepalive_intvl: s.tcp_keepalive_intvl,
+            keepalive_probes: s.tcp_keepalive_probes,
+            interface: s.interface.clone(),
+        },
+        keep_alive: c.keep_alive,
+        close_on_input: c.close_on_input,
+    })
+}
+
+/// A port number, or a service name looked up for the transport (`port("syslog")` is 514
+/// over TCP too: /etc/services lists it as an alias of `shell`). syslog-ng 3.38 falls back to
+/// port 0 for an unknown name and never connects; sluice says so at the option.
+fn port_number(p: &Port, kind: SockKind, call: &Node, names: &[&str]) -> Result<u16, Diagnostic> {
+    match p {
+        Port::Number(n) => Ok(*n),
+        Port::Service(name) => service_port(name, kind).ok_or_else(|| {
+            Diagnostic::new(
+                format!("unknown service `{name}`"),
+                option_span(call, names),
+            )
+        }),
+    }
+}
+
+/// The port of a service name (getaddrinfo, thread-safe unlike getservbyname).
+fn service_port(name: &str, kind: SockKind) -> Option<u16> {
+    let c_name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: zeroed addrinfo is a valid "no hints" value; fields are set below.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = match kind {
+        SockKind::Stream => libc::SOCK_STREAM,
+        SockKind::Dgram => libc::SOCK_DGRAM,
+    };
+    hints.ai_flags = libc::AI_PASSIVE;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: no node, a valid NUL-terminated service, valid hints; res is freed below.
+    let rc = unsafe { libc::getaddrinfo(std::ptr::null(), c_name.as_ptr(), &hints, &mut res) };
+    if rc != 0 || res.is_null() {
+        return None;
+    }
+    // SAFETY: res is a valid list; with AF_INET its first address is a sockaddr_in. It is
+    // freed once, after the read.
+    unsafe {
+        let ai = &*res;
+        let port = (!ai.ai_addr.is_null())
+            .then(|| u16::from_be((*(ai.ai_addr as *const libc::sockaddr_in)).sin_port));
+        libc::freeaddrinfo(res);
+        port
     }
 }
 

@@ -8,9 +8,15 @@ use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::file::mark_mode_none;
+use super::socket::{SockKind, SockOpts, SocketDestPlan, Target};
+use super::writer::{WriterOptionsRef, plan_writer};
 use crate::actors::sources::socket::SocketOptions;
-use crate::config::global_options::{MarkMode, yes};
+use crate::config::Node;
+use crate::config::diagnostic::Diagnostic;
+use crate::config::global_options::{GlobalOptions, MarkMode, yes};
 use crate::driver_options;
+use crate::pipeline::BuildEnv;
+use crate::template::OutputFormat;
 
 /// The own options of `unix-stream()` and `unix-dgram()` destinations.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -39,6 +45,60 @@ driver_options! {
         pub template: TemplateOptions,
         pub socket: SocketOptions,
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime: a socket destination (see `super::socket`). Both send RFC 3164 `<PRI>` lines
+// ending in a newline (one datagram each for `unix-dgram()`), as syslog-ng 3.38 does.
+
+/// Plans `unix-stream()` or `unix-dgram()` (`dgram`).
+pub fn plan_unix(
+    o: &UnixDestinationOptions,
+    driver: &str,
+    dgram: bool,
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<SocketDestPlan, Diagnostic> {
+    let writer = plan_writer(
+        WriterOptionsRef {
+            dest: &o.dest,
+            writer: &o.writer,
+            template: &o.template,
+            mark_mode: o.unix.mark_mode,
+            format: OutputFormat::Network,
+        },
+        call,
+        globals,
+        env,
+    )?;
+    let kind = if dgram {
+        SockKind::Dgram
+    } else {
+        SockKind::Stream
+    };
+    let target = Target::Unix(o.unix.path.clone().into());
+    let s = &o.socket;
+    Ok(SocketDestPlan {
+        driver: driver.to_string(),
+        persist_name: SocketDestPlan::persist_name(o.dest.persist_name.as_deref(), kind, &target),
+        writer,
+        target,
+        kind,
+        octet_counted: false,
+        local_ip: None,
+        local_port: 0,
+        opts: SockOpts {
+            rcvbuf: s.so_rcvbuf,
+            sndbuf: s.so_sndbuf,
+            broadcast: s.so_broadcast,
+            keepalive: s.so_keepalive,
+            reuseport: s.so_reuseport,
+            ..SockOpts::default()
+        },
+        keep_alive: o.unix.keep_alive,
+        close_on_input: o.unix.close_on_input,
+    })
 }
 
 #[cfg(test)]

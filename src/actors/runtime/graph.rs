@@ -50,6 +50,7 @@ use crate::actors::destinations::file::FileSink;
 use crate::actors::destinations::pipe::PipeSink;
 use crate::actors::destinations::program::{self, KeptPrograms, ProgramSink};
 use crate::actors::destinations::pseudofile::PseudofileSink;
+use crate::actors::destinations::socket::{self, KeptSockets};
 use crate::actors::destinations::writer::{self, WriterCx};
 use crate::actors::sources::internal::{InternalSourceActor, bus};
 use crate::actors::sources::line_source::{LinesHandover, StartCx};
@@ -79,6 +80,8 @@ pub struct Handover {
     /// File positions in flight and open FIFOs of the file-like sources
     /// (`sources::line_source`).
     pub lines: LinesHandover,
+    /// Connected sockets of destinations with `keep-alive(yes)`, by persist name.
+    pub sockets: HashMap<String, std::os::fd::OwnedFd>,
 }
 
 /// A running configuration.
@@ -102,6 +105,8 @@ pub struct Graph {
     lines: LinesHandover,
     /// Raised by a source that ends the daemon (the end of `stdin()`).
     exit: Arc<Notify>,
+    /// Where socket destinations park their connections when they stop.
+    kept_sockets: KeptSockets,
 }
 
 fn network_threads() -> usize {
@@ -157,6 +162,7 @@ impl Graph {
         let mut queues = Vec::new();
         let mut dest_keys = Vec::new();
         let mut dest_done = Vec::new();
+        let kept_sockets = KeptSockets::default();
         let programs = Arc::new(KeptPrograms::default());
         for (slot, d) in plan.dests.iter().enumerate() {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
@@ -191,6 +197,11 @@ impl Graph {
                 DestDriver::Pseudofile(p) => {
                     let sink = PseudofileSink::new(p.clone(), &plan.dest_driver_id(slot));
                     writer::start(&arb.handle(), sink, cx, tx)
+                }
+                DestDriver::Socket(p) => {
+                    let adopt = handover.sockets.remove(&p.persist_name);
+                    let kept = kept_sockets.clone();
+                    socket::start(&arb.handle(), p.clone(), adopt, kept, cx, tx)
                 }
             }
             queues.push(q);
@@ -352,6 +363,7 @@ impl Graph {
             persist: handover.persist.clone(),
             lines: handover.lines.clone(),
             exit,
+            kept_sockets,
         })
     }
 
@@ -484,6 +496,7 @@ impl Graph {
             programs: self.programs.take(),
             persist: self.persist,
             lines: self.lines,
+            sockets: self.kept_sockets.take_all(),
         }
     }
 }

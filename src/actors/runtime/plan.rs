@@ -20,6 +20,7 @@ use crate::actors::destinations::program::{
 use crate::actors::destinations::pseudofile::{
     PseudofileDestPlan, PseudofileDestinationOptions, plan_pseudofile,
 };
+use crate::actors::destinations::socket::{self, SocketDestPlan};
 use crate::actors::destinations::writer::WriterPlan;
 use crate::actors::registry::Registry;
 use crate::actors::sources::common::{
@@ -84,6 +85,9 @@ pub enum DestDriver {
     Program(ProgramDestPlan),
     Pipe(PipeDestPlan),
     Pseudofile(PseudofileDestPlan),
+    /// `network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`, `udp6()`, `unix-stream()`,
+    /// `unix-dgram()`.
+    Socket(SocketDestPlan),
 }
 
 impl DestDriver {
@@ -94,6 +98,7 @@ impl DestDriver {
             DestDriver::Program(p) => &p.writer,
             DestDriver::Pipe(p) => &p.writer,
             DestDriver::Pseudofile(p) => &p.writer,
+            DestDriver::Socket(p) => &p.writer,
         }
     }
 
@@ -363,6 +368,9 @@ fn plan_dest(
         let o = PseudofileDestinationOptions::from_call(call).map_err(ctx)?;
         let p = plan_pseudofile(&o, call, globals, env).map_err(ctx)?;
         return Ok(DestDriver::Pseudofile(p));
+    }
+    if let Some(p) = socket::plan(call, globals, env) {
+        return p.map(DestDriver::Socket).map_err(ctx);
     }
     Err(ctx(unsupported_driver(name)))
 }

@@ -3,12 +3,18 @@
 //!
 //! syslog-ng 3.38 (checked by running it): `internal` passes internal()'s MARKs (which that
 //! source emits every global `mark-freq()`); `dst-idle` writes one when the destination
-//! wrote nothing for `mark-freq()` seconds; `host-idle` when no *local* message went to it
-//! for that long; `periodical` every `mark-freq()` seconds; `none` never. Every mode but
-//! `internal` drops internal()'s MARKs. A MARK the writer makes has priority syslog.info
-//! (46), HOST the local host, no PROGRAM, PID, tags or SOURCE; it is not written while the
-//! destination is not open. `global` takes the global `mark-mode()`; with `internal` the
-//! global `mark-freq()` applies whatever the driver says.
+//! wrote nothing for `mark-freq()` seconds; `host-idle` when no *non-local* message (one
+//! that did not come from a local source such as `unix-dgram()` or `internal()`) went to it
+//! for that long — that is what `log_writer_queue()` in 3.38 does, and a network capture
+//! agrees: local messages arriving every 0.4 s do not hold back the MARKs of a
+//! `mark-freq(1)` destination, a relayed one does; `periodical` every `mark-freq()` seconds
+//! from the start; `none` never. The idle modes start their timer only with the first
+//! message that postpones it (3.38 arms them in `log_writer_queue()`, `periodical` at init):
+//! a `network()` destination with the default host-idle mode sends no MARK before it relayed
+//! something. Every mode but `internal` drops internal()'s MARKs. A MARK the writer makes
+//! has priority syslog.info (46), HOST the local host, no PROGRAM, PID, tags or SOURCE; it
+//! is not written while the destination is not open. `global` takes the global
+//! `mark-mode()`; with `internal` the global `mark-freq()` applies whatever the driver says.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,10 +67,11 @@ pub struct MarkTimer {
 
 impl MarkTimer {
     pub fn new(plan: MarkPlan, now: Instant) -> MarkTimer {
-        MarkTimer {
-            plan,
-            next: plan.every.map(|d| now + d),
-        }
+        let next = match plan.mode {
+            MarkMode::Periodical => plan.every.map(|d| now + d),
+            _ => None,
+        };
+        MarkTimer { plan, next }
     }
 
     /// When the next MARK is due.
@@ -72,12 +79,12 @@ impl MarkTimer {
         self.next
     }
 
-    /// Messages were written; `local` whether any of them was local.
-    pub fn on_written(&mut self, local: bool, now: Instant) {
+    /// Messages were written; `relayed` whether any of them was not local.
+    pub fn on_written(&mut self, relayed: bool, now: Instant) {
         let Some(every) = self.plan.every else { return };
         match self.plan.mode {
             MarkMode::DstIdle => self.next = Some(now + every),
-            MarkMode::HostIdle if local => self.next = Some(now + every),
+            MarkMode::HostIdle if relayed => self.next = Some(now + every),
             _ => {}
         }
     }
@@ -143,14 +150,28 @@ mod tests {
         let t0 = Instant::now();
         let s = Duration::from_secs(1);
         let mut dst = MarkTimer::new(MarkPlan::new(MarkMode::DstIdle, Some(1), &g), t0);
+        assert_eq!(
+            dst.deadline(),
+            None,
+            "idle modes wait for the first message"
+        );
+        assert!(!dst.due(t0 + s * 5));
         dst.on_written(false, t0 + s / 2);
         assert!(!dst.due(t0 + s));
         assert!(dst.due(t0 + s * 2));
         let mut host = MarkTimer::new(MarkPlan::new(MarkMode::HostIdle, Some(1), &g), t0);
         host.on_written(false, t0 + s / 2);
         assert!(
-            host.due(t0 + s),
-            "remote traffic does not count for host-idle"
+            !host.due(t0 + s * 5),
+            "local traffic does not arm host-idle"
+        );
+        host.on_written(true, t0 + s * 5);
+        assert!(!host.due(t0 + s * 5 + s / 2));
+        assert!(host.due(t0 + s * 6));
+        host.on_written(false, t0 + s * 6 + s / 2);
+        assert!(
+            host.due(t0 + s * 7),
+            "local traffic does not postpone host-idle"
         );
         let mut per = MarkTimer::new(MarkPlan::new(MarkMode::Periodical, Some(1), &g), t0);
         per.on_written(true, t0 + s / 2);

@@ -169,6 +169,16 @@ pub trait Sink {
     fn take_kept(&mut self) -> usize {
         0
     }
+
+    /// Upkeep while the writer waits for messages, for what a timer cannot express: a
+    /// socket sink connects at start, reconnects every `time-reopen()` while its peer is
+    /// down and notices at once a peer that closed the connection (syslog-ng does all that
+    /// while idle). Returns when it did something, so the loop looks at the sink again; must
+    /// be cancel-safe (the writer drops it as soon as messages arrive or a timer fires).
+    /// By default there is nothing to do.
+    async fn idle(&mut self) {
+        std::future::pending::<()>().await
+    }
 }
 
 /// What the writer needs besides the sink.
@@ -225,14 +235,16 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             .min();
             let throttled = (want == 0).then(|| Instant::now() + throttle.wait_for_one());
             let wake = [timer, throttled].into_iter().flatten().min();
-            match wake {
-                Some(at) => {
-                    tokio::select! {
-                        _ = queue.wait(), if throttled.is_none() => {}
-                        _ = tokio::time::sleep_until(at.into()) => {}
-                    }
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
                 }
-                None => queue.wait().await,
+            };
+            tokio::select! {
+                _ = queue.wait(), if throttled.is_none() => {}
+                _ = sleep => {}
+                _ = sink.idle() => {}
             }
             let now = Instant::now();
             let mut extra = Vec::new();
@@ -318,8 +330,8 @@ async fn write_with_retry<S: Sink>(
 ) -> bool {
     match sink.send(batch, r).await {
         Ok(()) => {
-            let local = batch.iter().any(|e| e.msg.flags.has(MsgFlags::LOCAL));
-            marks.on_written(local, Instant::now());
+            let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
+            marks.on_written(relayed, Instant::now());
             let kept = sink.take_kept().min(batch.len());
             Counters::add(&queue.counters.written, (batch.len() - kept) as u64);
             batch.clear();
