@@ -40,10 +40,10 @@ pub struct Window {
 /// when the window is empty). Past a few hundred messages a bigger window buys no
 /// throughput — the writer takes batches of thousands — but costs ~500 bytes per message of
 /// resident memory: with `bench/`'s `log-iw-size(20000) max-connections(10)` and 4
-/// connections, windows of 2000 meant 8000 messages (4 MB) in flight and a peak RSS 2.3 MB
-/// above syslog-ng's; capped at 512 it is 1.3 MB below, at the same or better throughput
-/// (README, Benchmarks).
-pub const READER_IN_FLIGHT_CAP: u32 = 512;
+/// connections, windows of 2000 meant 8000 messages (4 MB) in flight and a peak RSS ~3 MB
+/// above syslog-ng's; capped at 256 it is below syslog-ng's, at the same or better
+/// throughput (measured with 2000, 512 and 256; README, Benchmarks).
+pub const READER_IN_FLIGHT_CAP: u32 = 256;
 
 impl Window {
     /// A reader's window: its configured size, capped at [`READER_IN_FLIGHT_CAP`].
