@@ -180,6 +180,21 @@ impl Plan {
     }
 }
 
+/// Two socket destinations with the same persist name would take each other's connection on
+/// reload: refused, as syslog-ng 3.38 refuses to start ("Automatic assignment of persist
+/// names failed, as conflicting persist names were found").
+fn conflicting_persist_name(name: &str, first: &str, call: &Node) -> Diagnostic {
+    Diagnostic::new(
+        format!(
+            "conflicting persist names: `{name}` is used by two destinations; give one of \
+             them a persist-name()"
+        ),
+        call.span(),
+    )
+    .with_context("destination")
+    .with_note(format!("the other one is in destination `{first}`"))
+}
+
 /// The `hook-commands()` of a driver call, if any.
 fn hooks_of(call: &Node, object: &str, index: usize) -> Option<PlannedHooks> {
     let node = option_node(call, &["hook-commands"])?;
@@ -260,6 +275,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     errors.extend(line_source::duplicate_persist_names(&sources));
 
     let mut dests = Vec::new();
+    // Persist names of socket destinations: their kept connections are handed over by it.
+    let mut socket_names: std::collections::HashMap<String, String> = Default::default();
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
         check_object(o, &mut errors);
@@ -270,6 +287,13 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             hooks.extend(hooks_of(call, &o.name.value, i));
             match plan_dest(call, &globals, &env) {
                 Ok(driver) => {
+                    if let DestDriver::Socket(p) = &driver {
+                        if let Some(first) = socket_names.get(&p.persist_name) {
+                            errors.push(conflicting_persist_name(&p.persist_name, first, call));
+                        } else {
+                            socket_names.insert(p.persist_name.clone(), o.name.value.clone());
+                        }
+                    }
                     if let Some(s) = slots.get_mut(id.0 as usize) {
                         s.push(dests.len());
                     }
@@ -420,5 +444,22 @@ mod tests {
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
+    }
+
+    #[test]
+    fn two_socket_destinations_with_one_persist_name_are_refused() {
+        let body = "source s { internal(); };\n\
+             destination a { network(\"127.0.0.1\" port(5999)); };\n\
+             destination b { network(\"127.0.0.1\" port(5999)); };\n\
+             destination c { network(\"127.0.0.1\" port(5999) persist-name(\"c\")); };\n\
+             log { source(s); destination(a); destination(b); destination(c); };\n";
+        let e = try_plan(body).err().unwrap_or_default();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(
+            e[0].message,
+            "conflicting persist names: `afsocket_dd.(stream,127.0.0.1:5999)` is used by two \
+             destinations; give one of them a persist-name()"
+        );
+        assert_eq!(e[0].notes, vec!["the other one is in destination `a`"]);
     }
 }
