@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{Daemon, ctl, free_port, send, stat, wait_for};
-use netpeer::{DgramPeer, StreamPeer, frames, wait};
+use netpeer::{DgramPeer, PRIVATE_LOOPBACK, StreamPeer, frames, private_free_port, wait};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -138,12 +138,12 @@ fn every_socket_destination_sends_what_syslog_ng_sends() {
 
 #[test]
 fn a_receiver_that_goes_away_loses_nothing_with_flow_control() {
-    let mut peer = StreamPeer::tcp();
+    let mut peer = StreamPeer::tcp_at(PRIVATE_LOOPBACK);
     let port = free_port();
     let mut d = Daemon::start(
         &config(&format!(
             "source s {{ network(ip(127.0.0.1) port({port})); }};\n\
-             destination d {{ network(\"127.0.0.1\" port({}) time-reopen(1)); }};\n\
+             destination d {{ network(\"127.0.0.2\" port({}) time-reopen(1)); }};\n\
              log {{ source(s); destination(d); flags(flow-control); }};\n",
             peer.port()
         )),
@@ -194,12 +194,12 @@ fn a_receiver_that_goes_away_loses_nothing_with_flow_control() {
 #[test]
 fn without_flow_control_a_down_receiver_overflows_the_queue_and_drops_are_counted() {
     // Nobody listens yet: the connection fails and is retried every time-reopen(1).
-    let dport = free_port();
+    let dport = private_free_port();
     let port = free_port();
     let mut d = Daemon::start(
         &config(&format!(
             "source s {{ network(ip(127.0.0.1) port({port})); }};\n\
-             destination d {{ tcp(\"127.0.0.1\" port({dport}) time-reopen(1) log-fifo-size(100)); }};\n\
+             destination d {{ tcp(\"127.0.0.2\" port({dport}) time-reopen(1) log-fifo-size(100)); }};\n\
              log {{ source(s); destination(d); }};\n"
         )),
         None,
@@ -215,7 +215,7 @@ fn without_flow_control_a_down_receiver_overflows_the_queue_and_drops_are_counte
     let dropped = stat(&control, "destination;d;dropped").unwrap_or(0) as usize;
     assert!((300..=400).contains(&dropped), "dropped {dropped}");
     let kept = 500 - dropped;
-    let mut peer = StreamPeer::tcp_on(dport);
+    let mut peer = StreamPeer::tcp_on(PRIVATE_LOOPBACK, dport);
     assert!(peer.wait_lines(kept, LONG), "{}", d.stderr());
     // Which ones were dropped depends on when the writer's failed attempts put its batch
     // back (the newest are dropped while the queue is full): what arrives is `kept` of the
@@ -274,7 +274,13 @@ fn a_reload_keeps_the_connection_with_keep_alive() {
             );
             assert!(peer.ends().is_empty());
         } else {
-            assert_eq!(peer.accepts().len(), 2, "keep-alive(no) reconnects");
+            assert_eq!(
+                peer.accepts().len(),
+                2,
+                "keep-alive(no) reconnects; ends {:?}; stderr:\n{}",
+                peer.ends().len(),
+                d.stderr()
+            );
         }
     }
 }

@@ -75,10 +75,24 @@ struct Shared {
     stop: AtomicBool,
 }
 
+/// The loopback address peers listen on.
+pub const LOOPBACK: &str = "127.0.0.1";
+
+/// A loopback address only peers that sluice reconnects to while they are down use.
+pub const PRIVATE_LOOPBACK: &str = "127.0.0.2";
+
+/// A port free on [`PRIVATE_LOOPBACK`].
+pub fn private_free_port() -> u16 {
+    TcpListener::bind((PRIVATE_LOOPBACK, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// Where a stream peer listens.
 #[derive(Clone)]
 enum Addr {
-    Tcp(u16),
+    Tcp(&'static str, u16),
     Unix(PathBuf),
 }
 
@@ -92,15 +106,22 @@ pub struct StreamPeer {
 impl StreamPeer {
     /// Listens on 127.0.0.1, on a port the system picks.
     pub fn tcp() -> StreamPeer {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        StreamPeer::start(Addr::Tcp(port), Listener::Tcp(l), Arc::default())
+        StreamPeer::tcp_at(LOOPBACK)
     }
 
-    /// Listens on 127.0.0.1:`port`.
-    pub fn tcp_on(port: u16) -> StreamPeer {
-        let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
-        StreamPeer::start(Addr::Tcp(port), Listener::Tcp(l), Arc::default())
+    /// Listens on `ip`, on a port the system picks. Tests in which sluice keeps reconnecting
+    /// to a peer that is down use [`PRIVATE_LOOPBACK`]: no other test listens there, so the
+    /// port cannot be handed to another test's peer (which would get the connections).
+    pub fn tcp_at(ip: &'static str) -> StreamPeer {
+        let l = TcpListener::bind((ip, 0)).expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        StreamPeer::start(Addr::Tcp(ip, port), Listener::Tcp(l), Arc::default())
+    }
+
+    /// Listens on `ip`:`port`.
+    pub fn tcp_on(ip: &'static str, port: u16) -> StreamPeer {
+        let l = TcpListener::bind((ip, port)).expect("bind");
+        StreamPeer::start(Addr::Tcp(ip, port), Listener::Tcp(l), Arc::default())
     }
 
     /// Listens on a UNIX socket at `path`.
@@ -121,7 +142,7 @@ impl StreamPeer {
 
     pub fn port(&self) -> u16 {
         match self.addr {
-            Addr::Tcp(p) => p,
+            Addr::Tcp(_, p) => p,
             Addr::Unix(_) => 0,
         }
     }
@@ -199,7 +220,7 @@ impl StreamPeer {
     pub fn restart(&mut self) {
         self.stop();
         let l = match &self.addr {
-            Addr::Tcp(p) => Listener::Tcp(TcpListener::bind(("127.0.0.1", *p)).expect("rebind")),
+            Addr::Tcp(ip, p) => Listener::Tcp(TcpListener::bind((*ip, *p)).expect("rebind")),
             Addr::Unix(path) => {
                 let _ = std::fs::remove_file(path);
                 Listener::Unix(UnixListener::bind(path).expect("rebind unix"))
