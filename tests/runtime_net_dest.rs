@@ -380,12 +380,12 @@ fn udp_datagrams_are_cut_to_65507_bytes() {
 
 #[test]
 fn syslog_octet_counting_goes_on_after_a_reconnect() {
-    let mut peer = StreamPeer::tcp();
+    let mut peer = StreamPeer::tcp_at(PRIVATE_LOOPBACK);
     let port = free_port();
     let mut d = Daemon::start(
         &config(&format!(
             "source s {{ network(ip(127.0.0.1) port({port})); }};\n\
-             destination d {{ syslog(\"127.0.0.1\" port({}) time-reopen(1) template(\"$MSG\")); }};\n\
+             destination d {{ syslog(\"127.0.0.2\" port({}) time-reopen(1) template(\"$MSG\")); }};\n\
              log {{ source(s); destination(d); flags(flow-control); }};\n",
             peer.port()
         )),
