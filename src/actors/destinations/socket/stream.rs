@@ -4,7 +4,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
-use super::connect::{self, Connected, StreamConn};
+use super::connect::{self, ConnectError, Connected, StreamConn};
 use super::{KeptSockets, SocketDestPlan, Target};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
 use crate::actors::runtime::queue::Entry;
@@ -22,9 +22,19 @@ enum Input {
 }
 
 /// The sink of one stream socket destination.
+/// A connection attempt in progress.
+type Connecting = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Connected<StreamConn>, ConnectError>> + Send>,
+>;
+
 pub struct StreamSink {
     plan: SocketDestPlan,
     conn: Option<StreamConn>,
+    /// The attempt in progress, kept across cancellation: the writer loop drops an idle
+    /// upkeep (which may be connecting) when messages arrive, and the send that follows
+    /// must go on with that attempt — starting a second one left the peer a spurious
+    /// connection that was closed at once.
+    connecting: Option<Connecting>,
     /// The connection a previous configuration left, adopted on first use.
     adopt: Option<OwnedFd>,
     kept: KeptSockets,
@@ -41,6 +51,7 @@ impl StreamSink {
         StreamSink {
             plan,
             conn: None,
+            connecting: None,
             adopt,
             kept,
             next_attempt: Instant::now(),
@@ -77,7 +88,13 @@ impl StreamSink {
                     "Error adopting the kept connection, reconnecting"),
             }
         }
-        match connect::connect_stream(&self.plan).await {
+        let attempt = self.connecting.get_or_insert_with(|| {
+            let plan = self.plan.clone();
+            Box::pin(async move { connect::connect_stream(&plan).await })
+        });
+        let result = attempt.await;
+        self.connecting = None;
+        match result {
             Ok(Connected {
                 conn,
                 server,
