@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::global_options::MarkMode;
-use crate::message::UnixTime;
+use crate::message::{LogMessage, UnixTime};
 use crate::template::TemplateOptions as RenderOptions;
 
 fn plan() -> WriterPlan {

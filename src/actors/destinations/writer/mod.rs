@@ -40,7 +40,7 @@ use crate::actors::sources::common::option_span;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{GlobalOptions, MarkMode};
-use crate::message::{LocalHost, LogMessage, MsgFlags};
+use crate::message::{LocalHost, MsgFlags};
 use crate::pipeline::BuildEnv;
 use crate::template::{DaemonInfo, OutputFormat};
 
@@ -414,7 +414,8 @@ pub fn render_all(batch: &[Entry], r: &mut Renderer, out: &mut Vec<u8>) {
 }
 
 /// A generated message for tests of sinks.
-pub fn test_entry(msg: LogMessage) -> Entry {
+#[cfg(test)]
+pub fn test_entry(msg: crate::message::LogMessage) -> Entry {
     Entry {
         msg: Arc::new(msg),
         ack: None,

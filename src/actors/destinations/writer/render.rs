@@ -76,8 +76,8 @@ impl RenderPlan {
         })
     }
 
-    /// A plan with a template compiled from `text` (for tests and drivers with a fixed
-    /// format).
+    /// A plan of a built-in format with default flags (for the sinks' tests).
+    #[cfg(test)]
     pub fn with_format(format: OutputFormat, options: RenderOptions) -> RenderPlan {
         RenderPlan {
             template: None,
@@ -104,11 +104,6 @@ impl Renderer {
             daemon,
             seq: SequenceCounter::default(),
         }
-    }
-
-    /// The plan rendered with.
-    pub fn plan(&self) -> &RenderPlan {
-        &self.plan
     }
 
     /// The daemon facts templates see.
@@ -138,13 +133,6 @@ impl Renderer {
             }
             out.resize(start + n, 0);
         }
-    }
-
-    /// Renders a template that is not the destination's own (a file name, a program
-    /// argument) with the destination's template options.
-    pub fn render_template(&self, t: &Template, msg: &LogMessage, out: &mut Vec<u8>) {
-        let ctx = RenderContext::new(&self.plan.options, &self.daemon);
-        t.render(msg, &ctx, out);
     }
 }
 
