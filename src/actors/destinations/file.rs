@@ -170,30 +170,16 @@ pub(crate) fn mode(m: FileMode) -> Option<u32> {
     }
 }
 
-/// A user (or group) name or id as a numeric id; `None` leaves it unchanged (or unknown).
+/// A user (or group) name or id as a numeric id; `None` leaves it unchanged (or unknown:
+/// file-like drivers go on silently, as syslog-ng does).
 pub(crate) fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
-    match o {
-        FileOwner::Unchanged => None,
-        FileOwner::Id(n) => u32::try_from(*n).ok(),
-        FileOwner::Name(name) => {
-            let c = std::ffi::CString::new(name.as_str()).ok()?;
-            // SAFETY: valid NUL-terminated name; the returned entry is read at once.
-            unsafe {
-                if group {
-                    let g = libc::getgrnam(c.as_ptr());
-                    (!g.is_null()).then(|| (*g).gr_gid)
-                } else {
-                    let p = libc::getpwnam(c.as_ptr());
-                    (!p.is_null()).then(|| (*p).pw_uid)
-                }
-            }
-        }
-    }
+    crate::actors::sources::unix_socket::owner_id(Some(o), group)
+        .ok()
+        .flatten()
 }
 
 /// Changes owner and group, best effort: only root may give files away, and syslog-ng run
 /// as a user also just goes on. (file() itself changes them one at a time, in `open`.)
-#[allow(dead_code)] // for the drivers sharing the permission options (pipe())
 pub(crate) fn chown_best_effort(path: &std::path::Path, owner: Option<u32>, group: Option<u32>) {
     if owner.is_none() && group.is_none() {
         return;

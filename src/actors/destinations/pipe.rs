@@ -290,7 +290,8 @@ fn create_fifo(p: &PipeDestPlan) -> std::io::Result<()> {
     })
 }
 
-fn mkfifo(path: &Path, mode: u32) -> std::io::Result<()> {
+/// `mkfifo(3)` (the mode is still subject to the umask).
+pub(crate) fn mkfifo(path: &Path, mode: u32) -> std::io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: a valid NUL-terminated path.

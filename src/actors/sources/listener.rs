@@ -187,7 +187,7 @@ impl Actor for StreamListener {
                     continue;
                 }
                 Counters::add(&conn.ingest.counters.connections, 1);
-                let (client, local) = (sockaddr_name(peer), sockaddr_name(conn.plan.addr));
+                let (client, local) = (sockaddr_name(&peer), sockaddr_name(&conn.plan.addr));
                 tracing::info!(client = %client, local = %local, "Syslog connection accepted");
                 if conn.plan.so_keepalive {
                     let _ = socket_keepalive(&stream);
@@ -237,7 +237,7 @@ impl ConnCx {
             aux: None,
         };
         let keep_alive = self.plan.keep_alive;
-        let (client, local) = (sockaddr_name(peer), sockaddr_name(self.plan.addr));
+        let (client, local) = (sockaddr_name(&peer), sockaddr_name(&self.plan.addr));
         let (mine, conns, handback) = (
             self.mine.clone(),
             self.connections.clone(),
@@ -284,8 +284,9 @@ impl ConnCx {
     }
 }
 
-/// An address as syslog-ng names it in its messages: `AF_INET(127.0.0.1:514)`.
-fn sockaddr_name(a: SocketAddr) -> String {
+/// An address as syslog-ng names it in its messages: `AF_INET(127.0.0.1:514)` (sources and
+/// destinations alike).
+pub(crate) fn sockaddr_name(a: &SocketAddr) -> String {
     match a {
         SocketAddr::V4(v4) => format!("AF_INET({v4})"),
         SocketAddr::V6(v6) => format!("AF_INET6({v6})"),

@@ -100,12 +100,7 @@ impl PipePlan {
             chown_best_effort(dir, self.dir_owner, self.dir_group);
         }
         let perm = self.perm.unwrap_or(0o600);
-        let c = std::ffi::CString::new(self.path.as_os_str().as_encoded_bytes())
-            .map_err(|_| std::io::Error::other("the path contains a NUL byte"))?;
-        // SAFETY: a valid NUL-terminated path; mkfifo has no other preconditions.
-        if unsafe { libc::mkfifo(c.as_ptr(), perm as libc::mode_t) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        crate::actors::destinations::pipe::mkfifo(&self.path, perm)?;
         // The umask may have taken bits away from what was asked.
         std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(perm))?;
         chown_best_effort(&self.path, self.owner, self.group);

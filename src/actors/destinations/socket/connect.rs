@@ -10,6 +10,7 @@ use std::time::Duration;
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
 use super::{SockKind, SockOpts, SocketDestPlan, Target};
+use crate::actors::sources::listener::sockaddr_name;
 
 /// How long a TCP connection attempt (resolution included) may take before it counts as
 /// failed and is retried after `time-reopen()`. syslog-ng has no such limit (the kernel's
@@ -46,14 +47,6 @@ impl ConnectError {
             ConnectError::Io(e) => e,
             other => io::Error::other(other.to_string()),
         }
-    }
-}
-
-/// An address as syslog-ng names it in its messages: `AF_INET(127.0.0.1:514)`.
-pub fn sockaddr_name(a: &SocketAddr) -> String {
-    match a {
-        SocketAddr::V4(v4) => format!("AF_INET({v4})"),
-        SocketAddr::V6(v6) => format!("AF_INET6({v6})"),
     }
 }
 
