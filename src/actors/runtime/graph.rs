@@ -164,7 +164,7 @@ impl Graph {
         let mut dest_done = Vec::new();
         let kept_sockets = KeptSockets::default();
         let programs = Arc::new(KeptPrograms::default());
-        for (slot, d) in plan.dests.iter().enumerate() {
+        for d in &plan.dests {
             let q = Queue::new(d.object.clone(), d.driver.fifo_size());
             if let Some(mut left) = handover.queued.remove(&d.key) {
                 tracing::info!(destination = %d.key, messages = left.len(),
@@ -186,16 +186,15 @@ impl Graph {
                     writer::start(&arb.handle(), sink, cx, tx)
                 }
                 DestDriver::Program(p) => {
-                    let id = plan.dest_driver_id(slot);
-                    let kept = handover.programs.remove(&p.persist_key(&id));
-                    let sink = ProgramSink::new(p.clone(), &id, kept, programs.clone());
+                    let kept = handover.programs.remove(&p.persist_key(&d.key));
+                    let sink = ProgramSink::new(p.clone(), &d.key, kept, programs.clone());
                     writer::start(&arb.handle(), sink, cx, tx)
                 }
                 DestDriver::Pipe(p) => {
                     writer::start(&arb.handle(), PipeSink::new(p.clone()), cx, tx)
                 }
                 DestDriver::Pseudofile(p) => {
-                    let sink = PseudofileSink::new(p.clone(), &plan.dest_driver_id(slot));
+                    let sink = PseudofileSink::new(p.clone(), &d.key);
                     writer::start(&arb.handle(), sink, cx, tx)
                 }
                 DestDriver::Socket(p) => {

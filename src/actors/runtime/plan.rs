@@ -112,8 +112,9 @@ impl DestDriver {
 #[derive(Debug, Clone)]
 pub struct DestPlan {
     pub object: String,
-    /// What matches this driver with the same one in the next configuration on reload
-    /// (`OBJECT#INDEX`, syslog-ng's driver id), so its queued messages move over.
+    /// syslog-ng's driver id, `OBJECT#INDEX` (`d#0`: the first driver of destination `d`);
+    /// it also matches this driver with the same one in the next configuration on reload,
+    /// so its queued messages move over.
     pub key: String,
     pub driver: DestDriver,
 }
@@ -163,15 +164,6 @@ impl Plan {
     /// The keys of the destination drivers (see [`DestPlan::key`]).
     pub fn dest_keys(&self) -> std::collections::HashSet<String> {
         self.dests.iter().map(|d| d.key.clone()).collect()
-    }
-
-    /// syslog-ng's id of the destination driver in queue slot `slot`: `d#0` for the first
-    /// driver of destination `d`.
-    pub fn dest_driver_id(&self, slot: usize) -> String {
-        self.dests
-            .get(slot)
-            .map(|d| d.key.clone())
-            .unwrap_or_default()
     }
 
     /// The hooks to run, in order.

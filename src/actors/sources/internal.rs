@@ -18,7 +18,7 @@ use crate::message::{Builtin, LocalHost, LogMessage, MsgFlags, UnixTime, mangle_
 use crate::config::global_options::Positive;
 
 use super::common::{SourceOptions, default_log_iw_size};
-use crate::actors::destinations::writer::mark_message;
+use crate::actors::destinations::writer::{mark_message, sleep_until};
 use crate::driver_options;
 
 /// The `internal()` source's own options.
@@ -225,16 +225,16 @@ impl Actor for InternalSourceActor {
             let b = bus();
             let mut drained = Vec::new();
             let mut batch = Batcher::default();
-            let mut next_mark = mark_every.map(|d| tokio::time::Instant::now() + d);
+            let mut next_mark = mark_every.map(|d| std::time::Instant::now() + d);
             loop {
                 let (stopping, mark) = tokio::select! {
                     _ = b.ready.notified() => (false, false),
                     _ = stop.changed() => (true, false),
-                    _ = sleep_until_opt(next_mark) => (false, true),
+                    _ = sleep_until(next_mark) => (false, true),
                 };
                 b.drain_into(&mut drained);
                 if mark && let Some(every) = mark_every {
-                    next_mark = Some(tokio::time::Instant::now() + every);
+                    next_mark = Some(std::time::Instant::now() + every);
                     drained.push(mark_message(&local_host));
                 }
                 ingest.begin(&mut batch, None, 0);
@@ -253,14 +253,6 @@ impl Actor for InternalSourceActor {
             }
         };
         ctx.spawn(fut.into_actor(self).map(|_, _, ctx| ctx.stop()));
-    }
-}
-
-/// Sleeps until `at`, or forever without one.
-async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -235,12 +235,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             .min();
             let throttled = (want == 0).then(|| Instant::now() + throttle.wait_for_one());
             let wake = [timer, throttled].into_iter().flatten().min();
-            let sleep = async {
-                match wake {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let sleep = sleep_until(wake);
             tokio::select! {
                 _ = queue.wait(), if throttled.is_none() => {}
                 _ = sleep => {}
@@ -366,6 +361,14 @@ async fn write_with_retry<S: Sink>(
             }
             true
         }
+    }
+}
+
+/// Sleeps until `at`, or forever without one (a timer arm of a `select!`).
+pub async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 
