@@ -349,6 +349,20 @@ impl<'a, 'm> Builder<'a, 'm> {
         self.chain_nodes(kinds)
     }
 
+    /// Starts building object `id` of `kind` for reference `r`; false (and an error) when it
+    /// is already being built: it refers to itself. `self.building.pop()` ends it.
+    fn enter(&mut self, kind: ObjectKind, id: u32, r: &ObjectRef) -> bool {
+        if self.building.contains(&(kind, id)) {
+            self.errors.push(Diagnostic::new(
+                format!("{} `{}` refers to itself", kind.keyword(), r.name.value),
+                r.span,
+            ));
+            return false;
+        }
+        self.building.push((kind, id));
+        true
+    }
+
     /// `cfg_tree_compile_reference` for a source: attach a new pipe to the source's
     /// multiplexer.
     pub(super) fn source_ref(&mut self, r: &ObjectRef) -> Ends {
@@ -358,14 +372,9 @@ impl<'a, 'm> Builder<'a, 'm> {
         let tail = match self.source_tail.get(&id) {
             Some(t) => *t,
             None => {
-                if self.building.contains(&(ObjectKind::Source, id)) {
-                    self.errors.push(Diagnostic::new(
-                        format!("source `{}` refers to itself", r.name.value),
-                        r.span,
-                    ));
+                if !self.enter(ObjectKind::Source, id, r) {
                     return (None, None);
                 }
-                self.building.push((ObjectKind::Source, id));
                 let entry = self.push(Kind::Pipe);
                 self.source_entry.insert(id, entry);
                 let channels: Vec<LogPath> = self
@@ -428,14 +437,9 @@ impl<'a, 'm> Builder<'a, 'm> {
         let head = match self.dest_head.get(&id) {
             Some(h) => *h,
             None => {
-                if self.building.contains(&(ObjectKind::Destination, id)) {
-                    self.errors.push(Diagnostic::new(
-                        format!("destination `{}` refers to itself", r.name.value),
-                        r.span,
-                    ));
+                if !self.enter(ObjectKind::Destination, id, r) {
                     return (None, None);
                 }
-                self.building.push((ObjectKind::Destination, id));
                 let mut hops = Vec::new();
                 let obj = self.model.object(ObjectKind::Destination, &r.name.value);
                 let has_drivers = obj.is_some_and(|o| o.drivers().next().is_some());
