@@ -46,12 +46,7 @@ pub fn append_json(out: &mut Vec<u8>, s: &[u8], unsafe_chars: &[u8]) {
         let Some(&c) = rest.first() else { break };
         if c < 0x80 {
             match c {
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                b'\\' => out.extend_from_slice(b"\\\\"),
+                c if let Some(e) = named_escape(c) => out.extend_from_slice(e),
                 c if c < 0x20 => {
                     out.extend_from_slice(b"\\u00");
                     out.push(HEX[usize::from(c >> 4)]);
@@ -80,6 +75,19 @@ pub fn append_json(out: &mut Vec<u8>, s: &[u8], unsafe_chars: &[u8]) {
     }
 }
 
+/// The escapes both escapers write by name: `\b \f \n \r \t \\`.
+fn named_escape(c: u8) -> Option<&'static [u8]> {
+    Some(match c {
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        b'\\' => b"\\\\",
+        _ => return None,
+    })
+}
+
 /// Length of the valid UTF-8 character at the start of `s` (which starts with a byte >= 0x80),
 /// 0 when it is not one.
 fn utf8_len(s: &[u8]) -> usize {
@@ -102,12 +110,7 @@ pub fn append_binary(out: &mut Vec<u8>, s: &[u8], unsafe_chars: &[u8]) {
     for chunk in s.utf8_chunks() {
         for &c in chunk.valid().as_bytes() {
             match c {
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                b'\\' => out.extend_from_slice(b"\\\\"),
+                c if let Some(e) = named_escape(c) => out.extend_from_slice(e),
                 c if c < 0x20 => {
                     out.extend_from_slice(b"\\x");
                     out.push(HEX[usize::from(c >> 4)]);
