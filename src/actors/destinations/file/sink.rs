@@ -208,7 +208,7 @@ impl FileSink {
         // Whatever is still kept goes back to the queue (it was counted as queued).
         self.sh.kept_unacked = 0;
         self.sh.unqueue(back.len());
-        self.sh.queue.unpop(&mut back);
+        self.sh.queue.rewind(&mut back);
         self.sh.next_tick = None;
     }
 

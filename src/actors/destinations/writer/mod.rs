@@ -266,17 +266,20 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             continue;
         }
         throttle.spend(n);
+        let mut finished = 0;
         for e in popped.drain(..) {
             if e.msg.flags.has(MsgFlags::MARK)
                 && e.msg.flags.has(MsgFlags::INTERNAL)
                 && !plan.mark.passes_internal_mark()
             {
+                finished += 1;
                 continue;
             }
             if let Some(s) = suppress.as_mut() {
                 match s.check(&e.msg, Instant::now()) {
                     Check::Suppressed => {
                         Counters::add(&queue.counters.suppressed, 1);
+                        finished += 1;
                         continue;
                     }
                     Check::Write(Some(summary)) => batch.push(Entry {
@@ -288,6 +291,8 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
             }
             batch.push(e);
         }
+        // Dropped by the destination's own rules: finished as much as written ones.
+        queue.ack(finished);
         if !batch.is_empty()
             && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await
         {
@@ -329,18 +334,21 @@ async fn write_with_retry<S: Sink>(
             marks.on_written(relayed, Instant::now());
             let kept = sink.take_kept().min(batch.len());
             Counters::add(&queue.counters.written, (batch.len() - kept) as u64);
+            queue.ack(batch.len());
             batch.clear();
             true
         }
         Err(SendError { written, error }) => {
             let written = written.min(batch.len());
             Counters::add(&queue.counters.written, written as u64);
+            queue.ack(written);
             batch.drain(..written);
             sink.close().await;
             if plan.ignore_errors {
                 tracing::error!(destination = %sink.describe(), error = %error,
                     dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
                 Counters::add(&queue.counters.dropped, batch.len() as u64);
+                queue.ack(batch.len());
                 batch.clear();
                 return true;
             }
@@ -350,7 +358,7 @@ async fn write_with_retry<S: Sink>(
                 time_reopen = plan.time_reopen.as_secs(),
                 "Error sending messages, retrying after time-reopen()"
             );
-            queue.unpop(batch);
+            queue.rewind(batch);
             if queue.is_closed() {
                 return false;
             }

@@ -1,20 +1,19 @@
-//! The memory queue between the sources and one destination driver.
+//! The queue between the sources and one destination driver: a [`Queue`] (what readers,
+//! writers and the supervisor hold) around a [`QueueStore`] (where the entries live).
 //!
-//! A `Mutex<VecDeque>` taken once per batch on either side, plus a [`Notify`] the destination
-//! sleeps on. Sources push whole batches ([`Queue::push_batch`]); the destination pops up to
-//! a batch at a time ([`Queue::pop_batch`]). Per message that is a 16-byte move, and an
-//! `Arc` clone for flow-controlled entries.
+//! The seam is [`QueueStore`], syslog-ng's `LogQueue` contract: push a batch, pop a batch,
+//! acknowledge what the destination finished, rewind what it could not write. The memory FIFO
+//! ([`memory::MemoryStore`]) is the first implementation; a disk-buffer is the second, and
+//! readers, writers and sinks do not change for it. [`Queue`] adds what every store shares:
+//! one lock taken once per batch on either side, the [`Notify`] the destination sleeps on,
+//! close / detach, and the counters.
 //!
-//! `log-fifo-size()` applies to entries *without* flow control only, as in syslog-ng's
-//! `LogQueueFifo`: a flow-controlled entry is never dropped (its source's window bounds how
-//! many there can be), any other entry beyond the limit is dropped and counted.
-//!
-//! The queue is an `Arc` owned by no graph: on reload the ConfigSupervisor hands a matched
-//! destination's queue (contents, counters and the ack tokens inside) to the new graph, or
-//! drains an unmatched one. [`QueueActor`] is the queue's face in the actor graph (stats and
-//! control); the data path never goes through its mailbox.
+//! A queue belongs to its destination's persist name, not to a graph: on reload the
+//! ConfigSupervisor gives a matched destination the very same `Arc<Queue>` (contents, counters
+//! and the ack tokens inside), so nothing is moved and nothing is reordered.
 
-use std::collections::VecDeque;
+pub mod memory;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -33,38 +32,65 @@ pub struct Entry {
     pub ack: Option<Arc<BatchAck>>,
 }
 
+/// Where a queue keeps its entries (syslog-ng's `LogQueue` backlog semantics). Called with the
+/// queue's lock held, once per batch.
+///
+/// Every entry [`QueueStore::pop`] hands out is later either acknowledged
+/// ([`QueueStore::ack`]: the destination finished it — written, or dropped by its rules) or
+/// rewound ([`QueueStore::rewind`]: it goes back to the head and is popped again). A store that
+/// keeps a backlog (a disk-buffer advancing its read position only behind the destination)
+/// acts on both; the memory store hands entries out for good and only the rewind matters.
+///
+/// Caveat for a backlog store: the writer's counts include the entries it makes itself
+/// (suppression summaries) when they are in the same batch, so `n` can exceed what was handed
+/// out; clamp it. Excluding them exactly is the disk-buffer issue's to settle.
+pub trait QueueStore: Send + std::fmt::Debug {
+    /// Moves `batch` in (leaving it empty, capacity kept); returns (stored, dropped).
+    fn push(&mut self, batch: &mut Vec<Entry>) -> (usize, usize);
+    /// Moves up to `max` entries into `out`, oldest first; returns how many.
+    fn pop(&mut self, max: usize, out: &mut Vec<Entry>) -> usize;
+    /// The destination finished the `n` oldest entries it popped and did not rewind.
+    fn ack(&mut self, n: usize);
+    /// Puts entries the destination could not write back at the head, in order.
+    fn rewind(&mut self, entries: &mut Vec<Entry>);
+    /// Entries stored (popped ones excluded).
+    fn len(&self) -> usize;
+    /// Takes every stored entry out (a stop after the drain timeout).
+    fn take_all(&mut self) -> Vec<Entry>;
+}
+
 /// A destination driver's queue.
 #[derive(Debug)]
 pub struct Queue {
     name: String,
-    entries: Mutex<VecDeque<Entry>>,
-    /// `log-fifo-size()`: the limit for entries without flow control.
-    fifo_size: usize,
+    store: Mutex<Box<dyn QueueStore>>,
     /// Wakes the destination when entries arrive or the queue is closed.
     ready: Notify,
     closed: AtomicBool,
-    /// The writer stops without draining: the entries go to the next graph (reload).
+    /// The writer stops without draining: the entries stay for the next writer (reload).
     detached: AtomicBool,
     /// Wakes whoever waits for [`Queue::closed`].
     closing: Notify,
-    pub counters: Counters,
+    /// Shared with the stats: they go on counting across reloads with the queue.
+    pub counters: Arc<Counters>,
 }
 
 impl Queue {
-    /// An empty queue named after its destination.
+    /// An empty memory queue named after its destination.
     pub fn new(name: impl Into<String>, fifo_size: usize) -> Arc<Queue> {
+        Queue::with_store(name, Box::new(memory::MemoryStore::new(fifo_size)))
+    }
+
+    /// A queue keeping its entries in `store`.
+    pub fn with_store(name: impl Into<String>, store: Box<dyn QueueStore>) -> Arc<Queue> {
         Arc::new(Queue {
             name: name.into(),
-            // Grown on demand: a ring sized for log-fifo-size() up front would, as its head
-            // goes round, touch every page of it (320 KB resident for 20000 entries) even
-            // when flow control keeps a few hundred entries in it.
-            entries: Mutex::new(VecDeque::new()),
-            fifo_size: fifo_size.max(1),
+            store: Mutex::new(store),
             ready: Notify::new(),
             closed: AtomicBool::new(false),
             detached: AtomicBool::new(false),
             closing: Notify::new(),
-            counters: Counters::default(),
+            counters: Arc::new(Counters::default()),
         })
     }
 
@@ -73,35 +99,24 @@ impl Queue {
         &self.name
     }
 
-    fn lock(&self) -> MutexGuard<'_, VecDeque<Entry>> {
-        // A panic while holding the lock cannot leave the deque inconsistent (push/pop are
-        // single calls), so a poisoned lock is still usable.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Box<dyn QueueStore>> {
+        // A panic while holding the lock cannot leave a store inconsistent (each call is
+        // one operation), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Moves `batch` into the queue (leaving it empty, capacity kept). Entries without an
-    /// ack beyond `log-fifo-size()` are dropped and counted. Returns how many were dropped.
+    /// Moves `batch` into the queue (leaving it empty, capacity kept). Entries the store
+    /// refuses (without flow control, beyond `log-fifo-size()`) are dropped and counted.
+    /// Returns how many were dropped.
     pub fn push_batch(&self, batch: &mut Vec<Entry>) -> u64 {
         if batch.is_empty() {
             return 0;
         }
-        let mut dropped = 0u64;
-        let pushed;
-        {
-            let mut q = self.lock();
-            let before = q.len();
-            for e in batch.drain(..) {
-                if e.ack.is_none() && q.len() >= self.fifo_size {
-                    dropped += 1;
-                    continue;
-                }
-                q.push_back(e);
-            }
-            pushed = q.len() - before;
-        }
+        let (pushed, dropped) = self.lock().push(batch);
+        let (pushed, dropped) = (pushed as u64, dropped as u64);
         // syslog-ng's destination `processed`: every message routed to it, queued or dropped.
-        Counters::add(&self.counters.processed, pushed as u64 + dropped);
-        Counters::add(&self.counters.queued, pushed as u64);
+        Counters::add(&self.counters.processed, pushed + dropped);
+        Counters::add(&self.counters.queued, pushed);
         Counters::add(&self.counters.dropped, dropped);
         if pushed > 0 {
             self.ready.notify_one();
@@ -111,28 +126,25 @@ impl Queue {
 
     /// Moves up to `max` entries into `out`; returns how many.
     pub fn pop_batch(&self, max: usize, out: &mut Vec<Entry>) -> usize {
-        let n;
-        {
-            let mut q = self.lock();
-            n = q.len().min(max);
-            out.extend(q.drain(..n));
-        }
+        let n = self.lock().pop(max, out);
         if n > 0 {
             self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
         }
         n
     }
 
+    /// The destination finished `n` of the entries it popped (see [`QueueStore::ack`]).
+    pub fn ack(&self, n: usize) {
+        if n > 0 {
+            self.lock().ack(n);
+        }
+    }
+
     /// Puts entries that could not be written back at the front, in order (a failed write:
     /// they are retried after reopening, never lost).
-    pub fn unpop(&self, entries: &mut Vec<Entry>) {
+    pub fn rewind(&self, entries: &mut Vec<Entry>) {
         let n = entries.len();
-        {
-            let mut q = self.lock();
-            for e in entries.drain(..).rev() {
-                q.push_front(e);
-            }
-        }
+        self.lock().rewind(entries);
         Counters::add(&self.counters.queued, n as u64);
     }
 
@@ -168,10 +180,17 @@ impl Queue {
     }
 
     /// The writer stops after what it is writing now and leaves the rest in the queue, for
-    /// the next graph's queue of the same destination ([`Queue::take_all`]).
+    /// the next writer of the same destination ([`Queue::reattach`]).
     pub fn detach(&self) {
         self.detached.store(true, Ordering::Release);
         self.close();
+    }
+
+    /// The next writer takes the queue over once the detached one has stopped: open again.
+    pub fn reattach(&self) {
+        self.detached.store(false, Ordering::Release);
+        self.closed.store(false, Ordering::Release);
+        self.ready.notify_one();
     }
 
     /// Whether [`Queue::detach`] was called.
@@ -184,9 +203,9 @@ impl Queue {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Takes every entry out (shutdown after the drain timeout; the handover on reload).
+    /// Takes every entry out (shutdown after the drain timeout).
     pub fn take_all(&self) -> Vec<Entry> {
-        let v: Vec<Entry> = self.lock().drain(..).collect();
+        let v = self.lock().take_all();
         self.counters
             .queued
             .fetch_sub(v.len() as u64, Ordering::Relaxed);
@@ -286,5 +305,38 @@ mod tests {
         rest.clear();
         assert_eq!(w.available(), 4);
         assert_eq!(Counters::get(&q.counters.queued), 0);
+    }
+
+    #[test]
+    fn a_rewind_puts_entries_back_in_order_and_a_reattached_queue_runs_again() {
+        let q = Queue::new("d", 10);
+        let mut b: Vec<Entry> = (0..4)
+            .map(|i| {
+                let mut m = LogMessage::new(UnixTime::default());
+                m.set("n", i.to_string().as_bytes());
+                Entry {
+                    msg: Arc::new(m),
+                    ack: None,
+                }
+            })
+            .collect();
+        q.push_batch(&mut b);
+        let mut out = Vec::new();
+        assert_eq!(q.pop_batch(3, &mut out), 3);
+        q.ack(1);
+        out.remove(0);
+        q.rewind(&mut out);
+        assert_eq!(Counters::get(&q.counters.queued), 3);
+        let mut all = Vec::new();
+        q.pop_batch(10, &mut all);
+        let order: Vec<_> = all
+            .iter()
+            .map(|e| e.msg.get("n").map(<[u8]>::to_vec))
+            .collect();
+        assert_eq!(order, [b"1", b"2", b"3"].map(|v| Some(v.to_vec())));
+        q.detach();
+        assert!(q.is_detached() && q.is_closed());
+        q.reattach();
+        assert!(!q.is_detached() && !q.is_closed());
     }
 }
