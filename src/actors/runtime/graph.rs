@@ -169,7 +169,7 @@ impl Graph {
             if let Some(mut left) = handover.queued.remove(&d.key) {
                 tracing::info!(destination = %d.key, messages = left.len(),
                     "Messages queued before the reload go on to the new configuration");
-                q.rewind(&mut left);
+                q.rewind(&mut left, 0);
             }
             dest_keys.push(d.key.clone());
             let arb = Arbiter::new();

@@ -205,10 +205,12 @@ impl FileSink {
                 *targets = Targets::default();
             }
         }
-        // Whatever is still kept goes back to the queue (it was counted as queued).
+        // Whatever is still kept goes back to the queue (it was counted as queued). The
+        // writer told the queue these were finished, so they are not in its hand.
         self.sh.kept_unacked = 0;
         self.sh.unqueue(back.len());
-        self.sh.queue.rewind(&mut back);
+        let n = back.len();
+        self.sh.queue.rewind(&mut back, n);
         self.sh.next_tick = None;
     }
 

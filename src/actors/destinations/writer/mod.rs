@@ -208,6 +208,9 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
         .map(|w| Suppressor::new(w, local_host.fqdn.clone()));
     let mut popped: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
     let mut batch: Vec<Entry> = Vec::with_capacity(plan.batch_lines);
+    // Positions in `batch` of entries the writer made (suppression summaries): the queue is
+    // told only of its own entries finished or put back.
+    let mut made: Vec<usize> = Vec::new();
     loop {
         if queue.is_detached() {
             break;
@@ -258,8 +261,18 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
                     ack: None,
                 });
             }
+            let mut all_made: Vec<usize> = (0..extra.len()).collect();
             if !extra.is_empty()
-                && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut extra).await
+                && !write_with_retry(
+                    &mut sink,
+                    &plan,
+                    &queue,
+                    &mut r,
+                    &mut marks,
+                    &mut extra,
+                    &mut all_made,
+                )
+                .await
             {
                 break;
             }
@@ -282,19 +295,25 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
                         finished += 1;
                         continue;
                     }
-                    Check::Write(Some(summary)) => batch.push(Entry {
-                        msg: Arc::new(*summary),
-                        ack: None,
-                    }),
+                    Check::Write(Some(summary)) => {
+                        made.push(batch.len());
+                        batch.push(Entry {
+                            msg: Arc::new(*summary),
+                            ack: None,
+                        });
+                    }
                     Check::Write(None) => {}
                 }
             }
             batch.push(e);
         }
-        // Dropped by the destination's own rules: finished as much as written ones.
+        // Dropped by the destination's own rules: as finished as written ones.
         queue.ack(finished);
         if !batch.is_empty()
-            && !write_with_retry(&mut sink, &plan, &queue, &mut r, &mut marks, &mut batch).await
+            && !write_with_retry(
+                &mut sink, &plan, &queue, &mut r, &mut marks, &mut batch, &mut made,
+            )
+            .await
         {
             // Stopping with the sink down: what is left stays queued for the graph to
             // report (retrying at once would spin until the drain timeout).
@@ -320,6 +339,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
 /// unwritten ones go back to the head of the queue. Returns false when the sink failed
 /// after the queue was closed: the loop stops and what is left stays queued for the graph
 /// to report (retrying at once, again and again, would only spin until the stop timeout).
+/// `made` holds the positions of the writer's own entries in `batch` (emptied too).
 async fn write_with_retry<S: Sink>(
     sink: &mut S,
     plan: &WriterPlan,
@@ -327,29 +347,40 @@ async fn write_with_retry<S: Sink>(
     r: &mut Renderer,
     marks: &mut MarkTimer,
     batch: &mut Vec<Entry>,
+    made: &mut Vec<usize>,
 ) -> bool {
-    match sink.send(batch, r).await {
+    // Entries of the queue among the first `n` of the batch.
+    let own = |made: &[usize], n: usize| n - made.iter().filter(|&&p| p < n).count();
+    let sent = sink.send(batch, r).await;
+    match sent {
         Ok(()) => {
             let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
             marks.on_written(relayed, Instant::now());
             let kept = sink.take_kept().min(batch.len());
             Counters::add(&queue.counters.written, (batch.len() - kept) as u64);
-            queue.ack(batch.len());
+            queue.ack(own(made, batch.len()));
             batch.clear();
+            made.clear();
             true
         }
         Err(SendError { written, error }) => {
             let written = written.min(batch.len());
             Counters::add(&queue.counters.written, written as u64);
-            queue.ack(written);
+            queue.ack(own(made, written));
             batch.drain(..written);
+            made.retain_mut(|p| {
+                let keep = *p >= written;
+                *p = p.saturating_sub(written);
+                keep
+            });
             sink.close().await;
             if plan.ignore_errors {
                 tracing::error!(destination = %sink.describe(), error = %error,
                     dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
                 Counters::add(&queue.counters.dropped, batch.len() as u64);
-                queue.ack(batch.len());
+                queue.ack(own(made, batch.len()));
                 batch.clear();
+                made.clear();
                 return true;
             }
             tracing::error!(
@@ -358,7 +389,8 @@ async fn write_with_retry<S: Sink>(
                 time_reopen = plan.time_reopen.as_secs(),
                 "Error sending messages, retrying after time-reopen()"
             );
-            queue.rewind(batch);
+            queue.rewind(batch, made.len());
+            made.clear();
             if queue.is_closed() {
                 return false;
             }

@@ -14,7 +14,7 @@
 
 pub mod memory;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix::{Actor, Context, Handler, Message};
@@ -41,9 +41,10 @@ pub struct Entry {
 /// keeps a backlog (a disk-buffer advancing its read position only behind the destination)
 /// acts on both; the memory store hands entries out for good and only the rewind matters.
 ///
-/// Caveat for a backlog store: the writer's counts include the entries it makes itself
-/// (suppression summaries) when they are in the same batch, so `n` can exceed what was handed
-/// out; clamp it. Excluding them exactly is the disk-buffer issue's to settle.
+/// The counts are of popped entries only: the writer leaves out the entries it made itself
+/// (MARKs, suppression summaries). A sink that keeps entries after the writer acknowledged
+/// them (a `file()` that cannot be opened yet) holds them outside the queue; a backlog store
+/// must not rely on those (the disk-buffer issue settles that case).
 pub trait QueueStore: Send + std::fmt::Debug {
     /// Moves `batch` in (leaving it empty, capacity kept); returns (stored, dropped).
     fn push(&mut self, batch: &mut Vec<Entry>) -> (usize, usize);
@@ -55,6 +56,10 @@ pub trait QueueStore: Send + std::fmt::Debug {
     fn rewind(&mut self, entries: &mut Vec<Entry>);
     /// Entries stored (popped ones excluded).
     fn len(&self) -> usize;
+    /// Whether nothing is stored.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Takes every stored entry out (a stop after the drain timeout).
     fn take_all(&mut self) -> Vec<Entry>;
 }
@@ -71,6 +76,8 @@ pub struct Queue {
     detached: AtomicBool,
     /// Wakes whoever waits for [`Queue::closed`].
     closing: Notify,
+    /// Entries popped and neither acknowledged nor rewound: what the writer has in hand.
+    in_hand: AtomicUsize,
     /// Shared with the stats: they go on counting across reloads with the queue.
     pub counters: Arc<Counters>,
 }
@@ -90,6 +97,7 @@ impl Queue {
             closed: AtomicBool::new(false),
             detached: AtomicBool::new(false),
             closing: Notify::new(),
+            in_hand: AtomicUsize::new(0),
             counters: Arc::new(Counters::default()),
         })
     }
@@ -128,6 +136,7 @@ impl Queue {
     pub fn pop_batch(&self, max: usize, out: &mut Vec<Entry>) -> usize {
         let n = self.lock().pop(max, out);
         if n > 0 {
+            self.in_hand.fetch_add(n, Ordering::AcqRel);
             self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
         }
         n
@@ -137,14 +146,32 @@ impl Queue {
     pub fn ack(&self, n: usize) {
         if n > 0 {
             self.lock().ack(n);
+            self.release_hand(n);
         }
     }
 
+    fn release_hand(&self, n: usize) {
+        let _ = self
+            .in_hand
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
+                Some(h.saturating_sub(n))
+            });
+    }
+
+    /// Entries the writer popped and has not finished: what a stop that cannot wait for it
+    /// counts as not delivered, besides [`Queue::len`].
+    pub fn in_hand(&self) -> usize {
+        self.in_hand.load(Ordering::Acquire)
+    }
+
     /// Puts entries that could not be written back at the front, in order (a failed write:
-    /// they are retried after reopening, never lost).
-    pub fn rewind(&self, entries: &mut Vec<Entry>) {
+    /// they are retried after reopening, never lost). `not_in_hand` of them were not in the
+    /// writer's hand — a suppression summary it made, entries a sink kept after the writer
+    /// finished them (a `file()` that cannot be opened): they go back too.
+    pub fn rewind(&self, entries: &mut Vec<Entry>, not_in_hand: usize) {
         let n = entries.len();
         self.lock().rewind(entries);
+        self.release_hand(n.saturating_sub(not_in_hand));
         Counters::add(&self.counters.queued, n as u64);
     }
 
@@ -325,7 +352,9 @@ mod tests {
         assert_eq!(q.pop_batch(3, &mut out), 3);
         q.ack(1);
         out.remove(0);
-        q.rewind(&mut out);
+        assert_eq!(q.in_hand(), 2);
+        q.rewind(&mut out, 0);
+        assert_eq!(q.in_hand(), 0);
         assert_eq!(Counters::get(&q.counters.queued), 3);
         let mut all = Vec::new();
         q.pop_batch(10, &mut all);
