@@ -410,3 +410,57 @@ impl<'a> Reader<'a> {
             .ok_or(DecodeError::Truncated(f))
     }
 }
+
+/// The first observable difference between two messages, `None` when there is none: pri,
+/// flags, both times, every built-in (set or not), every dynamic pair in order, `$SDATA`,
+/// and the tags by name (ids differ between processes). The ack token is not compared: it
+/// is runtime state that decoding does not restore.
+#[cfg(test)]
+pub(crate) fn difference(a: &LogMessage, b: &LogMessage) -> Option<String> {
+    if (a.pri, a.flags, a.stamp, a.recvd) != (b.pri, b.flags, b.stamp, b.recvd) {
+        return Some(format!(
+            "pri/flags/stamp/recvd: {:?} vs {:?}",
+            (a.pri, a.flags, a.stamp, a.recvd),
+            (b.pri, b.flags, b.stamp, b.recvd)
+        ));
+    }
+    for bi in Builtin::ALL {
+        if a.nv.builtin(bi) != b.nv.builtin(bi) {
+            return Some(format!(
+                "{}: {:?} vs {:?}",
+                bi.name(),
+                a.nv.builtin(bi).map(String::from_utf8_lossy),
+                b.nv.builtin(bi).map(String::from_utf8_lossy)
+            ));
+        }
+    }
+    let pairs = |m: &LogMessage| -> Vec<(Vec<u8>, Vec<u8>)> {
+        m.nv.extras()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect()
+    };
+    if pairs(a) != pairs(b) {
+        return Some(format!("pairs: {:?} vs {:?}", a.nv, b.nv));
+    }
+    let sdata = |m: &LogMessage| {
+        let mut out = Vec::new();
+        m.format_sdata(&mut out, 0);
+        out
+    };
+    if sdata(a) != sdata(b) {
+        return Some("$SDATA differs".into());
+    }
+    let tags = |m: &LogMessage| {
+        let mut t: Vec<Option<Arc<str>>> = m.tags.iter().map(|t| t.name()).collect();
+        t.sort();
+        t
+    };
+    if tags(a) != tags(b) {
+        return Some(format!("tags: {:?} vs {:?}", tags(a), tags(b)));
+    }
+    None
+}
+
+#[cfg(test)]
+#[path = "serial_tests.rs"]
+mod tests;
