@@ -30,7 +30,7 @@
 //!
 //! Nothing follows the tags: trailing bytes are an error. Wire slots of the built-ins, 0 to
 //! 9: HOST, HOST_FROM, MESSAGE, PROGRAM, PID, MSGID, SOURCE, LEGACY_MSGHDR, RAWMSG, SOURCEIP
-//! ([`WIRE_SLOTS`], fixed here rather than taken from [`Builtin`]'s order so that reordering
+//! (`WIRE_SLOTS`, fixed here rather than taken from [`Builtin`]'s order so that reordering
 //! the enum cannot change the format). A set-but-empty value (length 0) is distinct from an
 //! absent one. The stamp is written relative to the received time because the two are
 //! normally seconds apart (one or two bytes instead of five).
