@@ -8,7 +8,8 @@
 //! * [`timestamp`]: stamps, stamp scanners, year and zone rules;
 //! * [`options`]: what a source's configuration tells the parser (`flags()`, zones, host rules);
 //! * [`parse()`] with [`rfc3164`] and [`rfc5424`]: bytes to message;
-//! * [`framing`]: RFC 6587 octet counting and newline framing with `log-msg-size()`.
+//! * [`framing`]: RFC 6587 octet counting and newline framing with `log-msg-size()`;
+//! * [`serial`]: a message to versioned bytes and back, for records kept on disk.
 
 pub mod framing;
 #[allow(clippy::module_inception)]
@@ -18,10 +19,12 @@ pub mod options;
 pub mod parse;
 pub mod rfc3164;
 pub mod rfc5424;
+pub mod serial;
 pub mod timestamp;
 
 pub use message::{AckToken, DEFAULT_PRI, LogMessage, MsgFlags, TagId};
 pub use nv::{Builtin, Payload};
 pub use options::{HostOptions, LocalHost, ParseFlags, ParseOptions, PeerInfo, UseDns};
 pub use parse::{ParseError, escape_binary, mangle_hostname, parse, parse_with_status};
+pub use serial::{DecodeError, decode, encode};
 pub use timestamp::{UnixTime, ZoneSpec};
