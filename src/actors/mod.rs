@@ -8,6 +8,8 @@
 //! [`crate::config::catalog::DriverCatalog`].
 
 pub mod destinations;
+pub mod options;
 pub mod registry;
 pub mod runtime;
+pub mod socket_options;
 pub mod sources;

@@ -12,6 +12,7 @@
 //!
 //! Names compare as syslog-ng keywords: case-sensitive, `-` and `_` the same.
 
+use crate::actors::destinations as dst;
 use crate::actors::destinations::{
     file::FileDestinationOptions,
     network::{NetworkDestinationOptions, TcpDestinationOptions, UdpDestinationOptions},
@@ -22,6 +23,7 @@ use crate::actors::destinations::{
     unix::UnixDestinationOptions,
     usertty::UserttyDestinationOptions,
 };
+use crate::actors::runtime::driver::{DestinationDriver, SourceDriver};
 use crate::actors::sources::common::{DriverOptions, fields_of};
 use crate::actors::sources::{
     file::{FileSourceOptions, WildcardFileSourceOptions},
@@ -32,6 +34,7 @@ use crate::actors::sources::{
     stdin::StdinSourceOptions,
     unix::{UnixDgramSourceOptions, UnixStreamSourceOptions},
 };
+use crate::actors::sources::{internal, line_source, net_plan, network};
 use crate::config::ast::{Node, keyword_eq};
 use crate::config::catalog::{DriverCatalog, ObjectKind};
 use crate::config::de;
@@ -40,7 +43,7 @@ use crate::config::global_options::GlobalOptions;
 use crate::pipeline::filter::funcs::option_names as filter_names;
 use crate::pipeline::parser::option_names as parser_names;
 use crate::pipeline::rewrite::option_names as rewrite_names;
-use crate::pipeline::{check_filter_function, check_parser, check_rewrite};
+use crate::pipeline::{BuildEnv, check_filter_function, check_parser, check_rewrite};
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -65,7 +68,22 @@ pub struct Driver {
     pub kind: ObjectKind,
     pub name: &'static str,
     pub support: Support,
+    /// How the runtime plans it; `None`: checked, not run yet (refused at plan time).
+    pub runs: Option<Runs>,
 }
+
+/// The plan function of a driver the runtime runs (`runtime::driver`'s traits).
+#[derive(Clone, Copy)]
+pub enum Runs {
+    Source(PlanSource),
+    Destination(PlanDestination),
+}
+
+/// Plans a source driver call.
+pub type PlanSource = fn(&Node, &GlobalOptions) -> Result<Box<dyn SourceDriver>, Diagnostic>;
+/// Plans a destination driver call.
+pub type PlanDestination =
+    fn(&Node, &GlobalOptions, &BuildEnv<'_>) -> Result<Box<dyn DestinationDriver>, Diagnostic>;
 
 fn check<T: DriverOptions>(call: &Node) -> Result<(), Diagnostic> {
     T::from_call(call).map(|_| ())
@@ -79,12 +97,22 @@ fn plain_names<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
     fields_of::<T>().to_vec()
 }
 
+/// A driver checked by its options struct; `runs: Kind(plan_fn)` when the runtime runs it.
 macro_rules! supported {
     ($kind:ident, $name:literal, $opts:ty) => {
         Driver {
             kind: ObjectKind::$kind,
             name: $name,
             support: Support::Options(check::<$opts>, <$opts as DriverOptions>::option_names),
+            runs: None,
+        }
+    };
+    ($kind:ident, $name:literal, $opts:ty, runs: $runs:ident($plan:path)) => {
+        Driver {
+            kind: ObjectKind::$kind,
+            name: $name,
+            support: Support::Options(check::<$opts>, <$opts as DriverOptions>::option_names),
+            runs: Some(Runs::$runs($plan)),
         }
     };
 }
@@ -97,39 +125,40 @@ macro_rules! pipeline {
             kind: ObjectKind::$kind,
             name: $name,
             support: Support::Options($check, || $names($name)),
+            runs: None,
         }
     };
 }
 
 /// The drivers sluice checks options for. Adding a driver is one line here.
 static SUPPORTED: &[Driver] = &[
-    supported!(Source, "file", FileSourceOptions),
+    supported!(Source, "file", FileSourceOptions, runs: Source(line_source::plan_driver)),
     supported!(Source, "wildcard-file", WildcardFileSourceOptions),
-    supported!(Source, "pipe", PipeSourceOptions),
-    supported!(Source, "stdin", StdinSourceOptions),
-    supported!(Source, "internal", InternalSourceOptions),
-    supported!(Source, "network", NetworkSourceOptions),
-    supported!(Source, "syslog", NetworkSourceOptions),
-    supported!(Source, "tcp", TcpSourceOptions),
-    supported!(Source, "tcp6", TcpSourceOptions),
-    supported!(Source, "udp", UdpSourceOptions),
-    supported!(Source, "udp6", UdpSourceOptions),
-    supported!(Source, "unix-stream", UnixStreamSourceOptions),
-    supported!(Source, "unix-dgram", UnixDgramSourceOptions),
+    supported!(Source, "pipe", PipeSourceOptions, runs: Source(line_source::plan_driver)),
+    supported!(Source, "stdin", StdinSourceOptions, runs: Source(line_source::plan_driver)),
+    supported!(Source, "internal", InternalSourceOptions, runs: Source(internal::plan_internal)),
+    supported!(Source, "network", NetworkSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "syslog", NetworkSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "tcp", TcpSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "tcp6", TcpSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "udp", UdpSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "udp6", UdpSourceOptions, runs: Source(network::plan_ip_source)),
+    supported!(Source, "unix-stream", UnixStreamSourceOptions, runs: Source(net_plan::plan_unix_source)),
+    supported!(Source, "unix-dgram", UnixDgramSourceOptions, runs: Source(net_plan::plan_unix_source)),
     supported!(Source, "python", PythonSourceOptions),
     supported!(Source, "python-fetcher", PythonFetcherSourceOptions),
-    supported!(Destination, "file", FileDestinationOptions),
-    supported!(Destination, "pipe", PipeDestinationOptions),
-    supported!(Destination, "network", NetworkDestinationOptions),
-    supported!(Destination, "syslog", NetworkDestinationOptions),
-    supported!(Destination, "tcp", TcpDestinationOptions),
-    supported!(Destination, "tcp6", TcpDestinationOptions),
-    supported!(Destination, "udp", UdpDestinationOptions),
-    supported!(Destination, "udp6", UdpDestinationOptions),
-    supported!(Destination, "unix-stream", UnixDestinationOptions),
-    supported!(Destination, "unix-dgram", UnixDestinationOptions),
-    supported!(Destination, "program", ProgramDestinationOptions),
-    supported!(Destination, "pseudofile", PseudofileDestinationOptions),
+    supported!(Destination, "file", FileDestinationOptions, runs: Destination(dst::file::plan_driver)),
+    supported!(Destination, "pipe", PipeDestinationOptions, runs: Destination(dst::pipe::plan_driver)),
+    supported!(Destination, "network", NetworkDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "syslog", NetworkDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "tcp", TcpDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "tcp6", TcpDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "udp", UdpDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "udp6", UdpDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "unix-stream", UnixDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "unix-dgram", UnixDestinationOptions, runs: Destination(dst::socket::plan_driver)),
+    supported!(Destination, "program", ProgramDestinationOptions, runs: Destination(dst::program::plan_driver)),
+    supported!(Destination, "pseudofile", PseudofileDestinationOptions, runs: Destination(dst::pseudofile::plan_driver)),
     supported!(Destination, "usertty", UserttyDestinationOptions),
     supported!(Destination, "python", PythonDestinationOptions),
     Driver {
@@ -139,6 +168,7 @@ static SUPPORTED: &[Driver] = &[
             check_de::<PythonParserOptions>,
             plain_names::<PythonParserOptions>,
         ),
+        runs: None,
     },
     pipeline!(Parser, "kv-parser", check_parser, parser_names),
     pipeline!(Parser, "json-parser", check_parser, parser_names),
@@ -363,6 +393,7 @@ impl Registry {
                     kind,
                     name: n,
                     support,
+                    runs: None,
                 })
         };
         find(NOT_VALIDATED, Support::NotValidatedYet)
@@ -384,6 +415,14 @@ impl Registry {
             }
         }
         names
+    }
+
+    /// The plan function of a driver the runtime runs.
+    pub fn runs(kind: ObjectKind, name: &str) -> Option<Runs> {
+        SUPPORTED
+            .iter()
+            .find(|d| d.kind == kind && keyword_eq(d.name, name))
+            .and_then(|d| d.runs)
     }
 
     /// The drivers that have options structs.

@@ -13,6 +13,8 @@ use crate::control::{Command, Reply};
 /// A command waiting for the daemon loop, with the channel its reply goes back on.
 pub struct Request {
     pub command: Command,
+    /// The rest of the command line (`RELOAD --check FILE`).
+    pub args: String,
     pub reply: oneshot::Sender<Answer>,
 }
 
@@ -79,7 +81,17 @@ async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
         },
         Some(command) => {
             let (tx, rx) = oneshot::channel();
-            if requests.send(Request { command, reply: tx }).await.is_err() {
+            let args = line
+                .trim()
+                .split_once(char::is_whitespace)
+                .map(|(_, rest)| rest.trim().to_string())
+                .unwrap_or_default();
+            let request = Request {
+                command,
+                args,
+                reply: tx,
+            };
+            if requests.send(request).await.is_err() {
                 closing()
             } else {
                 rx.await.unwrap_or_else(|_| closing())

@@ -19,8 +19,15 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::actors::runtime::graph::{Graph, Handover};
+use std::path::PathBuf;
+
+use actix::Actor;
+use tokio::sync::Notify;
+
 use crate::actors::runtime::plan::{Plan, plan};
+use crate::actors::runtime::supervisor::{
+    ConfigSupervisor, Describe, ExitSignal, Reload, Shutdown, Start, Stats,
+};
 use crate::cli::{Args, EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE};
 use crate::control::{Command, Reply};
 use crate::paths::DaemonPaths;
@@ -166,17 +173,24 @@ impl Daemon {
     }
 
     async fn serve(mut self, plan: Plan) -> i32 {
-        let mut handover = Handover {
-            persist: self.persist.clone(),
-            ..Handover::default()
-        };
-        let mut graph = match Graph::start(plan, &mut handover) {
-            Ok(g) => Some(g),
-            Err(e) => {
+        let sup = ConfigSupervisor::default().start();
+        let started = sup
+            .send(Start {
+                plan,
+                persist: self.persist.clone(),
+            })
+            .await;
+        match started {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
                 tracing::error!("{e}");
                 return EXIT_RUNTIME_FAILURE;
             }
-        };
+            Err(e) => {
+                tracing::error!("Error starting the configuration: {e}");
+                return EXIT_RUNTIME_FAILURE;
+            }
+        }
         let (tx, mut rx) = mpsc::channel::<control_server::Request>(16);
         let server = match control_server::ControlServer::bind(&self.paths.control, tx) {
             Ok(server) => server,
@@ -201,28 +215,28 @@ impl Daemon {
                 return EXIT_RUNTIME_FAILURE;
             }
         };
+        let exit = sup.send(ExitSignal).await.ok();
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
         loop {
-            let exit = graph.as_ref().map(Graph::exit_requested);
             let exit_requested = async {
-                match exit {
+                match &exit {
                     Some(n) => n.notified().await,
                     None => std::future::pending().await,
                 }
             };
             tokio::select! {
                 _ = exit_requested => break,
-                _ = hup.recv() => { self.reload(&mut graph).await; }
+                _ = hup.recv() => { self.reload(&sup, false, None).await; }
                 _ = term.recv() => break,
                 _ = int.recv() => break,
                 Some(req) = rx.recv() => {
                     let reply = match req.command {
-                        Command::Reload => self.reload(&mut graph).await,
-                        Command::Stats => match &graph {
-                            Some(g) => Reply::ok(g.stats()),
-                            None => Reply::fail("no configuration is running"),
-                        },
-                        other => self.handle(other),
+                        Command::Reload => {
+                            let (check, file) = reload_args(&req.args);
+                            self.reload(&sup, check, file).await
+                        }
+                        Command::Stop => Reply::ok("Shutting down"),
+                        other => ask(&sup, other).await,
                     };
                     if req.command != Command::Stop {
                         let _ = req.reply.send(control_server::Answer { reply, written: None });
@@ -238,94 +252,141 @@ impl Daemon {
             }
         }
         tracing::info!("sluice shutting down");
-        if let Some(g) = graph.take() {
-            drop(g.stop(DRAIN_TIMEOUT, true, &Default::default()).await);
-        }
+        // The drain runs in the supervisor; the control socket keeps answering (stats show
+        // the drain progress) and a second SIGTERM/SIGINT (or STOP) ends it at once.
+        let abort = Arc::new(Notify::new());
+        let mut stopping = std::pin::pin!(sup.send(Shutdown {
+            drain: DRAIN_TIMEOUT,
+            abort: abort.clone(),
+        }));
+        let report = loop {
+            tokio::select! {
+                r = &mut stopping => break r.unwrap_or_default(),
+                _ = term.recv() => abort.notify_one(),
+                _ = int.recv() => abort.notify_one(),
+                _ = hup.recv() => tracing::warn!("Shutting down, the reload is ignored"),
+                Some(req) = rx.recv() => {
+                    let reply = match req.command {
+                        Command::Stats | Command::Graph => ask(&sup, req.command).await,
+                        Command::Healthcheck => Reply::ok("healthy (shutting down: draining)"),
+                        Command::Stop => {
+                            abort.notify_one();
+                            Reply::ok("Shutting down now")
+                        }
+                        Command::Reload | Command::Query => {
+                            Reply::fail("The daemon is shutting down")
+                        }
+                    };
+                    let _ = req.reply.send(control_server::Answer { reply, written: None });
+                }
+            }
+        };
         if let Some(p) = &self.persist
             && let Err(e) = p.flush()
         {
             tracing::error!("{e}");
         }
+        tracing::info!(undelivered = report.undelivered, "sluice stopped");
         server_task.abort();
         let _ = std::fs::remove_file(&self.paths.control);
         EXIT_OK
     }
 
-    fn handle(&self, command: Command) -> Reply {
-        match command {
-            Command::Stop => Reply::ok("Shutting down"),
-            Command::Healthcheck => Reply::ok("healthy"),
-            Command::Reload | Command::Stats | Command::Query | Command::Graph => {
-                Reply::fail(format!("{} is not supported yet", command.as_str()))
-            }
-        }
-    }
-
-    /// Reads, checks and plans the configuration again; on any error the running graph
-    /// stays. Otherwise the old graph is stopped (drained) and the new one started with the
-    /// listening sockets handed over. (The ConfigSupervisor will swap only what changed and
-    /// keep connections and queue contents: see `actors::runtime::graph`.)
-    async fn reload(&mut self, graph: &mut Option<Graph>) -> Reply {
+    /// Reads, checks and plans the configuration (`file`, else the daemon's own) and hands
+    /// it to the supervisor; any error keeps the running graph as it is. With `check`, the
+    /// supervisor only says what the reload would do to each component.
+    async fn reload(
+        &mut self,
+        sup: &actix::Addr<ConfigSupervisor>,
+        check: bool,
+        file: Option<PathBuf>,
+    ) -> Reply {
         let opts = load_options(&self.args.include_path);
-        let checked = load_and_check(&self.paths.config, &opts).and_then(|new| {
+        let path = file.unwrap_or_else(|| self.paths.config.clone());
+        let checked = load_and_check(&path, &opts).and_then(|new| {
             plan_config(&new)
                 .map(|p| (new, p))
                 .map_err(|rendered| config_load::ConfigError { rendered })
         });
-        match checked {
-            Ok((new, new_plan)) => {
-                if new.uses_python()
-                    && let Err(e) = crate::python::ensure_initialized()
-                {
-                    tracing::error!("Error reloading configuration: {e}");
-                    return Reply::fail(e.to_string());
-                }
-                if new_plan.needs_persist() && self.persist.is_none() {
-                    match crate::persist::Persist::open(&self.paths.persist) {
-                        Ok(p) => self.persist = Some(Arc::new(p)),
-                        Err(e) => {
-                            tracing::error!("Error reloading configuration: {e}");
-                            return Reply::fail(e.to_string());
-                        }
-                    }
-                }
-                let keep = new_plan.dest_keys();
-                let mut handover = match graph.take() {
-                    Some(old) => old.stop(DRAIN_TIMEOUT, false, &keep).await,
-                    None => Handover::default(),
-                };
-                handover.persist = self.persist.clone();
-                match Graph::start(new_plan, &mut handover) {
-                    Ok(g) => *graph = Some(g),
-                    Err(e) => {
-                        tracing::error!("Error starting the new configuration: {e}");
-                        *graph = self
-                            .config
-                            .lock()
-                            .ok()
-                            .and_then(|c| plan_config(&c).ok())
-                            .and_then(|p| Graph::start(p, &mut handover).ok());
-                        return Reply::fail(format!(
-                            "Config reload failed, the running configuration is kept: {e}"
-                        ));
-                    }
-                }
-                if let Ok(mut current) = self.config.lock() {
-                    *current = new;
-                }
-                tracing::info!("Configuration reload finished");
-                Reply::ok("Config reload successful")
-            }
+        let (new, new_plan) = match checked {
+            Ok(v) => v,
             Err(err) => {
                 tracing::error!(
                     "Error reloading configuration, keeping the running one:\n{}",
                     err.rendered
                 );
-                Reply::fail(format!(
+                return Reply::fail(format!(
                     "Config reload failed, the running configuration is kept:\n{}",
                     err.rendered
+                ));
+            }
+        };
+        if !check {
+            if new.uses_python()
+                && let Err(e) = crate::python::ensure_initialized()
+            {
+                tracing::error!("Error reloading configuration: {e}");
+                return Reply::fail(e.to_string());
+            }
+            if new_plan.needs_persist() && self.persist.is_none() {
+                match crate::persist::Persist::open(&self.paths.persist) {
+                    Ok(p) => self.persist = Some(Arc::new(p)),
+                    Err(e) => {
+                        tracing::error!("Error reloading configuration: {e}");
+                        return Reply::fail(e.to_string());
+                    }
+                }
+            }
+        }
+        let sent = sup
+            .send(Reload {
+                plan: new_plan,
+                persist: self.persist.clone(),
+                check_only: check,
+            })
+            .await;
+        match sent {
+            Ok(Ok(changes)) if check => Reply::ok(format!("{changes}")),
+            Ok(Ok(_)) => {
+                if let Ok(mut current) = self.config.lock() {
+                    *current = new;
+                }
+                Reply::ok("Config reload successful")
+            }
+            Ok(Err(e)) => {
+                tracing::error!("Error reloading configuration, keeping the running one: {e}");
+                Reply::fail(format!(
+                    "Config reload failed, the running configuration is kept: {e}"
                 ))
             }
+            Err(e) => Reply::fail(format!("Config reload failed: {e}")),
+        }
+    }
+}
+
+/// `RELOAD [--check [FILE]]`: whether only to check, and the file to read instead.
+fn reload_args(args: &str) -> (bool, Option<PathBuf>) {
+    let mut words = args.split_whitespace();
+    match words.next() {
+        Some("--check") => (true, words.next().map(PathBuf::from)),
+        _ => (false, None),
+    }
+}
+
+/// Answers the commands that only read the supervisor's state.
+async fn ask(sup: &actix::Addr<ConfigSupervisor>, command: Command) -> Reply {
+    match command {
+        Command::Healthcheck => Reply::ok("healthy"),
+        Command::Stats => match sup.send(Stats).await {
+            Ok(Some(s)) => Reply::ok(s),
+            _ => Reply::fail("no configuration is running"),
+        },
+        Command::Graph => match sup.send(Describe).await {
+            Ok(s) => Reply::ok(s),
+            Err(e) => Reply::fail(e.to_string()),
+        },
+        Command::Query | Command::Reload | Command::Stop => {
+            Reply::fail(format!("{} is not supported yet", command.as_str()))
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::actors::sources::common::HookCommands;
+use crate::actors::options::HookCommands;
 use crate::config::de::Repeated;
 use crate::config::global_options::{OnError, Positive, TsFormat};
 

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::writer::{WriterOptionsRef, WriterPlan, plan_writer};
+use crate::actors::options::{DriverOptions, FilePermOptions, option_span};
 use crate::actors::runtime::settings;
-use crate::actors::sources::common::{FilePermOptions, option_span};
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, FileOwner, GlobalOptions, MarkMode};
@@ -106,6 +106,42 @@ pub struct FileDestPlan {
     /// `time-reap()`: a file of a templated name nothing was written to for this long is
     /// closed (a fixed name stays open, as in syslog-ng).
     pub time_reap: Duration,
+    /// `persist-name()`.
+    pub persist_name: Option<String>,
+}
+
+impl crate::actors::runtime::driver::DestinationDriver for FileDestPlan {
+    /// As syslog-ng 3.38 names a file destination: `affile_dd_writers(TEMPLATE)`, or
+    /// `affile_dd.NAME.writers` with `persist-name(NAME)`.
+    fn persist_name(&self, _driver_id: &str) -> String {
+        match &self.persist_name {
+            Some(p) => format!("affile_dd.{p}.writers"),
+            None => format!("affile_dd_writers({})", self.path),
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn writer(&self) -> &WriterPlan {
+        &self.writer
+    }
+
+    fn start(&self, cx: crate::actors::runtime::driver::DestStart<'_>) {
+        let sink = FileSink::new(self.clone(), cx.writer.queue.clone());
+        super::writer::start(cx.arbiter, sink, cx.writer, cx.done);
+    }
+}
+
+/// Plans a `file()` call (the registry's entry for it).
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn crate::actors::runtime::driver::DestinationDriver>, Diagnostic> {
+    let o = FileDestinationOptions::from_call(call)?;
+    Ok(Box::new(plan_file(&o, call, globals, env)?))
 }
 
 /// Checks what the runtime supports of a `file()` call and derives its plan.
@@ -138,6 +174,7 @@ pub fn plan_file(
     };
     Ok(FileDestPlan {
         path: o.file.path.clone(),
+        persist_name: o.dest.persist_name.clone(),
         name_template,
         name_options,
         writer,
@@ -242,7 +279,7 @@ mod tests {
     }
 
     fn plans(body: &str) -> Result<Vec<FileDestPlan>, Vec<String>> {
-        use crate::actors::runtime::plan::{DestDriver, plan};
+        use crate::actors::runtime::plan::plan;
         use crate::config::load::{LoadOptions, load_str};
         let text = format!("@version: 3.38\n{body}\nlog {{ destination(d); }};\n");
         let loaded = load_str("t.conf", &text, &LoadOptions::default()).map_err(|_| vec![])?;
@@ -250,11 +287,7 @@ mod tests {
         let p = plan(&model).map_err(|e| e.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
         Ok(p.dests
             .into_iter()
-            .filter_map(|d| match d.driver {
-                DestDriver::File(f) => Some(f),
-                #[allow(unreachable_patterns)] // other drivers arrive
-                _ => None,
-            })
+            .filter_map(|d| d.driver.as_any().downcast_ref::<FileDestPlan>().cloned())
             .collect())
     }
 

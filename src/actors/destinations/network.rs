@@ -13,8 +13,8 @@ use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::program::mark_mode_global;
 use super::socket::{SockKind, SockOpts, SocketDestPlan, Target};
 use super::writer::{WriterOptionsRef, plan_writer};
-use crate::actors::sources::common::option_span;
-use crate::actors::sources::socket::{
+use crate::actors::options::option_span;
+use crate::actors::socket_options::{
     DestTransport, InetSocketOptions, IpProtocol, Port, TlsOptions, check_transport_tls,
 };
 use crate::config::Node;

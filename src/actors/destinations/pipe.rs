@@ -30,8 +30,8 @@ use tokio::net::unix::pipe;
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::file::{chown_best_effort, mark_mode_none, owner_id};
 use super::writer::{Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer};
+use crate::actors::options::{DriverOptions, FilePermOptions};
 use crate::actors::runtime::queue::Entry;
-use crate::actors::sources::common::FilePermOptions;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, FileOwner, GlobalOptions, MarkMode};
@@ -85,6 +85,41 @@ pub struct PipeDestPlan {
     pub dir_owner: Option<u32>,
     pub dir_group: Option<u32>,
     pub dir_perm: u32,
+    /// `persist-name()`.
+    pub persist_name: Option<String>,
+}
+
+impl crate::actors::runtime::driver::DestinationDriver for PipeDestPlan {
+    /// syslog-ng's pipe() is its file driver underneath, and named like it.
+    fn persist_name(&self, _driver_id: &str) -> String {
+        match &self.persist_name {
+            Some(p) => format!("affile_dd.{p}.writers"),
+            None => format!("affile_dd_writers({})", self.path.display()),
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn writer(&self) -> &WriterPlan {
+        &self.writer
+    }
+
+    fn start(&self, cx: crate::actors::runtime::driver::DestStart<'_>) {
+        let sink = PipeSink::new(self.clone());
+        super::writer::start(cx.arbiter, sink, cx.writer, cx.done);
+    }
+}
+
+/// Plans a `pipe()` call (the registry's entry for it).
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn crate::actors::runtime::driver::DestinationDriver>, Diagnostic> {
+    let o = PipeDestinationOptions::from_call(call)?;
+    Ok(Box::new(plan_pipe(&o, call, globals, env)?))
 }
 
 /// Derives the plan of a `pipe()` call.
@@ -123,6 +158,7 @@ pub fn plan_pipe(
     };
     Ok(PipeDestPlan {
         path: PathBuf::from(&o.pipe.path),
+        persist_name: o.dest.persist_name.clone(),
         writer,
         create_dirs: o.pipe.create_dirs.unwrap_or(globals.create_dirs),
         owner: owner(&o.perm.owner, &globals.owner, &defaults.owner, false),
@@ -325,6 +361,10 @@ impl Sink for PipeSink {
     async fn close(&mut self) {
         self.tx = None;
     }
+
+    async fn reopen(&mut self) {
+        self.tx = None;
+    }
 }
 
 /// Helpers for the runtime tests of the pipe, program and pseudofile sinks.
@@ -333,7 +373,8 @@ pub(crate) mod testing {
     use std::sync::Arc;
 
     use crate::actors::destinations::writer::{Renderer, WriterPlan, test_entry};
-    use crate::actors::runtime::plan::{DestDriver, plan};
+    use crate::actors::runtime::driver::DestinationDriver;
+    use crate::actors::runtime::plan::plan;
     use crate::actors::runtime::queue::Entry;
     use crate::config::diagnostic::Diagnostic;
     use crate::config::load::{LoadOptions, load_str};
@@ -341,7 +382,7 @@ pub(crate) mod testing {
     use crate::template::DaemonInfo;
 
     /// Plans `destination d { DRIVER };` (routed from internal()) and returns its driver.
-    pub fn planned(driver: &str) -> Result<DestDriver, Vec<Diagnostic>> {
+    pub fn planned(driver: &str) -> Result<Box<dyn DestinationDriver>, Vec<Diagnostic>> {
         let text = format!(
             "@version: 3.38\nsource s {{ internal(); }};\ndestination d {{ {driver}; }};\n\
              log {{ source(s); destination(d); }};\n"
@@ -350,6 +391,12 @@ pub(crate) mod testing {
         let model = crate::config::model::build(&loaded.ast)?;
         let mut p = plan(&model)?;
         p.dests.pop().map(|d| d.driver).ok_or_else(Vec::new)
+    }
+
+    /// [`planned`], the plan as the driver's own type (an empty error when it is another).
+    pub fn planned_as<T: Clone + 'static>(driver: &str) -> Result<T, Vec<Diagnostic>> {
+        let d = planned(driver)?;
+        d.as_any().downcast_ref::<T>().cloned().ok_or_else(Vec::new)
     }
 
     /// A message with `text` as its MESSAGE.
@@ -366,15 +413,14 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{entry, planned, renderer};
+    use super::testing::{entry, planned_as, renderer};
     use super::*;
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::runtime::plan::DestDriver;
     use std::io::Read as _;
 
     fn pipe_plan(driver: &str) -> PipeDestPlan {
-        match planned(driver) {
-            Ok(DestDriver::Pipe(p)) => p,
+        match planned_as::<PipeDestPlan>(driver) {
+            Ok(p) => p,
             other => panic!("not planned: {other:?}"),
         }
     }

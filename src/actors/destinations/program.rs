@@ -14,15 +14,12 @@
 //!
 //! `keep-alive(yes)`: on reload the running program and its stdin move to the new
 //! configuration (matched by syslog-ng's persist name: `persist-name()`, else the command
-//! line and the driver id) through [`KeptPrograms`] and `graph::Handover`; on stop, and on
+//! line and the driver id): the sink parks it in its [`Parking`] and the new driver of the
+//! same persist name takes it (`runtime::driver`); on stop, and on
 //! reload with `keep-alive(no)`, the program gets end-of-file after the queue was drained
 //! (then SIGTERM, see [`child`]).
 
 pub mod child;
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use tokio::net::unix::pipe;
@@ -30,6 +27,8 @@ use tokio::net::unix::pipe;
 use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::pipe::BatchBuf;
 use super::writer::{Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer};
+use crate::actors::options::DriverOptions;
+use crate::actors::runtime::driver::{DestStart, DestinationDriver, Parking};
 use crate::actors::runtime::queue::Entry;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
@@ -86,6 +85,16 @@ pub struct ProgramDestPlan {
     pub writer: WriterPlan,
 }
 
+/// Plans a `program()` call (the registry's entry for it).
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn crate::actors::runtime::driver::DestinationDriver>, Diagnostic> {
+    let o = ProgramDestinationOptions::from_call(call)?;
+    Ok(Box::new(plan_program(&o, call, globals, env)?))
+}
+
 /// Derives the plan of a `program()` call.
 pub fn plan_program(
     o: &ProgramDestinationOptions,
@@ -125,50 +134,35 @@ impl ProgramDestPlan {
     }
 }
 
-/// Programs of `keep-alive(yes)` destinations handed from a stopping graph to the next.
-#[derive(Debug, Default)]
-pub struct KeptPrograms {
-    /// The graph stops for a reload (not for exit): keep-alive programs are kept.
-    reloading: AtomicBool,
-    kept: Mutex<HashMap<String, ProgramHandle>>,
-}
-
-impl KeptPrograms {
-    /// Set by the graph before it stops: whether a new configuration follows.
-    pub fn set_reloading(&self, reloading: bool) {
-        self.reloading.store(reloading, Ordering::Release);
+impl DestinationDriver for ProgramDestPlan {
+    fn persist_name(&self, driver_id: &str) -> String {
+        self.persist_key(driver_id)
     }
 
-    fn keep(&self, key: String, h: ProgramHandle) {
-        let old = self
-            .kept
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, h);
-        drop(old);
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 
-    /// Takes every kept program (for `graph::Handover`).
-    pub fn take(&self) -> HashMap<String, ProgramHandle> {
-        std::mem::take(&mut *self.kept.lock().unwrap_or_else(|p| p.into_inner()))
+    fn writer(&self) -> &WriterPlan {
+        &self.writer
     }
-}
 
-/// Stops, in the background, kept programs the new configuration did not take (syslog-ng
-/// terminates them too).
-pub fn stop_unclaimed(programs: &mut HashMap<String, ProgramHandle>) {
-    for (_, h) in programs.drain() {
-        tracing::debug!(cmdline = %h.command(), "Stopping a kept program the new configuration does not use");
-        actix_rt::spawn(h.shutdown());
+    /// A `keep-alive(yes)` program the previous configuration parked is taken over.
+    fn start(&self, cx: DestStart<'_>) {
+        let inherited = cx
+            .inherited
+            .and_then(|s| s.downcast::<ProgramHandle>().ok())
+            .map(|b| *b);
+        let sink = ProgramSink::new(self.clone(), inherited, cx.park);
+        super::writer::start(cx.arbiter, sink, cx.writer, cx.done);
     }
 }
 
 /// The sink of one `program()` destination driver.
 pub struct ProgramSink {
     plan: ProgramDestPlan,
-    key: String,
     program: Option<ProgramHandle>,
-    kept: std::sync::Arc<KeptPrograms>,
+    kept: Parking,
     /// The writer's duplicate of the current instance's stdin, with its generation.
     tx: Option<(u64, pipe::Sender)>,
     buf: BatchBuf,
@@ -181,9 +175,8 @@ impl ProgramSink {
     /// the program now.
     pub fn new(
         plan: ProgramDestPlan,
-        driver_id: &str,
         inherited: Option<ProgramHandle>,
-        kept: std::sync::Arc<KeptPrograms>,
+        kept: Parking,
     ) -> ProgramSink {
         let program = inherited.unwrap_or_else(|| {
             ProgramHandle::start(ProgramSpec {
@@ -193,7 +186,6 @@ impl ProgramSink {
             })
         });
         ProgramSink {
-            key: plan.persist_key(driver_id),
             plan,
             program: Some(program),
             kept,
@@ -252,6 +244,23 @@ impl Sink for ProgramSink {
         })
     }
 
+    /// A reload: `keep-alive(no)` restarts the program (syslog-ng stops it with the old
+    /// configuration and starts it with the new one); `keep-alive(yes)` keeps it.
+    async fn reopen(&mut self) {
+        if self.plan.keep_alive {
+            return;
+        }
+        self.tx = None;
+        if let Some(h) = self.program.take() {
+            h.shutdown().await;
+        }
+        self.program = Some(ProgramHandle::start(ProgramSpec {
+            command: self.plan.command.clone(),
+            inherit_environment: self.plan.inherit_environment,
+            time_reopen: self.plan.writer.time_reopen,
+        }));
+    }
+
     async fn close(&mut self) {
         self.tx = None;
         if let Some(g) = self.failed.take() {
@@ -263,8 +272,9 @@ impl Sink for ProgramSink {
             return;
         }
         let Some(h) = self.program.take() else { return };
-        if self.plan.keep_alive && self.kept.reloading.load(Ordering::Acquire) {
-            self.kept.keep(self.key.clone(), h);
+        if self.plan.keep_alive && self.kept.is_reloading() {
+            tracing::debug!(cmdline = %h.command(), "Keeping the program across reload (keep-alive)");
+            self.kept.park(Box::new(h));
         } else {
             h.shutdown().await;
         }
@@ -275,15 +285,15 @@ impl Sink for ProgramSink {
 mod tests {
     use super::*;
     use crate::actors::destinations::common::DestFlag;
-    use crate::actors::destinations::pipe::testing::planned;
+    use crate::actors::destinations::pipe::testing::planned_as;
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::runtime::plan::DestDriver;
     use crate::config::global_options::TsFormat;
 
     #[test]
     fn plans_with_syslog_ngs_persist_name() {
-        let p = match planned(r#"program("cat >/dev/null" keep-alive(yes))"#) {
-            Ok(DestDriver::Program(p)) => p,
+        let p = match planned_as::<ProgramDestPlan>(r#"program("cat >/dev/null" keep-alive(yes))"#)
+        {
+            Ok(p) => p,
             other => panic!("not planned: {other:?}"),
         };
         assert!(p.keep_alive && p.inherit_environment);
@@ -291,12 +301,14 @@ mod tests {
             p.persist_key("d#0"),
             "afprogram_dd_name(cat >/dev/null,d#0)"
         );
-        let p = match planned(r#"program("cat" persist-name("x"))"#) {
-            Ok(DestDriver::Program(p)) => p,
+        let p = match planned_as::<ProgramDestPlan>(r#"program("cat" persist-name("x"))"#) {
+            Ok(p) => p,
             other => panic!("not planned: {other:?}"),
         };
         assert_eq!(p.persist_key("d#0"), "afprogram_dd_name.x");
-        match planned(r#"program("cat" disk-buffer(disk-buf-size(2000000) reliable(no)))"#) {
+        match planned_as::<ProgramDestPlan>(
+            r#"program("cat" disk-buffer(disk-buf-size(2000000) reliable(no)))"#,
+        ) {
             Err(ds) => assert_eq!(
                 ds.first().map(|d| d.message.as_str()),
                 Some("disk-buffer() is not supported by the runtime yet")

@@ -31,6 +31,7 @@ use serde::Deserialize;
 use super::common::{TemplateOptions, WriterOptions};
 use super::pipe::os_error;
 use super::writer::{MAX_BATCH, MarkPlan, RenderPlan, Renderer, SendError, Sink, WriterPlan};
+use crate::actors::options::DriverOptions;
 use crate::actors::runtime::queue::Entry;
 use crate::actors::runtime::settings;
 use crate::config::Node;
@@ -86,6 +87,30 @@ driver_options! {
 pub struct PseudofileDestPlan {
     pub path: PathBuf,
     pub writer: WriterPlan,
+    /// `persist-name()`.
+    pub persist_name: Option<String>,
+}
+
+impl crate::actors::runtime::driver::DestinationDriver for PseudofileDestPlan {
+    fn persist_name(&self, _driver_id: &str) -> String {
+        match &self.persist_name {
+            Some(p) => format!("pseudofile.{p}"),
+            None => format!("pseudofile({})", self.path.display()),
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn writer(&self) -> &WriterPlan {
+        &self.writer
+    }
+
+    fn start(&self, cx: crate::actors::runtime::driver::DestStart<'_>) {
+        let sink = PseudofileSink::new(self.clone(), cx.driver_id);
+        crate::actors::destinations::writer::start(cx.arbiter, sink, cx.writer, cx.done);
+    }
 }
 
 /// The span of a call's first positional argument (the path), else of the call.
@@ -97,6 +122,16 @@ fn path_span(call: &Node) -> crate::config::Span {
             .map_or(call.span(), Node::span),
         other => other.span(),
     }
+}
+
+/// Plans a `pseudofile()` call (the registry's entry for it).
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn crate::actors::runtime::driver::DestinationDriver>, Diagnostic> {
+    let o = PseudofileDestinationOptions::from_call(call)?;
+    Ok(Box::new(plan_pseudofile(&o, call, globals, env)?))
 }
 
 /// Derives the plan of a `pseudofile()` call, refusing what syslog-ng 3.38 refuses.
@@ -136,6 +171,7 @@ pub fn plan_pseudofile(
     let secs = |v: Option<Positive>, global: Positive| u64::from(v.unwrap_or(global).get());
     Ok(PseudofileDestPlan {
         path: PathBuf::from(&p.path),
+        persist_name: p.persist_name.clone(),
         writer: WriterPlan {
             render,
             batch_lines: MAX_BATCH,
@@ -241,13 +277,12 @@ impl Sink for PseudofileSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::destinations::pipe::testing::{entry, planned, renderer};
+    use crate::actors::destinations::pipe::testing::{entry, planned_as, renderer};
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::runtime::plan::DestDriver;
     use crate::config::global_options::TsFormat;
 
     fn messages(driver: &str) -> Vec<String> {
-        match planned(driver) {
+        match planned_as::<PseudofileDestPlan>(driver) {
             Err(ds) => ds.into_iter().map(|d| d.message).collect(),
             Ok(_) => Vec::new(),
         }
@@ -279,11 +314,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("f");
         std::fs::write(&path, "XXXXXXXXXXXXXXXXXXXX\n").expect("file");
-        let p = match planned(&format!(
+        let p = match planned_as::<PseudofileDestPlan>(&format!(
             r#"pseudofile("{}" template("$MSG\n") time-reopen(5) log-fifo-size(7))"#,
             path.display()
         )) {
-            Ok(DestDriver::Pseudofile(p)) => p,
+            Ok(p) => p,
             other => panic!("not planned: {other:?}"),
         };
         assert_eq!(p.writer.fifo_size, 7);

@@ -10,7 +10,7 @@ use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::file::mark_mode_none;
 use super::socket::{SockKind, SockOpts, SocketDestPlan, Target};
 use super::writer::{WriterOptionsRef, plan_writer};
-use crate::actors::sources::socket::SocketOptions;
+use crate::actors::socket_options::SocketOptions;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{GlobalOptions, MarkMode, yes};

@@ -11,7 +11,7 @@
 
 use std::process::Command;
 
-use crate::actors::sources::common::HookCommands;
+use crate::actors::options::HookCommands;
 
 /// The hooks of one driver, with what names it in messages.
 #[derive(Debug, Clone)]

@@ -23,10 +23,13 @@
 pub mod ack;
 pub mod bookmark;
 pub mod counters;
+pub mod driver;
+pub mod error;
 pub mod graph;
 pub mod hooks;
 pub mod ingest;
-pub mod net;
 pub mod plan;
 pub mod queue;
+pub mod reload_plan;
 pub mod settings;
+pub mod supervisor;

@@ -7,33 +7,18 @@
 //! the old graph keeps running. Anything the runtime cannot do yet is refused here, by name:
 //! nothing in a configuration is silently ignored.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::driver::{DestinationDriver, SourceDriver};
 use super::hooks::DriverHooks;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
-use crate::actors::destinations::file::{FileDestPlan, FileDestinationOptions, plan_file};
-use crate::actors::destinations::pipe::{PipeDestPlan, PipeDestinationOptions, plan_pipe};
-use crate::actors::destinations::program::{
-    ProgramDestPlan, ProgramDestinationOptions, plan_program,
-};
-use crate::actors::destinations::pseudofile::{
-    PseudofileDestPlan, PseudofileDestinationOptions, plan_pseudofile,
-};
-use crate::actors::destinations::socket::{self, SocketDestPlan};
-use crate::actors::destinations::writer::WriterPlan;
-use crate::actors::registry::Registry;
-use crate::actors::sources::common::{
-    DriverOptions, HookCommands, ReaderOptions, SourceOptions, option_node,
-};
-use crate::actors::sources::internal::InternalSourceOptions;
-use crate::actors::sources::line_source::{self, LinesPlan};
-use crate::actors::sources::listener::StreamListenPlan;
-use crate::actors::sources::net_plan::{NetSource, plan_net_source};
-use crate::actors::sources::network::{
-    NetworkSourceOptions, TcpSourceOptions, listen_plan_network, listen_plan_tcp,
-};
-use crate::config::ast::{Node, keyword_eq};
+use crate::actors::options::{HookCommands, option_node};
+use crate::actors::registry::{Registry, Runs};
+use crate::config::ast::Node;
+use crate::config::catalog::ObjectKind;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
 use crate::config::model::{Model, Object, ObjectItem};
@@ -44,79 +29,30 @@ use crate::template::DaemonInfo;
 
 use super::settings;
 
-/// A source driver, ready to start. (Built once per configuration, so the size difference
-/// between variants costs nothing.)
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
-pub enum SourceDriver {
-    /// A stream listener (`network()`, `syslog()`, `tcp()`, `tcp6()` over TCP).
-    Stream {
-        listen: StreamListenPlan,
-        /// Parse flags the driver itself sets (`syslog()`: RFC 5424).
-        extra_flags: u32,
-        source: SourceOptions,
-        reader: ReaderOptions,
-    },
-    /// `internal()`.
-    Internal { source: SourceOptions },
-    /// A datagram source (`udp()`, `udp6()`, `network()`/`syslog()` over UDP, `unix-dgram()`)
-    /// or `unix-stream()`: see `actors::sources::net_plan` and `runtime::net`.
-    Net(NetSource),
-    /// A file-like source: `file()`, `pipe()`, `stdin()` (see `sources::line_source`).
-    Lines {
-        lines: LinesPlan,
-        source: SourceOptions,
-        reader: ReaderOptions,
-    },
-}
-
 /// One source driver of a source object.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourcePlan {
     pub object: String,
+    /// syslog-ng's driver id, `OBJECT#INDEX`: its counters go on under it across reloads.
+    pub driver_id: String,
     pub id: SourceId,
-    pub driver: SourceDriver,
-}
-
-/// A destination driver, ready to start: its sink's plan (the writer settings are inside).
-#[derive(Debug, Clone)]
-pub enum DestDriver {
-    File(FileDestPlan),
-    Program(ProgramDestPlan),
-    Pipe(PipeDestPlan),
-    Pseudofile(PseudofileDestPlan),
-    /// `network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`, `udp6()`, `unix-stream()`,
-    /// `unix-dgram()`.
-    Socket(SocketDestPlan),
-}
-
-impl DestDriver {
-    /// The settings of its writer loop.
-    pub fn writer(&self) -> &WriterPlan {
-        match self {
-            DestDriver::File(p) => &p.writer,
-            DestDriver::Program(p) => &p.writer,
-            DestDriver::Pipe(p) => &p.writer,
-            DestDriver::Pseudofile(p) => &p.writer,
-            DestDriver::Socket(p) => &p.writer,
-        }
-    }
-
-    /// `log-fifo-size()`.
-    pub fn fifo_size(&self) -> usize {
-        self.writer().fifo_size
-    }
+    pub driver: Box<dyn SourceDriver>,
 }
 
 /// One destination driver of a destination object (a queue slot).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DestPlan {
     pub object: String,
-    /// syslog-ng's driver id, `OBJECT#INDEX` (`d#0`: the first driver of destination `d`);
-    /// it also matches this driver with the same one in the next configuration on reload,
-    /// so its queued messages move over.
-    pub key: String,
-    pub driver: DestDriver,
+    /// syslog-ng's driver id, `OBJECT#INDEX` (`d#0`: the first driver of destination `d`).
+    pub driver_id: String,
+    /// syslog-ng's persist name ([`DestinationDriver::persist_name`]): on reload the driver
+    /// of the next configuration with the same name takes its queue. A name two drivers
+    /// share (two `file("/x")`, which syslog-ng allows) gets `#2`, `#3`... after the first.
+    pub persist_name: String,
+    /// Everything the driver runs with, hashed: equal fingerprints under one persist name
+    /// mean the running driver can stay as it is across a reload.
+    pub fingerprint: u64,
+    pub driver: Box<dyn DestinationDriver>,
 }
 
 /// A configuration, ready to run.
@@ -156,14 +92,7 @@ impl Plan {
 
     /// Whether a component keeps state in the persist file (a `file()` source's position).
     pub fn needs_persist(&self) -> bool {
-        self.sources
-            .iter()
-            .any(|s| matches!(s.driver, SourceDriver::Lines { .. }))
-    }
-
-    /// The keys of the destination drivers (see [`DestPlan::key`]).
-    pub fn dest_keys(&self) -> std::collections::HashSet<String> {
-        self.dests.iter().map(|d| d.key.clone()).collect()
+        self.sources.iter().any(|s| s.driver.needs_persist())
     }
 
     /// The hooks to run, in order.
@@ -256,6 +185,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             match plan_source(call, &globals) {
                 Ok(driver) => sources.push(SourcePlan {
                     object: o.name.value.clone(),
+                    driver_id: format!("{}#{i}", o.name.value),
                     id,
                     driver,
                 }),
@@ -263,12 +193,12 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             }
         }
     }
+    errors.extend(duplicate_source_states(&sources));
 
-    errors.extend(line_source::duplicate_persist_names(&sources));
-
+    let globals_hash = fingerprint(&globals);
     let mut dests = Vec::new();
-    // Persist names of socket destinations: their kept connections are handed over by it.
-    let mut socket_names: std::collections::HashMap<String, String> = Default::default();
+    // Which destination first used a persist name, and how many use it.
+    let mut names: HashMap<String, (String, usize)> = HashMap::new();
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
         check_object(o, &mut errors);
@@ -277,26 +207,37 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         };
         for (i, call) in o.drivers().enumerate() {
             hooks.extend(hooks_of(call, &o.name.value, i));
-            match plan_dest(call, &globals, &env) {
-                Ok(driver) => {
-                    if let DestDriver::Socket(p) = &driver {
-                        if let Some(first) = socket_names.get(&p.persist_name) {
-                            errors.push(conflicting_persist_name(&p.persist_name, first, call));
-                        } else {
-                            socket_names.insert(p.persist_name.clone(), o.name.value.clone());
-                        }
-                    }
-                    if let Some(s) = slots.get_mut(id.0 as usize) {
-                        s.push(dests.len());
-                    }
-                    dests.push(DestPlan {
-                        object: o.name.value.clone(),
-                        key: format!("{}#{i}", o.name.value),
-                        driver,
-                    });
+            let driver = match plan_dest(call, &globals, &env) {
+                Ok(d) => d,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
                 }
-                Err(d) => errors.push(d),
+            };
+            let driver_id = format!("{}#{i}", o.name.value);
+            let mut persist_name = driver.persist_name(&driver_id);
+            match names.get_mut(&persist_name) {
+                Some((first, n)) => {
+                    if driver.unique_persist_name() {
+                        errors.push(conflicting_persist_name(&persist_name, first, call));
+                    }
+                    *n += 1;
+                    persist_name = format!("{persist_name}#{n}");
+                }
+                None => {
+                    names.insert(persist_name.clone(), (o.name.value.clone(), 1));
+                }
             }
+            if let Some(s) = slots.get_mut(id.0 as usize) {
+                s.push(dests.len());
+            }
+            dests.push(DestPlan {
+                object: o.name.value.clone(),
+                driver_id,
+                persist_name,
+                fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
+                driver,
+            });
         }
     }
     if !errors.is_empty() {
@@ -314,81 +255,71 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     })
 }
 
-fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Diagnostic> {
-    let Node::Call { name, .. } = call else {
-        return Err(Diagnostic::new("expected a driver", call.span()));
-    };
-    let n = name.value.as_str();
+/// A hash of everything `value`'s `Debug` shows (plans derive `Debug` over all their
+/// fields). Two equal hashes mean two equal plans; a `Debug` that varies for equal plans
+/// (a `HashMap`'s order) only costs a restart of a driver that could have stayed.
+fn fingerprint<T: std::fmt::Debug>(value: &T) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    format!("{value:?}").hash(&mut h);
+    h.finish()
+}
+
+/// Two sources keeping state under one persist name would overwrite each other's: refused,
+/// as syslog-ng refuses to start ("Automatic assignment of persist names failed...").
+fn duplicate_source_states(sources: &[SourcePlan]) -> Vec<Diagnostic> {
+    let mut seen: Vec<super::driver::StateKey> = Vec::new();
+    let mut errors = Vec::new();
+    for k in sources.iter().filter_map(|s| s.driver.state_key()) {
+        match seen.iter().find(|f| f.name == k.name) {
+            Some(first) => errors.push(
+                Diagnostic::new(
+                    format!(
+                        "conflicting persist names: `{}` is used by two sources; give one of \
+                         them a persist-name()",
+                        k.name
+                    ),
+                    k.span,
+                )
+                .with_context("source")
+                .with_note(format!("the other one {}", first.describe)),
+            ),
+            None => seen.push(k),
+        }
+    }
+    errors
+}
+
+fn driver_name(call: &Node) -> Option<&crate::config::span::Spanned<String>> {
+    match call {
+        Node::Call { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<Box<dyn SourceDriver>, Diagnostic> {
     let ctx = |d: Diagnostic| d.with_context("source");
-    if let Some(net) = plan_net_source(call, globals).map_err(ctx)? {
-        return Ok(SourceDriver::Net(net));
+    let Some(name) = driver_name(call) else {
+        return Err(ctx(Diagnostic::new("expected a driver", call.span())));
+    };
+    match Registry::runs(ObjectKind::Source, &name.value) {
+        Some(Runs::Source(plan)) => plan(call, globals).map_err(ctx),
+        _ => Err(ctx(unsupported_driver(name))),
     }
-    if keyword_eq(n, "network") || keyword_eq(n, "syslog") {
-        let o = NetworkSourceOptions::from_call(call).map_err(ctx)?;
-        let (listen, extra_flags) =
-            listen_plan_network(&o, keyword_eq(n, "syslog"), call, globals).map_err(ctx)?;
-        return Ok(SourceDriver::Stream {
-            listen,
-            extra_flags,
-            source: o.source,
-            reader: o.reader,
-        });
-    }
-    if keyword_eq(n, "tcp") || keyword_eq(n, "tcp6") {
-        let o = TcpSourceOptions::from_call(call).map_err(ctx)?;
-        let listen = listen_plan_tcp(&o, keyword_eq(n, "tcp6"), call, globals).map_err(ctx)?;
-        return Ok(SourceDriver::Stream {
-            listen,
-            extra_flags: 0,
-            source: o.source,
-            reader: o.reader,
-        });
-    }
-    if keyword_eq(n, "internal") {
-        let o = InternalSourceOptions::from_call(call).map_err(ctx)?;
-        return Ok(SourceDriver::Internal { source: o.source });
-    }
-    if ["file", "pipe", "stdin"].iter().any(|k| keyword_eq(n, k)) {
-        return line_source::plan_driver(call, globals).map_err(ctx);
-    }
-    Err(ctx(unsupported_driver(name)))
 }
 
 fn plan_dest(
     call: &Node,
     globals: &GlobalOptions,
     env: &BuildEnv<'_>,
-) -> Result<DestDriver, Diagnostic> {
-    let Node::Call { name, .. } = call else {
-        return Err(Diagnostic::new("expected a driver", call.span()));
-    };
+) -> Result<Box<dyn DestinationDriver>, Diagnostic> {
     let ctx = |d: Diagnostic| d.with_context("destination");
-    if keyword_eq(&name.value, "file") {
-        let o = FileDestinationOptions::from_call(call).map_err(ctx)?;
-        return Ok(DestDriver::File(
-            plan_file(&o, call, globals, env).map_err(ctx)?,
-        ));
+    let Some(name) = driver_name(call) else {
+        return Err(ctx(Diagnostic::new("expected a driver", call.span())));
+    };
+    match Registry::runs(ObjectKind::Destination, &name.value) {
+        Some(Runs::Destination(plan)) => plan(call, globals, env).map_err(ctx),
+        _ => Err(ctx(unsupported_driver(name))),
     }
-    if keyword_eq(&name.value, "program") {
-        let o = ProgramDestinationOptions::from_call(call).map_err(ctx)?;
-        let p = plan_program(&o, call, globals, env).map_err(ctx)?;
-        return Ok(DestDriver::Program(p));
-    }
-    if keyword_eq(&name.value, "pipe") {
-        let o = PipeDestinationOptions::from_call(call).map_err(ctx)?;
-        return Ok(DestDriver::Pipe(
-            plan_pipe(&o, call, globals, env).map_err(ctx)?,
-        ));
-    }
-    if keyword_eq(&name.value, "pseudofile") {
-        let o = PseudofileDestinationOptions::from_call(call).map_err(ctx)?;
-        let p = plan_pseudofile(&o, call, globals, env).map_err(ctx)?;
-        return Ok(DestDriver::Pseudofile(p));
-    }
-    if let Some(p) = socket::plan(call, globals, env) {
-        return p.map(DestDriver::Socket).map_err(ctx);
-    }
-    Err(ctx(unsupported_driver(name)))
 }
 
 #[cfg(test)]

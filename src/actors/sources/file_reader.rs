@@ -239,7 +239,7 @@ pub async fn follow(
         inode,
     });
     cx.handover
-        .put(plan.persist_key.clone(), Resume::File { tracker, at });
+        .put(&plan.persist_key, Resume::File { tracker, at });
 }
 
 /// Opens and follows the file again and again (rotation) until `stop`; returns the inode of

@@ -205,6 +205,72 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for InternalLayer {
 /// emits `-- MARK --` every global `mark-freq()` seconds (as syslog-ng's internal() does,
 /// whatever the global `mark-mode()`; destinations with `mark-mode(internal)` pass them on,
 /// the others drop them).
+/// Plans an `internal()` call.
+pub fn plan_internal(
+    call: &crate::config::Node,
+    _globals: &crate::config::global_options::GlobalOptions,
+) -> Result<
+    Box<dyn crate::actors::runtime::driver::SourceDriver>,
+    crate::config::diagnostic::Diagnostic,
+> {
+    use super::common::DriverOptions;
+    let o = InternalSourceOptions::from_call(call)?;
+    Ok(Box::new(InternalPlan { source: o.source }))
+}
+
+/// `internal()`, ready to start.
+#[derive(Debug, Clone)]
+pub struct InternalPlan {
+    pub source: SourceOptions,
+}
+
+impl crate::actors::runtime::driver::SourceDriver for InternalPlan {
+    fn persist_name(&self) -> String {
+        "internal".to_string()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn ingest_options(&self) -> crate::actors::runtime::driver::IngestOptions<'_> {
+        crate::actors::runtime::driver::IngestOptions {
+            source: &self.source,
+            reader: None,
+            set_flags: 0,
+            clear_flags: 0,
+        }
+    }
+
+    fn acquire(
+        &self,
+        _: &str,
+        _: &mut crate::actors::runtime::driver::Resources,
+        _: &mut crate::actors::runtime::driver::Resources,
+    ) -> Result<(), crate::actors::runtime::error::RuntimeError> {
+        Ok(())
+    }
+
+    fn start(&self, ingest: Arc<Ingest>, cx: &mut crate::actors::runtime::driver::SourceStart<'_>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        cx.done.push(rx);
+        InternalSourceActor {
+            ingest,
+            stop: cx.stop.clone(),
+            done: Some(tx),
+            mark_every: (cx.mark_freq > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(cx.mark_freq))),
+            local_host: cx.local_host.clone(),
+        }
+        .start();
+    }
+
+    fn is_internal(&self) -> bool {
+        true
+    }
+}
+
+/// The actor draining the bus into the graph.
 pub struct InternalSourceActor {
     pub ingest: Arc<Ingest>,
     pub stop: watch::Receiver<bool>,

@@ -16,9 +16,8 @@
 //! A partial last line waits for the rest (files, pipes); only the end of `stdin()` makes it a
 //! message.
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix_rt::ArbiterHandle;
 use tokio::sync::{Notify, oneshot, watch};
@@ -34,8 +33,11 @@ use super::pipe_reader::PipePlan;
 use super::stdin::StdinSourceOptions;
 use crate::actors::runtime::ack::{Bookmark, Window};
 use crate::actors::runtime::bookmark::ConsecutiveTracker;
+use crate::actors::runtime::driver::{
+    IngestOptions, Leftovers, Resources, SourceDriver, SourceStart, StateKey,
+};
+use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
-use crate::actors::runtime::plan::{SourceDriver, SourcePlan};
 use crate::actors::runtime::settings;
 use crate::config::Node;
 use crate::config::ast::keyword_eq;
@@ -72,8 +74,9 @@ pub struct StartCx {
     pub stop: watch::Receiver<bool>,
     /// The persist file (file positions), when the daemon opened one.
     pub persist: Option<Arc<Persist>>,
-    /// Where the reader leaves its state for the next graph when it stops.
-    pub handover: LinesHandover,
+    /// Where the reader leaves its state for the next graph when it stops (by its key, a
+    /// [`Resume`]).
+    pub handover: Leftovers,
     /// Raised to stop the daemon (the end of `stdin()`).
     pub exit: Arc<Notify>,
 }
@@ -101,46 +104,78 @@ impl std::fmt::Debug for Resume {
     }
 }
 
-/// The file-like readers' part of a graph's `Handover`, by reader key (a file's persist
-/// name, `pipe(PATH)`): each reader leaves its [`Resume`] here when it stops; the next graph's
-/// reader of the same key takes it when it starts, and what no reader took is dropped.
-#[derive(Debug, Clone, Default)]
-pub struct LinesHandover(Arc<Mutex<HashMap<String, Resume>>>);
+/// A file-like source, ready to start: `file()`, `pipe()`, `stdin()`.
+#[derive(Debug, Clone)]
+pub struct LinesSource {
+    pub lines: LinesPlan,
+    pub source: SourceOptions,
+    pub reader: ReaderOptions,
+}
 
-impl LinesHandover {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Resume>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+impl SourceDriver for LinesSource {
+    fn persist_name(&self) -> String {
+        self.lines.key()
     }
 
-    /// Leaves `r` for the next graph's reader of `key`.
-    pub fn put(&self, key: String, r: Resume) {
-        self.lock().insert(key, r);
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 
-    /// Takes what the previous graph's reader of `key` left.
-    pub fn take(&self, key: &str) -> Option<Resume> {
-        self.lock().remove(key)
+    /// syslog-ng's file readers set `LP_LOCAL` (see the module's notes).
+    fn ingest_options(&self) -> IngestOptions<'_> {
+        IngestOptions {
+            source: &self.source,
+            reader: Some(&self.reader),
+            set_flags: crate::message::ParseFlags::LOCAL,
+            clear_flags: 0,
+        }
     }
 
-    /// Whether the previous graph left something for `key`.
-    pub fn has(&self, key: &str) -> bool {
-        self.lock().contains_key(key)
+    /// Work that must succeed before anything of the graph runs, so that a failure stops
+    /// the start like a port that cannot be bound: creating the FIFO of a `pipe()` (the
+    /// running graph's reader keeps its own descriptor, handed over at the swap).
+    fn acquire(&self, _: &str, _: &mut Resources, _: &mut Resources) -> Result<(), RuntimeError> {
+        match &self.lines.kind {
+            LinesKind::Pipe(p) => p.prepare().map_err(RuntimeError::Open),
+            LinesKind::File(_) | LinesKind::Stdin => Ok(()),
+        }
     }
 
-    /// Drops what no reader of the new graph took (sources removed by the reload).
-    pub fn clear(&self) {
-        self.lock().clear();
+    fn start(&self, ingest: Arc<Ingest>, cx: &mut SourceStart<'_>) {
+        let start = StartCx {
+            home: cx.next_home(),
+            stop: cx.stop.clone(),
+            persist: cx.persist.clone(),
+            handover: cx.leftovers.clone(),
+            exit: cx.exit.clone(),
+        };
+        cx.done.push(self.lines.clone().start(ingest, start));
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        match &self.lines.kind {
+            LinesKind::File(f) => Some(StateKey {
+                name: f.persist_key.clone(),
+                span: f.span,
+                describe: format!("reads {}", f.path.display()),
+            }),
+            LinesKind::Pipe(_) | LinesKind::Stdin => None,
+        }
+    }
+
+    fn needs_persist(&self) -> bool {
+        matches!(self.lines.kind, LinesKind::File(_))
     }
 }
 
 impl LinesPlan {
-    /// Work that must succeed before anything of the graph runs, so that a failure stops
-    /// the start like a port that cannot be bound: creating the FIFO of a `pipe()` (unless
-    /// the previous graph hands its descriptor over).
-    pub fn prepare(&self, handover: &LinesHandover) -> Result<(), String> {
+    /// The key of its reader's state in a reload's `Leftovers` (a file's persist name,
+    /// `pipe(PATH)`, `stdin`).
+    pub fn key(&self) -> String {
         match &self.kind {
-            LinesKind::Pipe(p) if !handover.has(&p.key()) => p.prepare(),
-            LinesKind::Pipe(_) | LinesKind::File(_) | LinesKind::Stdin => Ok(()),
+            LinesKind::File(p) => p.persist_key.clone(),
+            LinesKind::Pipe(p) => p.key(),
+            LinesKind::Stdin => "stdin".to_string(),
         }
     }
 
@@ -152,8 +187,7 @@ impl LinesPlan {
         // Taken now, while the graph starts, so that `LinesHandover::clear` after the start
         // drops only what no reader claimed.
         let resume = match &self.kind {
-            LinesKind::File(p) => cx.handover.take(&p.persist_key),
-            LinesKind::Pipe(p) => cx.handover.take(&p.key()),
+            LinesKind::File(_) | LinesKind::Pipe(_) => cx.handover.take::<Resume>(&self.key()),
             LinesKind::Stdin => None,
         };
         let task = async move {
@@ -183,7 +217,10 @@ impl LinesPlan {
 }
 
 /// Plans a `file()`, `pipe()` or `stdin()` driver call.
-pub fn plan_driver(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver, Diagnostic> {
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+) -> Result<Box<dyn SourceDriver>, Diagnostic> {
     let name = match call {
         Node::Call { name, .. } => name.value.as_str(),
         _ => "",
@@ -191,28 +228,28 @@ pub fn plan_driver(call: &Node, globals: &GlobalOptions) -> Result<SourceDriver,
     if keyword_eq(name, "file") {
         let o = FileSourceOptions::from_call(call)?;
         let lines = super::file_reader::plan_file_source(&o, call, globals)?;
-        return Ok(SourceDriver::Lines {
+        return Ok(Box::new(LinesSource {
             lines,
             source: o.source,
             reader: o.reader,
-        });
+        }));
     }
     if keyword_eq(name, "pipe") {
         let mut o = PipeSourceOptions::from_call(call)?;
         let lines = super::pipe_reader::plan_pipe_source(&mut o, call, globals)?;
-        return Ok(SourceDriver::Lines {
+        return Ok(Box::new(LinesSource {
             lines,
             source: o.source,
             reader: o.reader,
-        });
+        }));
     }
     let o = StdinSourceOptions::from_call(call)?;
     let lines = super::stdin_reader::plan_stdin_source(&o, call, globals)?;
-    Ok(SourceDriver::Lines {
+    Ok(Box::new(LinesSource {
         lines,
         source: o.source,
         reader: o.reader,
-    })
+    }))
 }
 
 /// Checks what the runtime honours of a file-like source's shared options; returns its
@@ -271,43 +308,6 @@ pub fn plan_lines(
     }
     let empty = reader.flags.contains(&SourceFlag::EmptyLines);
     Ok(Newline::new(settings::log_msg_size(reader, globals), empty))
-}
-
-/// Two `file()` sources reading under the same persist name would overwrite each other's
-/// position: refused as syslog-ng refuses to start
-/// ("Automatic assignment of persist names failed...").
-pub fn duplicate_persist_names(sources: &[SourcePlan]) -> Vec<Diagnostic> {
-    let mut seen: Vec<(&str, &FilePlan)> = Vec::new();
-    let mut errors = Vec::new();
-    for s in sources {
-        let SourceDriver::Lines {
-            lines:
-                LinesPlan {
-                    kind: LinesKind::File(f),
-                    ..
-                },
-            ..
-        } = &s.driver
-        else {
-            continue;
-        };
-        match seen.iter().find(|(k, _)| *k == f.persist_key) {
-            Some((_, first)) => errors.push(
-                Diagnostic::new(
-                    format!(
-                        "conflicting persist names: `{}` is used by two sources; give one of \
-                         them a persist-name()",
-                        f.persist_key
-                    ),
-                    f.span,
-                )
-                .with_context("source")
-                .with_note(format!("the other one reads {}", first.path.display())),
-            ),
-            None => seen.push((f.persist_key.as_str(), f)),
-        }
-    }
-    errors
 }
 
 /// A newline-framed read buffer that knows where it stands in its input: `base` is the

@@ -2,10 +2,11 @@
 //! `max-connections()` connections and runs each one's reader ([`super::stream`]) on one of
 //! the network arbiters, round robin.
 //!
-//! The listening socket is a `std::net::TcpListener` the graph keeps a duplicate of
-//! ([`crate::actors::runtime::graph::Handover`]): stopping the actor closes only its own
-//! descriptor, so on reload the next graph accepts on the very same socket and clients
-//! connecting meanwhile wait in the backlog instead of being refused.
+//! The listening socket is a `std::net::TcpListener` the graph keeps a duplicate of (its
+//! `Resources`): stopping the actor closes only its own descriptor, so on reload the next
+//! graph accepts on the very same socket and clients connecting meanwhile wait in the backlog
+//! instead of being refused; at exit the graph closes its copy first, so clients are refused
+//! rather than accepted and lost.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,9 +16,14 @@ use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFutu
 use actix_rt::ArbiterHandle;
 use tokio::sync::{Notify, watch};
 
+use super::common::{ReaderOptions, SourceOptions};
 use super::stream::{Framing, StreamEnd, StreamReader};
 use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::driver::{
+    IngestOptions, Leftovers, Resources, SourceDriver, SourceStart,
+};
+use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::Ingest;
 
 /// What a stream listener needs to run, derived from the driver's options.
@@ -49,8 +55,114 @@ pub struct KeptTcp {
     pub pending: Vec<u8>,
 }
 
-/// Where readers put their connections back when the graph stops.
-pub type TcpHandback = Arc<std::sync::Mutex<Vec<KeptTcp>>>;
+/// Where readers put their connections back when the graph stops: the reload's
+/// [`Leftovers`], under the listener's resource key.
+#[derive(Debug, Clone)]
+pub struct TcpHandback {
+    pub leftovers: Leftovers,
+    pub key: String,
+}
+
+/// A TCP stream source (`network()`, `syslog()`, `tcp()`, `tcp6()` over TCP), ready to start.
+#[derive(Debug, Clone)]
+pub struct StreamSource {
+    pub listen: StreamListenPlan,
+    /// Parse flags the driver itself sets (`syslog()`: RFC 5424).
+    pub extra_flags: u32,
+    pub source: SourceOptions,
+    pub reader: ReaderOptions,
+}
+
+impl StreamSource {
+    /// The key of its listening socket and kept connections in `Resources`/`Leftovers`.
+    fn key(&self) -> String {
+        format!("tcp:{}", self.listen.addr)
+    }
+}
+
+impl SourceDriver for StreamSource {
+    fn persist_name(&self) -> String {
+        format!("afsocket_sd.(stream,{})", sockaddr_name(&self.listen.addr))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn ingest_options(&self) -> IngestOptions<'_> {
+        IngestOptions {
+            source: &self.source,
+            reader: Some(&self.reader),
+            set_flags: self.extra_flags,
+            clear_flags: 0,
+        }
+    }
+
+    /// The running graph's listening socket on the same address is taken over (clients
+    /// connecting meanwhile wait in its backlog); otherwise the address is bound now.
+    fn acquire(
+        &self,
+        object: &str,
+        lent: &mut Resources,
+        mine: &mut Resources,
+    ) -> Result<(), RuntimeError> {
+        let key = self.key();
+        if mine.contains(&key) {
+            return Err(RuntimeError::ListenedTwice(self.listen.addr.to_string()));
+        }
+        let l = match lent.take::<std::net::TcpListener>(&key) {
+            Some(l) => l,
+            None => bind(&self.listen).map_err(|error| RuntimeError::Bind {
+                addr: self.listen.addr.to_string(),
+                source_name: object.to_string(),
+                error,
+            })?,
+        };
+        mine.insert(key, l);
+        Ok(())
+    }
+
+    fn start(&self, ingest: Arc<Ingest>, cx: &mut SourceStart<'_>) {
+        let key = self.key();
+        let listener = cx
+            .resources
+            .get::<std::net::TcpListener>(&key)
+            .map(std::net::TcpListener::try_clone);
+        let l = match listener {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                tracing::error!(source = %ingest.name, error = %e, "Error duplicating the listening socket");
+                return;
+            }
+            None => return,
+        };
+        let kept = cx.leftovers.take_all::<KeptTcp>(&key);
+        let handback = TcpHandback {
+            leftovers: cx.leftovers.clone(),
+            key,
+        };
+        let (workers, stop, conns) = (cx.workers.clone(), cx.stop.clone(), cx.connections.clone());
+        let plan = self.listen.clone();
+        let actor = move |_: &mut actix::Context<StreamListener>| StreamListener {
+            plan,
+            listener: Some(l),
+            ingest,
+            workers,
+            stop,
+            connections: conns,
+            kept,
+            handback,
+        };
+        match cx.workers.first() {
+            Some(h) => {
+                StreamListener::start_in_arbiter(h, actor);
+            }
+            None => {
+                StreamListener::create(actor);
+            }
+        }
+    }
+}
 
 /// Live connections of a graph, so stopping can wait for the readers to finish.
 #[derive(Debug, Default)]
@@ -253,16 +365,15 @@ impl ConnCx {
             };
             let kept = match end {
                 StreamEnd::Stopped(s, pending) if keep_alive => match s.into_std() {
-                    Ok(stream) => handback
-                        .lock()
-                        .map(|mut h| {
-                            h.push(KeptTcp {
-                                stream,
-                                peer,
-                                pending,
-                            })
-                        })
-                        .is_ok(),
+                    Ok(stream) => {
+                        let kept = KeptTcp {
+                            stream,
+                            peer,
+                            pending,
+                        };
+                        handback.leftovers.put(&handback.key, kept);
+                        true
+                    }
                     Err(_) => false,
                 },
                 _ => false,

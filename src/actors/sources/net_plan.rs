@@ -1,6 +1,6 @@
 //! Planning the datagram and unix-socket sources: `udp()`, `udp6()`, `network()`/`syslog()`
 //! with `transport(udp)`, `unix-dgram()` and `unix-stream()`. Their options become a
-//! [`NetSource`] the graph starts ([`crate::actors::runtime::net`]); what the runtime cannot
+//! [`NetSource`] the graph starts (`sources::net_start`); what the runtime cannot
 //! honour is refused here, by name, at its span.
 //!
 //! Honoured: `ip()`, `port()` (514 for every UDP driver, `syslog()` included), `so-rcvbuf()`,
@@ -16,12 +16,12 @@
 use super::common::{ReaderOptions, SourceFlag, SourceOptions, option_span};
 use super::dgram::{DgramKind, DgramPlan, DnsPolicy, UdpBind};
 use super::network::{NetworkSourceOptions, UdpSourceOptions, listen_addr};
-use super::socket::{InetSocketOptions, IpProtocol, Transport};
 use super::stream::Framing;
 use super::unix::{UnixDgramSourceOptions, UnixStreamSourceOptions};
 use super::unix_socket::{DEFAULT_DIR_PERM, SocketFilePlan, owner_id, socket_perm};
 use super::unix_stream::UnixStreamPlan;
 use crate::actors::runtime::settings;
+use crate::actors::socket_options::{InetSocketOptions, IpProtocol, Transport};
 use crate::actors::sources::common::{DriverOptions, FilePermOptions};
 use crate::config::Node;
 use crate::config::ast::keyword_eq;
@@ -50,10 +50,17 @@ pub enum NetKind {
     UnixStream(UnixStreamPlan),
 }
 
-impl NetSource {
-    /// The driver's own changes to the parse flags (syslog-ng's `*_adjust_reader_options`).
-    pub fn adjust(&self, flags: &mut ParseFlags) {
-        flags.0 = (flags.0 | self.set_flags) & !self.clear_flags;
+/// Plans a `unix-dgram()` or `unix-stream()` call.
+pub fn plan_unix_source(
+    call: &Node,
+    globals: &GlobalOptions,
+) -> Result<Box<dyn crate::actors::runtime::driver::SourceDriver>, Diagnostic> {
+    match plan_net_source(call, globals)? {
+        Some(n) => Ok(Box::new(n)),
+        None => Err(Diagnostic::new(
+            "expected a unix socket driver",
+            call.span(),
+        )),
     }
 }
 
@@ -367,7 +374,7 @@ mod tests {
             .flatten()
             .expect("plan");
         let mut flags = ParseFlags::DEFAULT;
-        n.adjust(&mut flags);
+        crate::actors::runtime::driver::SourceDriver::ingest_options(&n).adjust(&mut flags);
         assert!(flags.has(ParseFlags::LOCAL) && !flags.has(ParseFlags::EXPECT_HOSTNAME));
         let NetKind::UnixStream(s) = n.kind else {
             panic!("not unix-stream")

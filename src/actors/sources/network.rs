@@ -13,15 +13,15 @@ use serde::Deserialize;
 
 use crate::config::global_options::Positive;
 
-use super::common::SourceFlag;
+use super::common::{DriverOptions, SourceFlag};
 use super::common::{ReaderOptions, SourceDriverOptions, SourceOptions, option_node, option_span};
 use super::listener::StreamListenPlan;
-use super::socket::{
+use super::stream::Framing;
+use crate::actors::runtime::settings;
+use crate::actors::socket_options::{
     InetSocketOptions, IpProtocol, ListenerOptions, Port, TlsOptions, Transport,
     check_transport_tls, default_max_connections, default_socket_log_iw_size,
 };
-use super::stream::Framing;
-use crate::actors::runtime::settings;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
@@ -155,6 +155,42 @@ driver_options! {
 
 // ---------------------------------------------------------------------------------------
 // Runtime: how these options become a running listener (see `super::listener`).
+
+/// Plans an IP source call (`network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`, `udp6()`):
+/// a datagram source over UDP, a stream listener otherwise.
+pub fn plan_ip_source(
+    call: &Node,
+    globals: &GlobalOptions,
+) -> Result<Box<dyn crate::actors::runtime::driver::SourceDriver>, Diagnostic> {
+    if let Some(net) = super::net_plan::plan_net_source(call, globals)? {
+        return Ok(Box::new(net));
+    }
+    let name = match call {
+        Node::Call { name, .. } => name.value.as_str(),
+        _ => "",
+    };
+    let is = |k: &str| crate::config::ast::keyword_eq(name, k);
+    let source = if is("tcp") || is("tcp6") {
+        let o = TcpSourceOptions::from_call(call)?;
+        let listen = listen_plan_tcp(&o, is("tcp6"), call, globals)?;
+        super::listener::StreamSource {
+            listen,
+            extra_flags: 0,
+            source: o.source,
+            reader: o.reader,
+        }
+    } else {
+        let o = NetworkSourceOptions::from_call(call)?;
+        let (listen, extra_flags) = listen_plan_network(&o, is("syslog"), call, globals)?;
+        super::listener::StreamSource {
+            listen,
+            extra_flags,
+            source: o.source,
+            reader: o.reader,
+        }
+    };
+    Ok(Box::new(source))
+}
 
 /// The listener of a `network()`/`syslog()` source. `syslog` selects syslog()'s defaults:
 /// port 601, octet-counted framing, RFC 5424 parsing.
@@ -330,7 +366,7 @@ fn service_port(name: &str) -> Option<u16> {
 mod tests {
     use super::*;
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::sources::socket::PeerVerify;
+    use crate::actors::socket_options::PeerVerify;
 
     #[test]
     fn network_defaults() {

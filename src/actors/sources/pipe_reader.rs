@@ -170,7 +170,7 @@ impl PipePlan {
         let keep = |rx: pipe::Receiver, lines: &LineReader| {
             if let Ok(fd) = rx.into_nonblocking_fd() {
                 let tail = lines.pending().to_vec();
-                cx.handover.put(self.key(), Resume::Pipe { fd, tail });
+                cx.handover.put(&self.key(), Resume::Pipe { fd, tail });
             }
         };
         loop {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::common::{
     FilePermOptions, ReaderOptions, SourceDriverOptions, SourceOptions, default_log_iw_size,
 };
-use super::socket::{SocketOptions, default_listen_backlog};
+use crate::actors::socket_options::{SocketOptions, default_listen_backlog};
 use crate::config::global_options::{Positive, nz, yes};
 use crate::driver_options;
 

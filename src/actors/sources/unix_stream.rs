@@ -9,8 +9,8 @@
 //! socket, to the next graph; that one goes on reading them where the old one stopped. With
 //! `keep-alive(no)` connections are closed on reload, and clients reconnect.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use actix_rt::ArbiterHandle;
 use tokio::sync::watch;
@@ -45,8 +45,13 @@ pub struct KeptConnection {
     pub pending: Vec<u8>,
 }
 
-/// Where readers put their connections back when the graph stops (`keep-alive(yes)`).
-pub type Handback = Arc<Mutex<Vec<KeptConnection>>>;
+/// Where readers put their connections back when the graph stops (`keep-alive(yes)`): the
+/// reload's `Leftovers`, under the source's resource key.
+#[derive(Debug, Clone)]
+pub struct Handback {
+    pub leftovers: crate::actors::runtime::driver::Leftovers,
+    pub key: String,
+}
 
 /// A running `unix-stream()` source: its accept loop and connection readers.
 pub struct UnixStreamSource {
@@ -194,9 +199,8 @@ impl UnixStreamSource {
             let kept = match end {
                 StreamEnd::Stopped(s, pending) if keep_alive => match s.into_std() {
                     Ok(stream) => {
-                        if let Ok(mut h) = handback.lock() {
-                            h.push(KeptConnection { stream, pending });
-                        }
+                        let kept = KeptConnection { stream, pending };
+                        handback.leftovers.put(&handback.key, kept);
                         true
                     }
                     Err(_) => false,

@@ -138,6 +138,19 @@ impl Sink for FileSink {
         self.close_now();
     }
 
+    /// Open files close (the next message opens its file by name again); kept messages and
+    /// retry times of files that cannot be opened stay as they are.
+    async fn reopen(&mut self) {
+        match &mut self.mode {
+            Mode::Fixed(t) => t.file = None,
+            Mode::Templated { targets, .. } => {
+                for t in targets.iter_mut() {
+                    t.file = None;
+                }
+            }
+        }
+    }
+
     fn deadline(&self) -> Option<Instant> {
         self.sh.next_tick
     }

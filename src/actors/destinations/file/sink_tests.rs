@@ -19,6 +19,7 @@ fn plan(path: &str) -> FileDestPlan {
     render.template = Template::new("$MSG\n").ok().map(Arc::new);
     FileDestPlan {
         path: path.into(),
+        persist_name: None,
         name_template: path
             .contains('$')
             .then(|| Template::new(path).ok().map(Arc::new))

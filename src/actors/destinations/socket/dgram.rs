@@ -7,8 +7,9 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::connect::{self, Connected, DgramConn, MAX_UDP_PAYLOAD};
-use super::{KeptSockets, SocketDestPlan, Target};
+use super::{SocketDestPlan, Target};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
+use crate::actors::runtime::driver::Parking;
 use crate::actors::runtime::queue::Entry;
 
 /// The sink of one datagram socket destination.
@@ -17,7 +18,7 @@ pub struct DgramSink {
     conn: Option<DgramConn>,
     /// The socket a previous configuration left, adopted on first use.
     adopt: Option<OwnedFd>,
-    kept: KeptSockets,
+    kept: Parking,
     /// When idle upkeep may try to open the socket again.
     next_attempt: Instant,
     /// UDP datagrams are cut to this size; UNIX ones are not.
@@ -28,7 +29,7 @@ pub struct DgramSink {
 }
 
 impl DgramSink {
-    pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: KeptSockets) -> DgramSink {
+    pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: Parking) -> DgramSink {
         let max_len = match plan.target {
             Target::Inet { .. } => Some(MAX_UDP_PAYLOAD),
             Target::Unix(_) => None,
@@ -162,13 +163,22 @@ impl Sink for DgramSink {
         })
     }
 
+    /// A reload: `keep-alive(no)` drops the connection (the next send connects again),
+    /// `keep-alive(yes)` keeps it, as syslog-ng does.
+    async fn reopen(&mut self) {
+        if !self.plan.keep_alive {
+            self.conn = None;
+        }
+    }
+
     async fn close(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        if !self.plan.keep_alive {
+        // Kept only for a successor (a reload); a close after an error or for good drops it.
+        if !self.plan.keep_alive || !self.kept.is_reloading() {
             return;
         }
         match conn.into_fd() {
-            Ok(fd) => self.kept.keep(&self.plan.persist_name, fd),
+            Ok(fd) => self.kept.park(Box::new(fd)),
             Err(e) => tracing::warn!(server = %self.server(), error = %e,
                 "Error keeping the socket for the next configuration"),
         }
@@ -196,7 +206,7 @@ mod tests {
         let rx = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
         let p = plan(Target::Unix(path), SockKind::Dgram);
         let mut r = renderer(&p);
-        let mut sink = DgramSink::new(p, None, KeptSockets::default());
+        let mut sink = DgramSink::new(p, None, Parking::default());
         let huge = "x".repeat(1 << 20);
         let batch = [entry("one"), entry(&huge), entry("three")];
         let e = sink.send(&batch, &mut r).await.err();
@@ -224,7 +234,7 @@ mod tests {
         };
         let mut p = plan(target, SockKind::Dgram);
         let mut r = renderer(&p);
-        let mut sink = DgramSink::new(p.clone(), None, KeptSockets::default());
+        let mut sink = DgramSink::new(p.clone(), None, Parking::default());
         let long = "y".repeat(70000);
         assert!(sink.send(&[entry(&long), entry("b")], &mut r).await.is_ok());
         let mut buf = vec![0u8; 1 << 17];
@@ -235,7 +245,7 @@ mod tests {
         // A message that renders to nothing is not sent at all (syslog-ng skips it too).
         p.writer.render.truncate_size = Some(0);
         let mut r = renderer(&p);
-        let mut sink = DgramSink::new(p, None, KeptSockets::default());
+        let mut sink = DgramSink::new(p, None, Parking::default());
         assert!(sink.send(&[entry("gone")], &mut r).await.is_ok());
         rx.set_nonblocking(true).expect("nonblocking");
         assert!(rx.recv(&mut buf).is_err());

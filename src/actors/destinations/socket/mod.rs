@@ -30,18 +30,16 @@
 //! connection. (Bytes the kernel accepted but the peer never read are beyond any sender's
 //! knowledge without application-level acks.)
 //!
-//! `keep-alive(yes)` (the default): on reload the connected socket is parked in
-//! [`KeptSockets`] under the destination's persist name and the new graph's sink of the same
-//! name adopts it, so the peer sees one connection across reloads.
+//! `keep-alive(yes)` (the default): on reload the connected socket is parked in the driver's
+//! `Parking` (`runtime::driver`) and the new configuration's driver of the same persist name
+//! adopts it, so the peer sees one connection across reloads.
 
 mod connect;
 mod dgram;
 mod stream;
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 pub use dgram::DgramSink;
 pub use stream::StreamSink;
@@ -51,8 +49,9 @@ use super::network::{
     plan_tcp, plan_udp,
 };
 use super::unix::{UnixDestinationOptions, plan_unix};
-use super::writer::{self, WriterCx, WriterPlan};
-use crate::actors::sources::common::DriverOptions;
+use super::writer::{self, WriterPlan};
+use crate::actors::options::DriverOptions;
+use crate::actors::runtime::driver::{DestStart, DestinationDriver};
 use crate::config::Node;
 use crate::config::ast::keyword_eq;
 use crate::config::diagnostic::Diagnostic;
@@ -159,25 +158,57 @@ impl SocketDestPlan {
     }
 }
 
-/// Connected sockets parked by the destinations of a stopping graph (`keep-alive(yes)`),
-/// by persist name, for the next graph to adopt.
-#[derive(Debug, Clone, Default)]
-pub struct KeptSockets(Arc<Mutex<HashMap<String, OwnedFd>>>);
-
-impl KeptSockets {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, OwnedFd>> {
-        // A panic while inserting cannot leave the map inconsistent.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+impl DestinationDriver for SocketDestPlan {
+    fn persist_name(&self, _driver_id: &str) -> String {
+        self.persist_name.clone()
     }
 
-    /// Parks `fd` under `name` (a second socket of the same name replaces the first).
-    pub fn keep(&self, name: &str, fd: OwnedFd) {
-        self.lock().insert(name.to_string(), fd);
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 
-    /// Everything parked so far.
-    pub fn take_all(&self) -> HashMap<String, OwnedFd> {
-        std::mem::take(&mut *self.lock())
+    fn unique_persist_name(&self) -> bool {
+        true
+    }
+
+    fn writer(&self) -> &WriterPlan {
+        &self.writer
+    }
+
+    /// A connection the previous configuration's driver of this persist name parked
+    /// (`keep-alive(yes)`) is adopted.
+    fn start(&self, cx: DestStart<'_>) {
+        let adopt = cx
+            .inherited
+            .and_then(|s| s.downcast::<OwnedFd>().ok())
+            .map(|b| *b);
+        let plan = self.clone();
+        match plan.kind {
+            SockKind::Stream => {
+                let sink = StreamSink::new(plan, adopt, cx.park);
+                writer::start(cx.arbiter, sink, cx.writer, cx.done)
+            }
+            SockKind::Dgram => {
+                let sink = DgramSink::new(plan, adopt, cx.park);
+                writer::start(cx.arbiter, sink, cx.writer, cx.done)
+            }
+        }
+    }
+}
+
+/// Plans a socket destination call (`network()`, `syslog()`, `tcp()`, `tcp6()`, `udp()`,
+/// `udp6()`, `unix-stream()`, `unix-dgram()`: the registry's entry for each).
+pub fn plan_driver(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn DestinationDriver>, Diagnostic> {
+    match plan(call, globals, env) {
+        Some(p) => Ok(Box::new(p?)),
+        None => Err(Diagnostic::new(
+            "expected a socket destination driver",
+            call.span(),
+        )),
     }
 }
 
@@ -207,23 +238,6 @@ pub fn plan(
     } else {
         return None;
     })
-}
-
-/// Starts the writer of a socket destination on `arbiter`. `adopt` is the connection the
-/// previous configuration's destination of the same persist name left (keep-alive);
-/// `kept` is where this one parks its own when the graph stops.
-pub fn start(
-    arbiter: &actix_rt::ArbiterHandle,
-    plan: SocketDestPlan,
-    adopt: Option<OwnedFd>,
-    kept: KeptSockets,
-    cx: WriterCx,
-    done: tokio::sync::oneshot::Sender<()>,
-) {
-    match plan.kind {
-        SockKind::Stream => writer::start(arbiter, StreamSink::new(plan, adopt, kept), cx, done),
-        SockKind::Dgram => writer::start(arbiter, DgramSink::new(plan, adopt, kept), cx, done),
-    }
 }
 
 /// Plans and messages for the sinks' unit tests.
@@ -289,7 +303,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::runtime::plan::{DestDriver, plan as plan_config};
+    use crate::actors::runtime::plan::plan as plan_config;
     use crate::config::load::{LoadOptions, load_str};
     use crate::template::OutputFormat;
 
@@ -305,8 +319,12 @@ mod tests {
         let mut p = plan_config(&model)
             .map_err(|e| e.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
         match p.dests.pop().map(|d| d.driver) {
-            Some(DestDriver::Socket(s)) => Ok(s),
-            _ => Err(vec!["not a socket destination".into()]),
+            Some(d) => d
+                .as_any()
+                .downcast_ref::<SocketDestPlan>()
+                .cloned()
+                .ok_or_else(|| vec!["not a socket destination".into()]),
+            None => Err(vec!["no destination".into()]),
         }
     }
 

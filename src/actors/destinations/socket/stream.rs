@@ -5,8 +5,9 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::connect::{self, ConnectError, Connected, StreamConn};
-use super::{KeptSockets, SocketDestPlan, Target};
+use super::{SocketDestPlan, Target};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
+use crate::actors::runtime::driver::Parking;
 use crate::actors::runtime::queue::Entry;
 use crate::template::formats::push_octet_counted;
 
@@ -37,7 +38,7 @@ pub struct StreamSink {
     connecting: Option<Connecting>,
     /// The connection a previous configuration left, adopted on first use.
     adopt: Option<OwnedFd>,
-    kept: KeptSockets,
+    kept: Parking,
     /// When idle upkeep may try to connect again.
     next_attempt: Instant,
     /// The rendered batch, and where each entry's bytes end in it.
@@ -47,7 +48,7 @@ pub struct StreamSink {
 }
 
 impl StreamSink {
-    pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: KeptSockets) -> StreamSink {
+    pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: Parking) -> StreamSink {
         StreamSink {
             plan,
             conn: None,
@@ -241,13 +242,22 @@ impl Sink for StreamSink {
         })
     }
 
+    /// A reload: `keep-alive(no)` drops the connection (the next send connects again),
+    /// `keep-alive(yes)` keeps it, as syslog-ng does.
+    async fn reopen(&mut self) {
+        if !self.plan.keep_alive {
+            self.conn = None;
+        }
+    }
+
     async fn close(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        if !self.plan.keep_alive {
+        // Kept only for a successor (a reload); a close after an error or for good drops it.
+        if !self.plan.keep_alive || !self.kept.is_reloading() {
             return;
         }
         match conn.into_fd() {
-            Ok(fd) => self.kept.keep(&self.plan.persist_name, fd),
+            Ok(fd) => self.kept.park(Box::new(fd)),
             Err(e) => tracing::warn!(server = %self.server(), error = %e,
                 "Error keeping the connection for the next configuration"),
         }
@@ -297,7 +307,7 @@ mod tests {
         );
         p.octet_counted = true;
         let mut r = renderer(&p);
-        let mut sink = StreamSink::new(p, None, KeptSockets::default());
+        let mut sink = StreamSink::new(p, None, Parking::default());
         let batch = [entry("one"), entry("two")];
         assert!(sink.send(&batch, &mut r).await.is_ok());
         let (mut c, _) = l.accept().expect("accept");

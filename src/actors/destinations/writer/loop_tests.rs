@@ -31,6 +31,7 @@ fn cx(queue: &Arc<Queue>) -> WriterCx {
         queue: queue.clone(),
         daemon: Arc::new(DaemonInfo::default()),
         local_host: LocalHost::new("host"),
+        control: Default::default(),
     }
 }
 

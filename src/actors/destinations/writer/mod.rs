@@ -33,10 +33,10 @@ pub use throttle::Throttle;
 use crate::actors::destinations::common::{
     DestDriverOptions, DestFlag, TemplateOptions, WriterOptions,
 };
+use crate::actors::options::option_span;
 use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::queue::{Entry, Queue};
 use crate::actors::runtime::settings;
-use crate::actors::sources::common::option_span;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{GlobalOptions, MarkMode};
@@ -154,6 +154,11 @@ pub trait Sink {
     /// Closes after an error (the next send reopens) or at the end.
     async fn close(&mut self);
 
+    /// Closes what it has open by name so the next send opens it again (a file renamed by
+    /// log rotation; see [`WriterControl::reopen`]). Default: nothing (a connection or a
+    /// program goes on as it is).
+    async fn reopen(&mut self) {}
+
     /// When the loop should call [`Sink::tick`] although no message arrives (a templated
     /// `file()` closes idle files and retries the ones it could not open). Default: never.
     fn deadline(&self) -> Option<Instant> {
@@ -187,6 +192,29 @@ pub struct WriterCx {
     pub queue: Arc<Queue>,
     pub daemon: Arc<DaemonInfo>,
     pub local_host: LocalHost,
+    pub control: Arc<WriterControl>,
+}
+
+/// Requests to a running writer from outside its loop.
+#[derive(Debug, Default)]
+pub struct WriterControl {
+    reopen: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl WriterControl {
+    /// Asks the writer to close its sink (files, connections) before its next batch, so it
+    /// opens them again by name: what a reload does for a destination that goes on running
+    /// (log rotation renames a file, then sends SIGHUP), and syslog-ng-ctl's `reopen`.
+    pub fn reopen(&self) {
+        self.reopen
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    fn take_reopen(&self) -> bool {
+        self.reopen.swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
 }
 
 /// Runs the writer loop until the queue is closed and empty, or detached (reload: what is
@@ -198,6 +226,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
         queue,
         daemon,
         local_host,
+        control,
     } = cx;
     let now = Instant::now();
     let mut r = Renderer::new(plan.render.clone(), daemon);
@@ -214,6 +243,9 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
     loop {
         if queue.is_detached() {
             break;
+        }
+        if control.take_reopen() {
+            sink.reopen().await;
         }
         if sink.deadline().is_some_and(|d| Instant::now() >= d) {
             sink.tick(&mut r).await;
@@ -243,6 +275,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
                 _ = queue.wait(), if throttled.is_none() => {}
                 _ = sleep => {}
                 _ = sink.idle() => {}
+                _ = control.wake.notified() => {}
             }
             let now = Instant::now();
             let mut extra = Vec::new();

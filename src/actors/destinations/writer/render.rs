@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::actors::destinations::common::{DestFlag, WriterOptions};
-use crate::actors::sources::common::option_span;
+use crate::actors::options::option_span;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;

@@ -1,0 +1,39 @@
+//! The runtime's errors, typed so the supervisor can tell a port in use from a failing hook,
+//! rendered for people at the edge (the daemon's log, `sluice-ctl`).
+
+use super::hooks::HookFailed;
+
+/// Why a graph could not be built or started.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// A listening socket could not be bound (syslog-ng's message).
+    #[error("Error binding socket; addr='{addr}', source='{source_name}', error='{error}'")]
+    Bind {
+        addr: String,
+        source_name: String,
+        #[source]
+        error: std::io::Error,
+    },
+    /// Two sources of one configuration listen on the same address or path.
+    #[error("{0} is listened on twice")]
+    ListenedTwice(String),
+    /// A `hook-commands()` command failed.
+    #[error(transparent)]
+    Hook(#[from] HookFailed),
+    /// A file-like source could not be prepared (a `pipe()` whose FIFO cannot be created).
+    #[error("{0}")]
+    Open(String),
+    /// A socket or descriptor could not be duplicated for a reader.
+    #[error("Error duplicating {what}: {error}")]
+    Duplicate {
+        what: String,
+        #[source]
+        error: std::io::Error,
+    },
+    /// The persist file could not be opened.
+    #[error(transparent)]
+    Persist(#[from] crate::persist::PersistError),
+    /// The Python interpreter could not be started.
+    #[error("{0}")]
+    Python(String),
+}

@@ -1,0 +1,413 @@
+//! A running graph: the components of one configuration, started from a [`Plan`].
+//!
+//! Threads: source readers run on a small pool of *network arbiters* (one per core, at most
+//! 4); every destination driver runs its writer on an arbiter of its own, so its blocking
+//! writes never hold up a socket; `internal()` runs on the system arbiter with the control
+//! socket. Data moves as batches through [`Queue`]s; no actor mailbox is on the data path.
+//!
+//! A graph starts in two steps (see `runtime::supervisor`, which drives them on reload):
+//! every source driver first *acquires* what can fail — ports, socket files, FIFOs — into
+//! [`Resources`], taking what the running graph already holds instead of binding again
+//! ([`Graph::lend_resources`]); then [`Graph::start`] cannot fail. Destinations are
+//! [`DestComponent`]s found by persist name in the [`Handover`]: one that runs with an unchanged
+//! plan is taken over running; one whose plan changed gets the stopped one's queue (same
+//! `Arc`: contents, ack tokens and counters) and what its driver parked (a kept program or
+//! connection). Stopping is in `stop.rs`.
+
+mod stop;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use actix_rt::Arbiter;
+use tokio::sync::{Notify, oneshot, watch};
+
+pub use stop::{DrainReport, StopReport, drain_removed};
+
+use super::counters::Counters;
+use super::driver::{DestStart, Leftovers, Parking, Resources, SourceStart};
+use super::error::RuntimeError;
+use super::hooks::DriverHooks;
+use super::ingest::{Ingest, Outputs};
+use super::plan::{DestPlan, Plan, SourcePlan};
+use super::queue::Queue;
+use super::settings;
+use crate::actors::destinations::writer::{WriterControl, WriterCx};
+use crate::actors::sources::internal::bus;
+use crate::actors::sources::listener::Connections;
+use crate::message::{ParseFlags, TagId};
+use crate::persist::Persist;
+
+/// State that outlives a graph and is handed to the next one on reload (the resources its
+/// sources acquired travel separately, see [`Graph::lend_resources`]).
+#[derive(Debug, Default)]
+pub struct Handover {
+    /// A graph ran before in this process: `startup()` hooks do not run again.
+    pub started_before: bool,
+    /// What the stopped readers left: kept connections, file trackers and positions, FIFO
+    /// descriptors (by key). What the new graph's readers do not take is dropped at start.
+    pub leftovers: Leftovers,
+    /// Destination components by persist name: running ones (their plan is unchanged) and
+    /// stopped ones (queue and parked state for the new driver of that name).
+    pub dests: HashMap<String, DestComponent>,
+    /// Counters of the sources by driver id (`s#0`), so they go on across reloads.
+    pub source_counters: HashMap<String, Arc<Counters>>,
+    /// The persist file (file positions), opened once per daemon run.
+    pub persist: Option<Arc<Persist>>,
+    /// Raised by a source that ends the daemon (the end of `stdin()`): the supervisor's, the
+    /// same for every graph.
+    pub exit: Arc<Notify>,
+}
+
+/// One destination driver at run time: its queue (which outlives any one writer), where its
+/// driver parks state for a successor, and its writer while it runs.
+#[derive(Debug)]
+pub struct DestComponent {
+    pub object: String,
+    pub driver_id: String,
+    pub persist_name: String,
+    /// The plan's fingerprint ([`DestPlan::fingerprint`]).
+    pub fingerprint: u64,
+    pub queue: Arc<Queue>,
+    pub park: Parking,
+    writer: Option<RunningWriter>,
+}
+
+/// A destination's writer thread and the signal that its loop finished.
+#[derive(Debug)]
+struct RunningWriter {
+    arbiter: Arbiter,
+    done: oneshot::Receiver<()>,
+    control: Arc<WriterControl>,
+}
+
+impl DestComponent {
+    /// Whether its writer runs.
+    pub fn is_running(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Asks its writer to reopen its files (see [`WriterControl::reopen`]).
+    pub fn reopen(&self) {
+        if let Some(w) = &self.writer {
+            w.control.reopen();
+        }
+    }
+}
+
+/// One source driver at run time, as stats and the supervisor see it.
+#[derive(Debug, Clone)]
+pub struct SourceComponent {
+    pub object: String,
+    pub driver_id: String,
+    pub persist_name: String,
+    pub counters: Arc<Counters>,
+}
+
+/// A running configuration.
+pub struct Graph {
+    stop_tx: watch::Sender<bool>,
+    connections: Arc<Connections>,
+    source_done: Vec<oneshot::Receiver<()>>,
+    /// The network arbiters (source readers).
+    network: Vec<Arbiter>,
+    /// What the sources acquired (listening sockets...): the readers hold duplicates.
+    resources: Resources,
+    sources: Vec<SourceComponent>,
+    /// Destination drivers in slot order.
+    dests: Vec<DestComponent>,
+    hooks: Vec<DriverHooks>,
+    persist: Option<Arc<Persist>>,
+    leftovers: Leftovers,
+}
+
+fn network_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// Runs every source driver's [`acquire`](super::driver::SourceDriver::acquire) of `plan`,
+/// taking from `lent` (the running graph's resources) what is already there. On error,
+/// everything taken goes back into `lent` and what was bound is closed.
+pub fn acquire(plan: &Plan, lent: &mut Resources) -> Result<Resources, RuntimeError> {
+    let mut mine = Resources::default();
+    for s in &plan.sources {
+        if let Err(e) = s.driver.acquire(&s.object, lent, &mut mine) {
+            lent.absorb(mine);
+            return Err(e);
+        }
+    }
+    Ok(mine)
+}
+
+impl Graph {
+    /// Starts `plan` with what [`acquire`] gave and what the previous graph handed over.
+    /// Must run inside the actix system.
+    pub fn start(plan: Plan, resources: Resources, handover: &mut Handover) -> Graph {
+        let hooks = plan.driver_hooks();
+        let mut dests = Vec::with_capacity(plan.dests.len());
+        for d in &plan.dests {
+            dests.push(start_dest(d, &plan, handover));
+        }
+        let outputs = Arc::new(Outputs {
+            queues: dests.iter().map(|d| d.queue.clone()).collect(),
+            slots: plan.slots.clone(),
+        });
+
+        let network: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
+        let workers = Arc::new(network.iter().map(Arbiter::handle).collect::<Vec<_>>());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let connections = Arc::new(Connections::default());
+        let exit = handover.exit.clone();
+        let router = Arc::new(plan.router);
+        let mut source_done = Vec::new();
+        let mut sources = Vec::new();
+        let mut next_worker = 0usize;
+        let mut has_internal = false;
+        let local_host: Arc<str> = plan.local_host.short.clone();
+        for s in &plan.sources {
+            let counters = handover
+                .source_counters
+                .remove(&s.driver_id)
+                .unwrap_or_default();
+            let ingest = ingest_for(
+                s,
+                &plan.globals,
+                &plan.local_host,
+                router.clone(),
+                outputs.clone(),
+                &counters,
+            );
+            let ingest = Arc::new(ingest);
+            has_internal |= s.driver.is_internal();
+            let mut cx = SourceStart {
+                workers: &workers,
+                stop: &stop_rx,
+                connections: &connections,
+                done: &mut source_done,
+                resources: &resources,
+                leftovers: &handover.leftovers,
+                persist: handover.persist.clone(),
+                exit: &exit,
+                mark_freq: plan.globals.mark_freq,
+                local_host: local_host.clone(),
+                next_worker: &mut next_worker,
+            };
+            s.driver.start(ingest, &mut cx);
+            sources.push(SourceComponent {
+                object: s.object.clone(),
+                driver_id: s.driver_id.clone(),
+                persist_name: s.driver.persist_name(),
+                counters,
+            });
+        }
+        bus().set_enabled(has_internal);
+        // What the previous graph's readers left and no reader took (sources the reload
+        // removed): closed now.
+        handover.leftovers.clear();
+        // Destinations of the previous graph that no driver of this one took were drained
+        // by the supervisor; anything still here is dropped (its queue with it).
+        Graph {
+            stop_tx,
+            connections,
+            source_done,
+            network,
+            resources,
+            sources,
+            dests,
+            hooks,
+            persist: handover.persist.clone(),
+            leftovers: handover.leftovers.clone(),
+        }
+    }
+
+    /// The destination components, in slot order.
+    pub fn dests(&self) -> &[DestComponent] {
+        &self.dests
+    }
+
+    /// The source components, in configuration order.
+    pub fn sources(&self) -> &[SourceComponent] {
+        &self.sources
+    }
+
+    /// The `hook-commands()` of its drivers.
+    pub fn hooks(&self) -> &[DriverHooks] {
+        &self.hooks
+    }
+
+    /// Lends what its sources acquired to the next graph's [`acquire`]; the readers go on
+    /// with their duplicates. Give back what the next graph did not take with
+    /// [`Graph::take_back`].
+    pub fn lend_resources(&mut self) -> Resources {
+        std::mem::take(&mut self.resources)
+    }
+
+    /// Takes back lent resources (all of them after a failed reload; what the new graph did
+    /// not want after a successful one, to be closed when this graph stops).
+    pub fn take_back(&mut self, r: Resources) {
+        self.resources.absorb(r);
+    }
+
+    /// A view of the counters that stays valid while the graph stops (stats during a drain).
+    pub fn stats_view(&self) -> StatsView {
+        StatsView {
+            sources: self.sources.clone(),
+            dests: self
+                .dests
+                .iter()
+                .map(|d| (d.object.clone(), d.queue.clone()))
+                .collect(),
+        }
+    }
+
+    /// Counters of every source and destination driver, one `kind;name;counter;value` line
+    /// each (the stats issue renders syslog-ng's layout from the same atomics).
+    pub fn stats(&self) -> String {
+        self.stats_view().render()
+    }
+}
+
+/// Counters of a graph's components, readable while it runs or stops.
+#[derive(Debug, Clone)]
+pub struct StatsView {
+    sources: Vec<SourceComponent>,
+    dests: Vec<(String, Arc<Queue>)>,
+}
+
+impl StatsView {
+    /// `kind;name;counter;value` lines.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for s in &self.sources {
+            for (k, v) in s.counters.snapshot() {
+                let _ = writeln!(out, "source;{};{k};{v}", s.object);
+            }
+        }
+        for (name, q) in &self.dests {
+            for (k, v) in q.counters.snapshot() {
+                let _ = writeln!(out, "destination;{name};{k};{v}");
+            }
+        }
+        out
+    }
+
+    /// Messages queued or in a writer's hand, all destinations together.
+    pub fn undelivered(&self) -> usize {
+        self.dests.iter().map(|(_, q)| q.len() + q.in_hand()).sum()
+    }
+}
+
+/// The shared, read-only state of one source driver's readers.
+fn ingest_for(
+    s: &SourcePlan,
+    globals: &crate::config::global_options::GlobalOptions,
+    local_host: &crate::message::LocalHost,
+    router: Arc<crate::pipeline::Router>,
+    outputs: Arc<Outputs>,
+    counters: &Arc<Counters>,
+) -> Ingest {
+    let opts = s.driver.ingest_options();
+    let mut parse =
+        settings::parse_options(&s.object, opts.source, opts.reader, globals, local_host);
+    let mut flags = ParseFlags(parse.flags.0);
+    opts.adjust(&mut flags);
+    parse.flags = flags;
+    // The source's tags() first: $TAGS lists tags in the order they were first named, and
+    // syslog-ng names them when it reads the configuration, `.source.NAME` later.
+    let mut tags: Vec<TagId> = opts.source.tags.iter().map(|t| TagId::intern(t)).collect();
+    tags.push(TagId::intern(&format!(".source.{}", s.object)));
+    Ingest {
+        name: Arc::from(s.object.as_str()),
+        source: s.id,
+        router,
+        outputs,
+        parse,
+        tags,
+        program_override: opts
+            .source
+            .program_override
+            .as_ref()
+            .map(|p| p.clone().into_bytes()),
+        host_override: opts
+            .source
+            .host_override
+            .as_ref()
+            .map(|h| h.clone().into_bytes()),
+        counters: counters.clone(),
+    }
+}
+
+/// The component of destination driver `d`: the previous graph's, running, when its plan is
+/// unchanged; otherwise a writer started on the previous queue of its persist name (or a new
+/// one).
+fn start_dest(d: &DestPlan, plan: &Plan, handover: &mut Handover) -> DestComponent {
+    let previous = handover.dests.remove(&d.persist_name);
+    if let Some(mut old) = previous {
+        if old.is_running() && old.fingerprint == d.fingerprint {
+            old.object = d.object.clone();
+            old.driver_id = d.driver_id.clone();
+            // What a reload does to every file syslog-ng writes: open it again by name.
+            old.reopen();
+            return old;
+        }
+        let inherited = old.park.take();
+        old.park.set_reloading(false);
+        // Whatever still ran under this name is stopped by now (the supervisor detached
+        // it); the queue is this driver's.
+        if let Some(w) = old.writer.take() {
+            w.arbiter.stop();
+        }
+        old.queue.reattach();
+        let count = old.queue.len();
+        if count > 0 {
+            tracing::info!(destination = %d.persist_name, messages = count,
+                "Messages queued before the reload go on to the new configuration");
+        }
+        return launch(d, plan, old.queue, old.park, inherited);
+    }
+    let queue = Queue::new(d.object.clone(), d.driver.writer().fifo_size);
+    launch(d, plan, queue, Parking::default(), None)
+}
+
+fn launch(
+    d: &DestPlan,
+    plan: &Plan,
+    queue: Arc<Queue>,
+    park: Parking,
+    inherited: Option<super::driver::DriverState>,
+) -> DestComponent {
+    let arbiter = Arbiter::new();
+    let (tx, rx) = oneshot::channel();
+    let control = Arc::new(WriterControl::default());
+    d.driver.start(DestStart {
+        arbiter: &arbiter.handle(),
+        writer: WriterCx {
+            plan: d.driver.writer().clone(),
+            queue: queue.clone(),
+            daemon: plan.daemon.clone(),
+            local_host: plan.local_host.clone(),
+            control: control.clone(),
+        },
+        driver_id: &d.driver_id,
+        inherited,
+        park: park.clone(),
+        done: tx,
+    });
+    DestComponent {
+        object: d.object.clone(),
+        driver_id: d.driver_id.clone(),
+        persist_name: d.persist_name.clone(),
+        fingerprint: d.fingerprint,
+        queue,
+        park,
+        writer: Some(RunningWriter {
+            arbiter,
+            done: rx,
+            control,
+        }),
+    }
+}

@@ -1,0 +1,241 @@
+//! Stopping a graph: for a reload (sources stop, destinations are kept, handed over or
+//! drained in the background) and for exit (listeners close first, then the queues drain,
+//! bounded, and what was not delivered is counted exactly).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use super::{DestComponent, Graph, Handover, RunningWriter};
+use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::hooks;
+
+/// How long the sources may take to stop: readers finish the batch in hand.
+const SOURCE_STOP: Duration = Duration::from_secs(10);
+
+/// How long a detached writer may take to finish the batch it is writing before a reload
+/// gives its queue to the next writer anyway.
+const DETACH_WAIT: Duration = Duration::from_secs(10);
+
+/// What a stop for exit left undelivered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StopReport {
+    /// Messages queued or in a writer's hand when the drain ended.
+    pub undelivered: usize,
+    /// Whether the drain was cut short (its timeout, or a second signal).
+    pub cut_short: bool,
+}
+
+/// What draining the destinations a reload removed left undelivered.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Undelivered messages by persist name.
+    pub lost: Vec<(String, usize)>,
+}
+
+impl Graph {
+    /// Stops the sources and waits (bounded) for their readers: what they parsed is queued.
+    /// `exiting`: the listening sockets close first, so clients are refused from now on
+    /// instead of being accepted by nobody.
+    async fn stop_sources(&mut self, exiting: bool) {
+        if exiting {
+            drop(std::mem::take(&mut self.resources));
+        }
+        let _ = self.stop_tx.send(true);
+        let connections = self.connections.clone();
+        let done = std::mem::take(&mut self.source_done);
+        let all = async move {
+            connections.all_closed().await;
+            for rx in done {
+                let _ = rx.await;
+            }
+        };
+        if tokio::time::timeout(SOURCE_STOP, all).await.is_err() {
+            tracing::warn!(
+                connections = self.connections.live(),
+                "Sources did not stop in time"
+            );
+        }
+        for a in std::mem::take(&mut self.network) {
+            a.stop();
+        }
+    }
+
+    /// Stops for a reload to a configuration whose destinations are `next` (persist name →
+    /// fingerprint). Sources stop (handing kept connections, file positions and FIFOs to the
+    /// [`Handover`]'s leftovers). A destination `next` has with the same fingerprint goes on
+    /// running; one `next` has with another plan stops after the batch in hand (its queue
+    /// and parked state go to the new driver); the others are returned, to be drained in the
+    /// background ([`drain_removed`]).
+    pub async fn stop_for_reload(
+        mut self,
+        next: &HashMap<String, u64>,
+    ) -> (Handover, Vec<DestComponent>) {
+        self.stop_sources(false).await;
+        let mut handover = Handover {
+            started_before: true,
+            leftovers: self.leftovers.clone(),
+            persist: self.persist.clone(),
+            ..Handover::default()
+        };
+        for s in &self.sources {
+            handover
+                .source_counters
+                .insert(s.driver_id.clone(), s.counters.clone());
+        }
+        let mut removed = Vec::new();
+        let mut detached = Vec::new();
+        for d in std::mem::take(&mut self.dests) {
+            match next.get(&d.persist_name) {
+                Some(f) if *f == d.fingerprint && d.is_running() => {
+                    handover.dests.insert(d.persist_name.clone(), d);
+                }
+                Some(_) => {
+                    d.park.set_reloading(true);
+                    d.queue.detach();
+                    detached.push(d);
+                }
+                None => {
+                    d.park.set_reloading(false);
+                    d.queue.close();
+                    removed.push(d);
+                }
+            }
+        }
+        for mut d in detached {
+            if let Some(w) = d.writer.take() {
+                finish_writer(w, DETACH_WAIT, &d.persist_name).await;
+            }
+            handover.dests.insert(d.persist_name.clone(), d);
+        }
+        (handover, removed)
+    }
+
+    /// Stops for good: listeners close, sources stop, every queue drains until it is empty,
+    /// `drain` passes or `abort` resolves (a second signal); then the `teardown()` and
+    /// `shutdown()` hooks run. What was not delivered is counted, logged and reported.
+    pub async fn stop_for_exit(
+        mut self,
+        drain: Duration,
+        abort: impl Future<Output = ()>,
+    ) -> StopReport {
+        self.stop_sources(true).await;
+        for d in &self.dests {
+            d.park.set_reloading(false);
+            d.queue.close();
+        }
+        let mut writers = Vec::new();
+        for d in &mut self.dests {
+            if let Some(w) = d.writer.take() {
+                writers.push((d.persist_name.clone(), w));
+            }
+        }
+        let waiting: Vec<_> = writers.iter_mut().map(|(_, w)| &mut w.done).collect();
+        let all = async move {
+            for rx in waiting {
+                let _ = rx.await;
+            }
+        };
+        let cut_short = tokio::select! {
+            _ = all => false,
+            _ = tokio::time::sleep(drain) => {
+                tracing::error!("Destinations did not drain their queues in time");
+                true
+            }
+            _ = abort => {
+                tracing::warn!("Second stop signal, ending the drain now");
+                true
+            }
+        };
+        let mut undelivered = 0;
+        for d in &self.dests {
+            undelivered += count_undelivered(d);
+        }
+        if undelivered > 0 {
+            tracing::error!(
+                messages = undelivered,
+                "Messages not delivered before shutdown are lost (no disk-buffer)"
+            );
+        }
+        for (name, w) in writers {
+            stop_arbiter(w.arbiter, &name).await;
+        }
+        hooks::run_stop(&self.hooks, true).await;
+        StopReport {
+            undelivered,
+            cut_short,
+        }
+    }
+}
+
+/// Drains, in the background, the destinations a reload removed: each gets `timeout` to
+/// write what it has; what is left is counted as dropped and logged.
+pub fn drain_removed(
+    removed: Vec<DestComponent>,
+    timeout: Duration,
+) -> tokio::task::JoinHandle<DrainReport> {
+    // One task per destination: their timeouts run side by side.
+    let drains: Vec<_> = removed
+        .into_iter()
+        .map(|mut d| {
+            tokio::spawn(async move {
+                if let Some(w) = d.writer.take() {
+                    finish_writer(w, timeout, &d.persist_name).await;
+                }
+                (d.persist_name.clone(), count_undelivered(&d))
+            })
+        })
+        .collect();
+    tokio::spawn(async move {
+        let mut report = DrainReport::default();
+        for h in drains {
+            let Ok((name, lost)) = h.await else { continue };
+            if lost > 0 {
+                tracing::error!(destination = %name, messages = lost,
+                    "Messages of a destination the reload removed were not delivered in time");
+            } else {
+                tracing::info!(destination = %name, "Destination removed by the reload drained");
+            }
+            report.lost.push((name, lost));
+        }
+        report
+    })
+}
+
+/// What is left of a stopped destination: taken out of its queue (their acks abort, so
+/// file positions are not saved past them) and counted as dropped, with what its writer
+/// still held.
+fn count_undelivered(d: &DestComponent) -> usize {
+    let left = d.queue.take_all();
+    for e in &left {
+        if let Some(a) = &e.ack {
+            a.abort();
+        }
+    }
+    let n = left.len() + d.queue.in_hand();
+    Counters::add(&d.queue.counters.dropped, n as u64);
+    n
+}
+
+/// Waits up to `wait` for a writer to finish, then stops its thread.
+async fn finish_writer(mut w: RunningWriter, wait: Duration, name: &str) {
+    if tokio::time::timeout(wait, &mut w.done).await.is_err() {
+        tracing::warn!(destination = %name, "A destination did not stop in time");
+    }
+    stop_arbiter(w.arbiter, name).await;
+}
+
+/// Stops a writer's arbiter; a thread stuck in a blocking call (a FIFO nobody reads) must
+/// not hold the daemon, so the join is bounded and the thread left behind.
+async fn stop_arbiter(a: actix_rt::Arbiter, name: &str) {
+    a.stop();
+    let join = tokio::task::spawn_blocking(move || {
+        let _ = a.join();
+    });
+    if tokio::time::timeout(Duration::from_secs(2), join)
+        .await
+        .is_err()
+    {
+        tracing::warn!(destination = %name, "A destination thread did not stop; leaving it behind");
+    }
+}

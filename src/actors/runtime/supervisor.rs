@@ -1,0 +1,319 @@
+//! The ConfigSupervisor: the one actor that owns the running graph and serialises what
+//! changes it — the first start, reloads (SIGHUP, `sluice-ctl reload`) and the stop.
+//!
+//! # A reload, step by step
+//!
+//! The daemon has already read, checked and planned the new configuration (an error there
+//! never reaches the supervisor: the running graph is untouched). Then, one message at a time
+//! ([`Reload`] is handled atomically):
+//!
+//! 1. **Compare** the running graph with the plan by persist name ([`ReloadPlan`]): each
+//!    component is kept, handed over, replaced, added or removed. `--check` stops here.
+//! 2. **Acquire** what the new sources need — ports, socket files, FIFOs — taking what the
+//!    running graph already holds (its [`Resources`](super::driver::Resources) are lent) and
+//!    binding the rest. On any error everything goes back: the old graph never stopped.
+//! 3. **Hooks**: the old drivers' `teardown()`, the new ones' `setup()` (syslog-ng's order);
+//!    a failing `setup()` runs the old `setup()` again and gives everything back.
+//! 4. **Swap**: the old sources stop (their readers hand kept connections, file positions and
+//!    FIFOs over); destinations whose plan is unchanged go on running untouched; a destination
+//!    whose plan changed stops after the batch in hand and the new one takes its queue (the
+//!    same `Arc`: nothing moves, nothing is reordered) and its parked program or connection;
+//!    the new graph starts at once — its listeners accept on the same sockets.
+//! 5. **Drain** the destinations the new configuration removed, in the background and bounded
+//!    ([`drain_removed`]): input never waits for them; what they could not write is counted
+//!    and logged.
+//!
+//! # Stop
+//!
+//! [`Shutdown`] is not atomic: the supervisor hands the graph to a stopping task and keeps
+//! answering [`Stats`] (from a [`StatsView`]) while queues drain; the caller ends the drain
+//! early through the `abort` it passed (a second SIGTERM).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{
+    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, ResponseActFuture, WrapFuture,
+};
+use tokio::sync::Notify;
+
+use super::error::RuntimeError;
+use super::graph::{self, Graph, Handover, StatsView, StopReport};
+use super::hooks;
+use super::plan::Plan;
+use super::reload_plan::ReloadPlan;
+use crate::persist::Persist;
+
+/// How long a destination the reload removed may take to write what it has.
+pub const REMOVED_DRAIN: Duration = Duration::from_secs(30);
+
+/// Where the supervisor is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// No graph yet.
+    Idle,
+    Running,
+    /// The graph is stopping for good: queues drain.
+    Stopping,
+}
+
+/// The actor owning the running graph.
+pub struct ConfigSupervisor {
+    graph: Option<Graph>,
+    phase: Phase,
+    /// Stats of the graph while it stops.
+    stopping: Option<StatsView>,
+    /// Reloads applied (0: the first configuration).
+    generation: u64,
+    /// Raised when a source asks the daemon to stop (the end of `stdin()`), in any graph.
+    exit: Arc<Notify>,
+}
+
+impl Default for ConfigSupervisor {
+    fn default() -> Self {
+        ConfigSupervisor {
+            graph: None,
+            phase: Phase::Idle,
+            stopping: None,
+            generation: 0,
+            exit: Arc::new(Notify::new()),
+        }
+    }
+}
+
+impl Actor for ConfigSupervisor {
+    type Context = Context<Self>;
+}
+
+/// Starts the first configuration.
+#[derive(Message)]
+#[rtype(result = "Result<(), RuntimeError>")]
+pub struct Start {
+    pub plan: Plan,
+    pub persist: Option<Arc<Persist>>,
+}
+
+/// Applies (or, with `check_only`, only compares) a new configuration's plan.
+#[derive(Message)]
+#[rtype(result = "Result<ReloadPlan, ReloadError>")]
+pub struct Reload {
+    pub plan: Plan,
+    pub persist: Option<Arc<Persist>>,
+    pub check_only: bool,
+}
+
+/// Why a reload did not happen; the running graph is untouched in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// The counters of the running (or stopping) graph, `kind;name;counter;value` lines.
+#[derive(Message)]
+#[rtype(result = "Option<String>")]
+pub struct Stats;
+
+/// The phase, the generation and the running components with their queue depths.
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct Describe;
+
+/// The notification raised when a source ends the daemon.
+#[derive(Message)]
+#[rtype(result = "Arc<Notify>")]
+pub struct ExitSignal;
+
+/// Stops the graph for good: drain bounded by `drain`, cut short when `abort` is notified.
+#[derive(Message)]
+#[rtype(result = "StopReport")]
+pub struct Shutdown {
+    pub drain: Duration,
+    pub abort: Arc<Notify>,
+}
+
+impl Handler<Start> for ConfigSupervisor {
+    type Result = Result<(), RuntimeError>;
+
+    fn handle(&mut self, msg: Start, _: &mut Context<Self>) -> Self::Result {
+        if self.graph.is_some() {
+            return Ok(());
+        }
+        let resources = graph::acquire(&msg.plan, &mut Default::default())?;
+        hooks::run_start(&msg.plan.driver_hooks(), true)?;
+        let mut handover = Handover {
+            persist: msg.persist,
+            exit: self.exit.clone(),
+            ..Handover::default()
+        };
+        self.graph = Some(Graph::start(msg.plan, resources, &mut handover));
+        self.phase = Phase::Running;
+        Ok(())
+    }
+}
+
+impl Handler<Reload> for ConfigSupervisor {
+    type Result = AtomicResponse<Self, Result<ReloadPlan, ReloadError>>;
+
+    fn handle(&mut self, msg: Reload, _: &mut Context<Self>) -> Self::Result {
+        let changes = ReloadPlan::compare(self.graph.as_ref(), &msg.plan);
+        if self.phase == Phase::Stopping {
+            return AtomicResponse::new(Box::pin(
+                async { Err(ReloadError::ShuttingDown) }.into_actor(self),
+            ));
+        }
+        if msg.check_only {
+            return AtomicResponse::new(Box::pin(async move { Ok(changes) }.into_actor(self)));
+        }
+        let old = self.graph.take();
+        let exit = self.exit.clone();
+        let fut = async move {
+            let (graph, result) = swap(old, msg.plan, msg.persist, exit).await;
+            (graph, result.map(|()| changes).map_err(ReloadError::from))
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
+            |(graph, result), act, _| {
+                act.graph = graph;
+                if act.graph.is_some() {
+                    act.phase = Phase::Running;
+                }
+                if let Ok(plan) = &result {
+                    act.generation += 1;
+                    tracing::info!(generation = act.generation, changes = %plan.summary(),
+                        "Configuration reload finished");
+                }
+                result
+            },
+        )))
+    }
+}
+
+/// Steps 2–5 of a reload (see the module's notes). Returns the graph that runs afterwards:
+/// the new one, or the old one untouched when anything failed before the swap.
+async fn swap(
+    old: Option<Graph>,
+    plan: Plan,
+    persist: Option<Arc<Persist>>,
+    exit: Arc<Notify>,
+) -> (Option<Graph>, Result<(), RuntimeError>) {
+    let Some(mut old) = old else {
+        let mut handover = Handover {
+            persist,
+            exit,
+            ..Handover::default()
+        };
+        return match graph::acquire(&plan, &mut Default::default()) {
+            Ok(r) => (Some(Graph::start(plan, r, &mut handover)), Ok(())),
+            Err(e) => (None, Err(e)),
+        };
+    };
+    let mut lent = old.lend_resources();
+    let acquired = match graph::acquire(&plan, &mut lent) {
+        Ok(r) => r,
+        Err(e) => {
+            old.take_back(lent);
+            return (Some(old), Err(e));
+        }
+    };
+    // What the new graph did not take stays with the old one and closes when it stops.
+    old.take_back(lent);
+    hooks::run_stop(old.hooks(), false).await;
+    if let Err(e) = hooks::run_start(&plan.driver_hooks(), false) {
+        // syslog-ng goes back to the old configuration, which runs its setup() again.
+        if let Err(again) = hooks::run_start(old.hooks(), false) {
+            tracing::error!("{again}");
+        }
+        old.take_back(acquired);
+        return (Some(old), Err(e.into()));
+    }
+    let next: HashMap<String, u64> = plan
+        .dests
+        .iter()
+        .map(|d| (d.persist_name.clone(), d.fingerprint))
+        .collect();
+    let (mut handover, removed) = old.stop_for_reload(&next).await;
+    handover.persist = persist;
+    handover.exit = exit;
+    let new = Graph::start(plan, acquired, &mut handover);
+    if !removed.is_empty() {
+        drop(graph::drain_removed(removed, REMOVED_DRAIN));
+    }
+    (Some(new), Ok(()))
+}
+
+impl Handler<Stats> for ConfigSupervisor {
+    type Result = Option<String>;
+
+    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Option<String> {
+        match (&self.graph, &self.stopping) {
+            (Some(g), _) => Some(g.stats()),
+            (None, Some(v)) => Some(v.render()),
+            (None, None) => None,
+        }
+    }
+}
+
+impl Handler<Describe> for ConfigSupervisor {
+    type Result = String;
+
+    fn handle(&mut self, _: Describe, _: &mut Context<Self>) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("phase={:?} generation={}\n", self.phase, self.generation);
+        if let Some(g) = &self.graph {
+            for s in g.sources() {
+                let _ = writeln!(out, "source {} {}: running", s.driver_id, s.persist_name);
+            }
+            for d in g.dests() {
+                let state = if d.is_running() { "running" } else { "stopped" };
+                let _ = writeln!(
+                    out,
+                    "destination {} {}: {state}, queued={} in_hand={}",
+                    d.driver_id,
+                    d.persist_name,
+                    d.queue.len(),
+                    d.queue.in_hand()
+                );
+            }
+        }
+        if let Some(v) = &self.stopping {
+            let _ = writeln!(out, "draining: undelivered={}", v.undelivered());
+        }
+        out
+    }
+}
+
+impl Handler<ExitSignal> for ConfigSupervisor {
+    type Result = Arc<Notify>;
+
+    fn handle(&mut self, _: ExitSignal, _: &mut Context<Self>) -> Arc<Notify> {
+        self.exit.clone()
+    }
+}
+
+impl Handler<Shutdown> for ConfigSupervisor {
+    type Result = ResponseActFuture<Self, StopReport>;
+
+    fn handle(&mut self, msg: Shutdown, _: &mut Context<Self>) -> Self::Result {
+        self.phase = Phase::Stopping;
+        let graph = self.graph.take();
+        self.stopping = graph.as_ref().map(Graph::stats_view);
+        // Not atomic: other messages (stats) are answered while this runs.
+        let fut = async move {
+            match graph {
+                Some(g) => {
+                    let abort = msg.abort.clone();
+                    g.stop_for_exit(msg.drain, async move { abort.notified().await })
+                        .await
+                }
+                None => StopReport::default(),
+            }
+        };
+        Box::pin(fut.into_actor(self).map(|report, act, _| {
+            act.stopping = None;
+            report
+        }))
+    }
+}
