@@ -2,7 +2,9 @@
 //! keeps for later (`take_kept`), and a stop while the sink is down.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::*;
 use crate::config::global_options::MarkMode;
