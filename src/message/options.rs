@@ -114,6 +114,9 @@ pub struct HostOptions {
     pub chain_hostnames: bool,
     /// `use-dns()`.
     pub use_dns: UseDns,
+    /// `dns-cache()` (default yes): answer from the process's DNS cache and the
+    /// `dns-cache-hosts()` file, and cache what a lookup found.
+    pub dns_cache: bool,
     /// `use-fqdn()` (default no): names from DNS are cut at the first dot unless set.
     pub use_fqdn: bool,
     /// `normalize-hostnames()` (default no): lowercase.
@@ -128,6 +131,7 @@ impl Default for HostOptions {
             keep_hostname: false,
             chain_hostnames: false,
             use_dns: UseDns::Yes,
+            dns_cache: true,
             use_fqdn: false,
             normalize_hostnames: false,
             group_name: Arc::from(""),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::sources::common::{ReaderOptions, SourceFlag, SourceOptions};
+use crate::actors::sources::dns::{self, DnsSettings};
 use crate::config::global_options::{self as g, GlobalOptions};
 use crate::message::{HostOptions, LocalHost, ParseFlags, ParseOptions, UseDns, ZoneSpec};
 use crate::template::TemplateOptions;
@@ -45,6 +46,10 @@ pub fn parse_options(
     globals: &GlobalOptions,
     local_host: &LocalHost,
 ) -> ParseOptions {
+    // The DNS cache's settings belong to the process, not to a source. Until the graph's
+    // start applies them once (`dns::configure`), each source's start does; the same
+    // settings again change nothing.
+    dns::configure(&DnsSettings::from_globals(globals));
     let mut o = ParseOptions {
         local_host: local_host.clone(),
         ..ParseOptions::default()
@@ -85,6 +90,7 @@ pub fn parse_options(
         keep_hostname: source.keep_hostname.unwrap_or(globals.keep_hostname),
         chain_hostnames: source.chain_hostnames.unwrap_or(globals.chain_hostnames),
         use_dns: use_dns(source.use_dns.unwrap_or(globals.use_dns)),
+        dns_cache: source.dns_cache.unwrap_or(globals.dns_cache),
         use_fqdn: source.use_fqdn.unwrap_or(globals.use_fqdn),
         normalize_hostnames: source
             .normalize_hostnames

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::Interest;
 use tokio::sync::watch;
@@ -39,7 +39,6 @@ pub struct DgramPlan {
     pub max_msg_size: usize,
     /// `log-iw-size()`: messages in flight before the socket is no longer read.
     pub window: u32,
-    pub dns: DnsPolicy,
 }
 
 /// Which socket a datagram source reads.
@@ -63,16 +62,6 @@ pub struct UdpBind {
     pub ip_freebind: bool,
     /// `interface()`: `SO_BINDTODEVICE`.
     pub interface: Option<String>,
-}
-
-/// The global DNS cache options, applied to UDP senders (a TCP connection resolves once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DnsPolicy {
-    /// `dns-cache()`: with no, a name is reused only within one wake-up's batch.
-    pub cache: bool,
-    pub size: usize,
-    pub expire: Duration,
-    pub expire_failed: Duration,
 }
 
 /// Binds a UDP socket with the source's options (`SO_REUSEADDR` always, as syslog-ng).
@@ -228,35 +217,6 @@ impl DgramSocket {
     }
 }
 
-/// Reverse DNS answers for UDP senders, bounded by the global `dns-cache-*()` options.
-struct DnsCache {
-    policy: DnsPolicy,
-    names: HashMap<IpAddr, (Option<Arc<str>>, Instant)>,
-}
-
-impl DnsCache {
-    fn fresh(&self, ip: IpAddr) -> Option<Option<Arc<str>>> {
-        let (name, at) = self.names.get(&ip)?;
-        let ttl = if name.is_some() {
-            self.policy.expire
-        } else {
-            self.policy.expire_failed
-        };
-        (at.elapsed() < ttl).then(|| name.clone())
-    }
-
-    async fn resolve(&mut self, ip: IpAddr, ingest: &Ingest) {
-        if self.fresh(ip).is_some() {
-            return;
-        }
-        if self.names.len() >= self.policy.size.max(1) {
-            self.names.clear();
-        }
-        let name = super::dns::reverse_lookup(ip, &ingest.parse).await;
-        self.names.insert(ip, (name, Instant::now()));
-    }
-}
-
 /// One received datagram: its bytes in the stage buffer and its sender.
 struct Received {
     start: usize,
@@ -276,11 +236,10 @@ pub async fn read_datagrams(
     let mut stage = vec![0u8; STAGE_BYTES + max];
     let mut received: Vec<Received> = Vec::new();
     let mut batch = Batcher::default();
-    let use_dns = ingest.parse.host.use_dns == UseDns::Yes;
-    let mut dns = DnsCache {
-        policy: plan.dns,
-        names: HashMap::new(),
-    };
+    let use_dns = ingest.parse.host.use_dns != UseDns::No;
+    // The senders' names for one wake-up: each sender is looked up once per batch (the
+    // process's DNS cache keeps them longer, unless `dns-cache(no)`).
+    let mut names: HashMap<IpAddr, Option<Arc<str>>> = HashMap::new();
     let tz = ingest.parse.local_time_zone.clone();
     loop {
         // Credits first: with an empty window the socket is not read.
@@ -335,13 +294,14 @@ pub async fn read_datagrams(
             }
             continue;
         }
+        names.clear();
         if use_dns {
-            if !plan.dns.cache {
-                dns.names.clear();
-            }
             for r in &received {
-                if let Sender::Inet(a) = r.from {
-                    dns.resolve(a.ip(), &ingest).await;
+                if let Sender::Inet(a) = r.from
+                    && !names.contains_key(&a.ip())
+                {
+                    let name = super::dns::reverse_lookup(a.ip(), &ingest.parse).await;
+                    names.insert(a.ip(), name);
                 }
             }
         }
@@ -354,7 +314,7 @@ pub async fn read_datagrams(
                 Sender::Inet(a) => {
                     let peer = PeerInfo {
                         addr: Some(a.ip()),
-                        dns_name: dns.fresh(a.ip()).flatten(),
+                        dns_name: names.get(&a.ip()).cloned().flatten(),
                     };
                     ingest.parse_into_with(&mut batch, raw, Some(&peer), now, &[]);
                 }

@@ -291,7 +291,7 @@ impl Actor for InternalSourceActor {
             let b = bus();
             let mut drained = Vec::new();
             let mut batch = Batcher::default();
-            let mut next_mark = mark_every.map(|d| std::time::Instant::now() + d);
+            let mut next_mark = mark_every.map(|d| tokio::time::Instant::now() + d);
             loop {
                 let (stopping, mark) = tokio::select! {
                     _ = b.ready.notified() => (false, false),
@@ -300,7 +300,7 @@ impl Actor for InternalSourceActor {
                 };
                 b.drain_into(&mut drained);
                 if mark && let Some(every) = mark_every {
-                    next_mark = Some(std::time::Instant::now() + every);
+                    next_mark = Some(tokio::time::Instant::now() + every);
                     drained.push(mark_message(&local_host));
                 }
                 ingest.begin(&mut batch, None, 0);

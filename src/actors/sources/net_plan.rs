@@ -14,7 +14,7 @@
 //! `dynamic-window-size()` on unix sockets.
 
 use super::common::{ReaderOptions, SourceFlag, SourceOptions, option_span};
-use super::dgram::{DgramKind, DgramPlan, DnsPolicy, UdpBind};
+use super::dgram::{DgramKind, DgramPlan, UdpBind};
 use super::network::{NetworkSourceOptions, UdpSourceOptions, listen_addr};
 use super::stream::Framing;
 use super::unix::{UnixDgramSourceOptions, UnixStreamSourceOptions};
@@ -29,7 +29,6 @@ use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, GlobalOptions};
 use crate::message::ParseFlags;
 use crate::message::framing::Newline;
-use std::time::Duration;
 
 /// A datagram or unix-stream source, ready to start.
 #[derive(Debug, Clone)]
@@ -135,7 +134,6 @@ pub fn plan_net_source(
             },
             max_msg_size: settings::log_msg_size(&o.reader, globals),
             window: u.log_iw_size.get(),
-            dns: dns_policy(globals),
         };
         return Ok(Some(net(
             NetKind::Dgram(plan),
@@ -218,17 +216,7 @@ fn udp_plan(
         }),
         max_msg_size: settings::log_msg_size(reader, globals),
         window: log_iw_size,
-        dns: dns_policy(globals),
     })
-}
-
-fn dns_policy(g: &GlobalOptions) -> DnsPolicy {
-    DnsPolicy {
-        cache: g.dns_cache,
-        size: g.dns_cache_size.get() as usize,
-        expire: Duration::from_secs(u64::from(g.dns_cache_expire.get())),
-        expire_failed: Duration::from_secs(u64::from(g.dns_cache_expire_failed.get())),
-    }
 }
 
 /// `so-passcred()`, else the deprecated `pass-unix-credentials()` of the driver, else the

@@ -2,7 +2,9 @@
 //! holding up only its own messages, counters, reaping, rotation, the end.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::*;
 use crate::actors::destinations::file::OpenPlan;

@@ -17,7 +17,9 @@
 //! `mark-mode()`; with `internal` the global `mark-freq()` applies whatever the driver says.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::config::global_options::{GlobalMarkMode, GlobalOptions, MarkMode};
 use crate::message::{Builtin, LogMessage, MsgFlags, UnixTime};

@@ -21,9 +21,10 @@ mod suppress;
 mod throttle;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use tokio::time::Instant;
 
 pub use mark::{MarkPlan, MarkTimer, mark_message};
 pub use render::{RenderPlan, Renderer, global_template};
@@ -440,7 +441,7 @@ async fn write_with_retry<S: Sink>(
 /// Sleeps until `at`, or forever without one (a timer arm of a `select!`).
 pub async fn sleep_until(at: Option<Instant>) {
     match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
+        Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
 }

@@ -10,7 +10,9 @@
 //! flush, no tags and no SOURCE. Suppressed messages are acknowledged at once and counted.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::message::{Builtin, LogMessage, MsgFlags, UnixTime};
 

@@ -2,7 +2,9 @@
 //! most one second's worth, refilled continuously. Messages over the rate wait in the queue
 //! (the writer pauses); nothing is dropped by the throttle itself.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// A token bucket of `rate` messages per second; `rate` 0 is unlimited.
 pub struct Throttle {
