@@ -92,12 +92,27 @@ pub enum ControlError {
 
 /// Sends one command and reads the reply (client side, used by sluice-ctl and the tests).
 pub fn send(path: &Path, command: Command, timeout: Duration) -> Result<Reply, ControlError> {
+    send_with(path, command, "", timeout)
+}
+
+/// Sends one command with arguments (`RELOAD --check FILE`) and reads the reply.
+pub fn send_with(
+    path: &Path,
+    command: Command,
+    args: &str,
+    timeout: Duration,
+) -> Result<Reply, ControlError> {
     let mut stream = UnixStream::connect(path).map_err(|source| ControlError::Connect {
         path: path.display().to_string(),
         source,
     })?;
     stream.set_read_timeout(Some(timeout))?;
-    stream.write_all(format!("{}\n", command.as_str()).as_bytes())?;
+    let line = if args.is_empty() {
+        format!("{}\n", command.as_str())
+    } else {
+        format!("{} {args}\n", command.as_str())
+    };
+    stream.write_all(line.as_bytes())?;
     let mut lines = Vec::new();
     for line in BufReader::new(stream).lines() {
         let line = line?;

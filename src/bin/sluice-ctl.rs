@@ -27,10 +27,18 @@ struct Args {
     command: Cmd,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 enum Cmd {
     /// Re-read the configuration; on error the running one is kept.
-    Reload,
+    Reload {
+        /// Only print what the reload would do to each component (kept, handed over,
+        /// replaced, added, removed), without applying it.
+        #[arg(long)]
+        check: bool,
+        /// With --check: the configuration file to compare (default: the daemon's own).
+        #[arg(requires = "check")]
+        file: Option<PathBuf>,
+    },
     /// Stop the daemon.
     Stop,
     /// Check that the daemon answers.
@@ -45,8 +53,20 @@ enum Cmd {
 
 fn main() {
     let args = Args::parse();
-    let command = match args.command {
-        Cmd::Reload => Command::Reload,
+    let mut extra = String::new();
+    let command = match &args.command {
+        Cmd::Reload { check, file } => {
+            if *check {
+                extra.push_str("--check");
+                if let Some(f) = file {
+                    // The daemon reads the file: give it a path it can resolve.
+                    let f = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+                    extra.push(' ');
+                    extra.push_str(&f.to_string_lossy());
+                }
+            }
+            Command::Reload
+        }
         Cmd::Stop => Command::Stop,
         Cmd::Healthcheck => Command::Healthcheck,
         Cmd::Stats => Command::Stats,
@@ -54,7 +74,7 @@ fn main() {
         Cmd::Graph => Command::Graph,
     };
     let socket = DaemonPaths::resolve(None, None, args.control.as_deref(), None).control;
-    match control::send(&socket, command, Duration::from_secs(args.timeout)) {
+    match control::send_with(&socket, command, &extra, Duration::from_secs(args.timeout)) {
         Ok(reply) => {
             println!("{}", reply.text);
             std::process::exit(if reply.ok { 0 } else { 1 });

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::sources::common::{ReaderOptions, SourceFlag, SourceOptions};
-use crate::actors::sources::dns::{self, DnsSettings};
 use crate::config::global_options::{self as g, GlobalOptions};
 use crate::message::{HostOptions, LocalHost, ParseFlags, ParseOptions, UseDns, ZoneSpec};
 use crate::template::TemplateOptions;
@@ -46,10 +45,6 @@ pub fn parse_options(
     globals: &GlobalOptions,
     local_host: &LocalHost,
 ) -> ParseOptions {
-    // The DNS cache's settings belong to the process, not to a source. Until the graph's
-    // start applies them once (`dns::configure`), each source's start does; the same
-    // settings again change nothing.
-    dns::configure(&DnsSettings::from_globals(globals));
     let mut o = ParseOptions {
         local_host: local_host.clone(),
         ..ParseOptions::default()

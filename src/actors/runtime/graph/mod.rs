@@ -34,6 +34,7 @@ use super::plan::{DestPlan, Plan, SourcePlan};
 use super::queue::Queue;
 use super::settings;
 use crate::actors::destinations::writer::{WriterControl, WriterCx};
+use crate::actors::sources::dns;
 use crate::actors::sources::internal::bus;
 use crate::actors::sources::listener::Connections;
 use crate::message::{ParseFlags, TagId};
@@ -148,6 +149,8 @@ impl Graph {
     /// Must run inside the actix system.
     pub fn start(plan: Plan, resources: Resources, handover: &mut Handover) -> Graph {
         let hooks = plan.driver_hooks();
+        // The reverse-DNS cache belongs to the process: this configuration's settings now.
+        dns::configure(&dns::DnsSettings::from_globals(&plan.globals));
         let mut dests = Vec::with_capacity(plan.dests.len());
         for d in &plan.dests {
             dests.push(start_dest(d, &plan, handover));
