@@ -33,3 +33,5 @@ pub mod queue;
 pub mod reload_plan;
 pub mod settings;
 pub mod supervisor;
+#[cfg(test)]
+mod supervisor_tests;
