@@ -9,6 +9,7 @@
 
 pub mod destinations;
 pub mod options;
+pub mod python_options;
 pub mod registry;
 pub mod runtime;
 pub mod socket_options;

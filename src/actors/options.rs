@@ -206,3 +206,27 @@ pub struct HookCommands {
     #[serde(default)]
     pub teardown: Option<String>,
 }
+
+/// A user (or group) name or id as a numeric id; `None` leaves it unchanged, or when the
+/// name is unknown (`Err` with the name, for a warning).
+pub fn owner_id(o: Option<&FileOwner>, group: bool) -> Result<Option<u32>, String> {
+    match o {
+        None | Some(FileOwner::Unchanged) => Ok(None),
+        Some(FileOwner::Id(n)) => Ok(u32::try_from(*n).ok()),
+        Some(FileOwner::Name(name)) => {
+            let c = std::ffi::CString::new(name.as_str()).map_err(|_| name.clone())?;
+            // SAFETY: a valid NUL-terminated name; the returned entry is read at once, before
+            // any other getpwnam/getgrnam call on this thread.
+            let id = unsafe {
+                if group {
+                    let g = libc::getgrnam(c.as_ptr());
+                    (!g.is_null()).then(|| (*g).gr_gid)
+                } else {
+                    let p = libc::getpwnam(c.as_ptr());
+                    (!p.is_null()).then(|| (*p).pw_uid)
+                }
+            };
+            id.map(Some).ok_or_else(|| name.clone())
+        }
+    }
+}

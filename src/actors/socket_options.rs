@@ -387,3 +387,12 @@ pub struct TlsOptions {
     #[serde(default)]
     pub sni: bool,
 }
+
+/// An address as syslog-ng names it in its messages: `AF_INET(127.0.0.1:514)` (sources and
+/// destinations alike).
+pub(crate) fn sockaddr_name(a: &std::net::SocketAddr) -> String {
+    match a {
+        std::net::SocketAddr::V4(v4) => format!("AF_INET({v4})"),
+        std::net::SocketAddr::V6(v6) => format!("AF_INET6({v6})"),
+    }
+}

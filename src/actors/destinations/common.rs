@@ -1,6 +1,6 @@
 //! Option groups shared by destination drivers, `disk-buffer()` and `value-pairs()`.
 //!
-//! See [`crate::actors::sources::common`] for how groups and a driver's own options are read
+//! See [`crate::actors::options`] for how groups and a driver's own options are read
 //! together. The groups follow syslog-ng's grammar: [`DestDriverOptions`] is
 //! `dest_driver_option` (with the `disk-buffer()` and `hook-commands()` plugins),
 //! [`WriterOptions`] is `dest_writer_option` without `mark-mode()` (whose default differs per

@@ -210,7 +210,7 @@ pub(crate) fn mode(m: FileMode) -> Option<u32> {
 /// A user (or group) name or id as a numeric id; `None` leaves it unchanged (or unknown:
 /// file-like drivers go on silently, as syslog-ng does).
 pub(crate) fn owner_id(o: &FileOwner, group: bool) -> Option<u32> {
-    crate::actors::sources::unix_socket::owner_id(Some(o), group)
+    crate::actors::options::owner_id(Some(o), group)
         .ok()
         .flatten()
 }

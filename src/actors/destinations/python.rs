@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use super::common::{DestDriverOptions, TemplateOptions, ValuePairs};
-use crate::actors::sources::python::PyOptions;
+use crate::actors::python_options::PyOptions;
 use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
@@ -68,8 +68,8 @@ driver_options! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::python_options::PyOptionValue;
     use crate::actors::registry::testing::{check, err};
-    use crate::actors::sources::python::PyOptionValue;
 
     #[test]
     fn defaults() {

@@ -25,6 +25,7 @@ use crate::actors::runtime::driver::{
 };
 use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::Ingest;
+pub(crate) use crate::actors::socket_options::sockaddr_name;
 
 /// What a stream listener needs to run, derived from the driver's options.
 #[derive(Debug, Clone)]
@@ -392,15 +393,6 @@ impl ConnCx {
                 actix_rt::spawn(task);
             }
         }
-    }
-}
-
-/// An address as syslog-ng names it in its messages: `AF_INET(127.0.0.1:514)` (sources and
-/// destinations alike).
-pub(crate) fn sockaddr_name(a: &SocketAddr) -> String {
-    match a {
-        SocketAddr::V4(v4) => format!("AF_INET({v4})"),
-        SocketAddr::V6(v6) => format!("AF_INET6({v6})"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `python()` and `python-fetcher()` sources: messages produced by a Python class
 //! (`syslogng.LogSource` with `run()`/`post_message()`, or `syslogng.LogFetcher` with
-//! `fetch()`), and the `options()` value type all Python drivers share.
+//! `fetch()`). The `options()` value type all Python drivers share is in
+//! `actors::python_options`.
 //!
 //! Option sets checked against syslog-ng 3.38: `class()`, `options()`, `loaders()` (not the
 //! obsolete `imports()`, which 3.38 rejects in sources), `persist-name()`, `hook-commands()`,
@@ -8,53 +9,12 @@
 //! `python-fetcher()` adds `fetch-no-data-delay()` and `time-reopen()`.
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
-use std::collections::BTreeMap;
-use std::fmt;
 
 use super::common::{ParseOptions, SourceDriverOptions, SourceOptions, default_log_iw_size};
 use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
-/// A value of `options()`: passed to the Python class's `init(options)` as a `str`, `int` or
-/// `float`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PyOptionValue {
-    Str(String),
-    Int(i64),
-    Float(f64),
-}
-
-impl<'de> Deserialize<'de> for PyOptionValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = PyOptionValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<PyOptionValue, E> {
-                Ok(PyOptionValue::Str(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PyOptionValue, E> {
-                Ok(PyOptionValue::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PyOptionValue, E> {
-                i64::try_from(v)
-                    .map(PyOptionValue::Int)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PyOptionValue, E> {
-                Ok(PyOptionValue::Float(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// `options()` of a Python driver: `options("key" "value")`, `options(key => value)` or
-/// `options(key(value))`; keys as written.
-pub type PyOptions = BTreeMap<String, PyOptionValue>;
+pub use crate::actors::python_options::{PyOptionValue, PyOptions};
 
 /// The `python()` source's own options.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -17,7 +17,7 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::config::global_options::{FileMode, FileOwner};
+use crate::config::global_options::FileMode;
 
 /// How to create one socket file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,29 +52,7 @@ pub fn socket_perm(p: Option<&FileMode>) -> Option<u32> {
     }
 }
 
-/// A user (or group) name or id as a numeric id; `None` leaves it unchanged, or when the
-/// name is unknown (`Err` with the name, for a warning).
-pub fn owner_id(o: Option<&FileOwner>, group: bool) -> Result<Option<u32>, String> {
-    match o {
-        None | Some(FileOwner::Unchanged) => Ok(None),
-        Some(FileOwner::Id(n)) => Ok(u32::try_from(*n).ok()),
-        Some(FileOwner::Name(name)) => {
-            let c = std::ffi::CString::new(name.as_str()).map_err(|_| name.clone())?;
-            // SAFETY: a valid NUL-terminated name; the returned entry is read at once, before
-            // any other getpwnam/getgrnam call on this thread.
-            let id = unsafe {
-                if group {
-                    let g = libc::getgrnam(c.as_ptr());
-                    (!g.is_null()).then(|| (*g).gr_gid)
-                } else {
-                    let p = libc::getpwnam(c.as_ptr());
-                    (!p.is_null()).then(|| (*p).pw_uid)
-                }
-            };
-            id.map(Some).ok_or_else(|| name.clone())
-        }
-    }
-}
+pub use crate::actors::options::owner_id;
 
 /// A bound unix socket and its file, removed when this is dropped (unless the path now holds
 /// another file: the inode is checked).
@@ -370,6 +348,7 @@ mod tests {
 
     #[test]
     fn perm_and_owner_rules() {
+        use crate::config::global_options::FileOwner;
         assert_eq!(socket_perm(None), Some(0o666));
         assert_eq!(socket_perm(Some(&FileMode::Mode(0o600))), Some(0o600));
         assert_eq!(socket_perm(Some(&FileMode::Unchanged)), None);

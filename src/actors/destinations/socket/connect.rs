@@ -10,7 +10,7 @@ use std::time::Duration;
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
 use super::{SockKind, SockOpts, SocketDestPlan, Target};
-use crate::actors::sources::listener::sockaddr_name;
+use crate::actors::socket_options::sockaddr_name;
 
 /// How long a TCP connection attempt (resolution included) may take before it counts as
 /// failed and is retried after `time-reopen()`. syslog-ng has no such limit (the kernel's
