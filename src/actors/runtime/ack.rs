@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
+use super::component::Gate;
+
 /// A reader's flow-control window: credits (messages it may still read) and a wake-up for
 /// when credits come back.
 #[derive(Debug)]
@@ -31,6 +33,10 @@ pub struct Window {
     returned: Notify,
     /// Times the reader found the window empty and had to wait (for stats and tests).
     suspended: AtomicU64,
+    /// The source's pause switch: while it is closed the reader gets no credits.
+    gate: Option<Arc<Gate>>,
+    /// The reader waits in [`Window::acquire`] for credits to come back.
+    waiting: AtomicBool,
 }
 
 /// Most messages one reader keeps in flight, whatever its configured window.
@@ -52,6 +58,28 @@ impl Window {
         Window::new(configured.min(READER_IN_FLIGHT_CAP))
     }
 
+    /// [`Window::for_reader`] under a source's pause switch (see [`Gate::window`]).
+    pub fn for_reader_gated(configured: u32, gate: Arc<Gate>) -> Arc<Window> {
+        let size = configured.clamp(1, READER_IN_FLIGHT_CAP);
+        Arc::new(Window {
+            credits: AtomicU32::new(size),
+            size,
+            returned: Notify::new(),
+            suspended: AtomicU64::new(0),
+            gate: Some(gate),
+            waiting: AtomicBool::new(false),
+        })
+    }
+
+    fn paused(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| g.is_paused())
+    }
+
+    /// Wakes a reader waiting for credits (its source was resumed).
+    pub(crate) fn wake(&self) {
+        self.returned.notify_one();
+    }
+
     /// A full window of `size` credits (at least 1).
     pub fn new(size: u32) -> Arc<Window> {
         let size = size.max(1);
@@ -60,6 +88,8 @@ impl Window {
             size,
             returned: Notify::new(),
             suspended: AtomicU64::new(0),
+            gate: None,
+            waiting: AtomicBool::new(false),
         })
     }
 
@@ -73,6 +103,11 @@ impl Window {
         self.credits.load(Ordering::Acquire)
     }
 
+    /// Whether the reader waits for credits now (flow control holds it: suspended).
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// How many times the reader was suspended on an empty window.
     pub fn suspended(&self) -> u64 {
         self.suspended.load(Ordering::Relaxed)
@@ -81,19 +116,29 @@ impl Window {
     /// Takes every available credit, waiting until there is at least one.
     pub async fn acquire(&self) -> u32 {
         loop {
-            let n = self.credits.swap(0, Ordering::AcqRel);
+            let n = if self.paused() {
+                0
+            } else {
+                self.credits.swap(0, Ordering::AcqRel)
+            };
             if n > 0 {
                 return n;
             }
             self.suspended.fetch_add(1, Ordering::Relaxed);
+            self.waiting.store(true, Ordering::Release);
             // notify_one stores a permit when nobody waits, so a release between the swap and
             // this await is not lost.
             self.returned.notified().await;
+            self.waiting.store(false, Ordering::Release);
         }
     }
 
-    /// Takes every available credit without waiting (0 when the window is empty).
+    /// Takes every available credit without waiting (0 when the window is empty, or its
+    /// source is paused).
     pub fn try_acquire(&self) -> u32 {
+        if self.paused() {
+            return 0;
+        }
         self.credits.swap(0, Ordering::AcqRel)
     }
 

@@ -38,6 +38,15 @@ pub struct Ingest {
     pub program_override: Option<Vec<u8>>,
     pub host_override: Option<Vec<u8>>,
     pub counters: Arc<Counters>,
+    /// The source's pause switch: readers take their windows from it.
+    pub gate: Arc<super::component::Gate>,
+}
+
+impl Ingest {
+    /// A reader's flow-control window, under the source's pause switch.
+    pub fn window(&self, configured: u32) -> Arc<Window> {
+        self.gate.window(configured)
+    }
 }
 
 /// A reader's reusable buffers and the batch being built: every message is routed as soon as

@@ -22,6 +22,7 @@
 
 pub mod ack;
 pub mod bookmark;
+pub mod component;
 pub mod counters;
 pub mod driver;
 pub mod error;

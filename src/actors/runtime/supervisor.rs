@@ -38,6 +38,7 @@ use actix::{
 };
 use tokio::sync::Notify;
 
+use super::component::Report;
 use super::error::RuntimeError;
 use super::graph::{self, Graph, Handover, StatsView, StopReport};
 use super::hooks;
@@ -121,6 +122,11 @@ pub struct Stats;
 #[derive(Message)]
 #[rtype(result = "String")]
 pub struct Describe;
+
+/// The control faces of the running components (sources first).
+#[derive(Message)]
+#[rtype(result = "Vec<actix::Addr<super::component::ComponentActor>>")]
+pub struct Components;
 
 /// The notification raised when a source ends the daemon.
 #[derive(Message)]
@@ -257,31 +263,39 @@ impl Handler<Stats> for ConfigSupervisor {
 }
 
 impl Handler<Describe> for ConfigSupervisor {
-    type Result = String;
+    type Result = ResponseActFuture<Self, String>;
 
-    fn handle(&mut self, _: Describe, _: &mut Context<Self>) -> String {
-        use std::fmt::Write as _;
+    /// Asks every registered component for its report, through its actor.
+    fn handle(&mut self, _: Describe, _: &mut Context<Self>) -> Self::Result {
         let mut out = format!("phase={:?} generation={}\n", self.phase, self.generation);
-        if let Some(g) = &self.graph {
-            for s in g.sources() {
-                let _ = writeln!(out, "source {} {}: running", s.driver_id, s.persist_name);
-            }
-            for d in g.dests() {
-                let state = if d.is_running() { "running" } else { "stopped" };
-                let _ = writeln!(
-                    out,
-                    "destination {} {}: {state}, queued={} in_hand={}",
-                    d.driver_id,
-                    d.persist_name,
-                    d.queue.len(),
-                    d.queue.in_hand()
-                );
-            }
-        }
         if let Some(v) = &self.stopping {
-            let _ = writeln!(out, "draining: undelivered={}", v.undelivered());
+            out.push_str(&format!("draining: undelivered={}\n", v.undelivered()));
         }
-        out
+        let addrs: Vec<_> = self
+            .graph
+            .as_ref()
+            .map(|g| g.components().to_vec())
+            .unwrap_or_default();
+        let fut = async move {
+            for a in addrs {
+                if let Ok(r) = a.send(Report).await {
+                    out.push_str(&format!("{r}\n"));
+                }
+            }
+            out
+        };
+        Box::pin(fut.into_actor(self))
+    }
+}
+
+impl Handler<Components> for ConfigSupervisor {
+    type Result = Vec<actix::Addr<super::component::ComponentActor>>;
+
+    fn handle(&mut self, _: Components, _: &mut Context<Self>) -> Self::Result {
+        self.graph
+            .as_ref()
+            .map(|g| g.components().to_vec())
+            .unwrap_or_default()
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix::{Actor, Addr};
 use tokio::sync::mpsc;
 
+use super::component::{Pause, Report, Resume, State, StopComponent};
 use super::driver::{
     DestStart, DestinationDriver, IngestOptions, Resources, SourceDriver, SourceStart,
 };
@@ -18,7 +19,9 @@ use super::ingest::{Batcher, Ingest};
 use super::plan::{Plan, plan};
 use super::queue::Entry;
 use super::reload_plan::Fate;
-use super::supervisor::{ConfigSupervisor, Reload, ReloadError, Shutdown, Start, Stats};
+use super::supervisor::{
+    Components, ConfigSupervisor, Reload, ReloadError, Shutdown, Start, Stats,
+};
 use crate::actors::destinations::writer::{self, Renderer, SendError, Sink, WriterPlan};
 use crate::actors::sources::common::{ReaderOptions, SourceOptions};
 use crate::config::load::{LoadOptions, load_str};
@@ -78,13 +81,19 @@ impl SourceDriver for FakeSource {
         actix_rt::spawn(async move {
             let mut feed = feed.lock().await;
             let mut b = Batcher::default();
+            let window = ingest.window(100);
             loop {
+                // Credits first, as every reader: a paused source gets none.
+                let credits = tokio::select! {
+                    n = window.acquire() => n,
+                    _ = stop.changed() => break,
+                };
                 let line = tokio::select! {
                     l = feed.recv() => l,
                     _ = stop.changed() => None,
                 };
                 let Some(line) = line else { break };
-                ingest.begin(&mut b, None, 0);
+                ingest.begin(&mut b, Some(&window), credits);
                 ingest.parse_into(&mut b, line.as_bytes(), None, UnixTime::default());
                 ingest.flush(&mut b);
             }
@@ -412,4 +421,52 @@ async fn a_stop_counts_exactly_what_was_not_delivered() {
     assert!(report.cut_short);
     assert_eq!(report.undelivered, 7);
     assert!(w.out("a").lines().is_empty());
+}
+
+#[actix_rt::test]
+async fn components_answer_report_pause_resume_and_stop_through_their_actors() {
+    let w = World::new();
+    let sup = started(&w, config(&[("d", &["a"])])).await;
+    let comps = sup.send(Components).await.expect("components");
+    assert_eq!(comps.len(), 2);
+    let (source, dest) = (&comps[0], &comps[1]);
+    let r = source.send(Report).await.expect("report");
+    assert_eq!((r.driver_id.as_str(), r.state), ("s#0", State::Running));
+    // A paused destination takes nothing from its queue; resumed, it writes it all.
+    dest.send(Pause).await.expect("pause");
+    w.send("q1");
+    w.send("q2");
+    received(&sup, 2).await;
+    let r = dest.send(Report).await.expect("report");
+    assert_eq!((r.state, r.queued), (State::Paused, Some((2, 0))), "{r}");
+    dest.send(Resume).await.expect("resume");
+    until("q1 q2", || w.out("a").lines() == ["q1", "q2"]).await;
+    // A paused source takes no more credits: its reader finishes what it holds credits
+    // for (p1), then waits, so p2 is not read until it is resumed.
+    source.send(Pause).await.expect("pause");
+    let r = source.send(Report).await.expect("report");
+    assert_eq!(r.state, State::Paused);
+    w.send("p1");
+    until("p1", || w.out("a").lines().len() == 3).await;
+    for _ in 0..500 {
+        if source.send(Report).await.ok().and_then(|r| r.waiting) == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let r = source.send(Report).await.expect("report");
+    assert_eq!((r.state, r.waiting), (State::Paused, Some(1)), "{r}");
+    w.send("p2");
+    // The reader is parked in its window: nothing can deliver p2 now.
+    let r = source.send(Report).await.expect("report");
+    assert_eq!(r.waiting, Some(1));
+    assert_eq!(w.out("a").lines().len(), 3);
+    source.send(Resume).await.expect("resume");
+    until("p2", || w.out("a").lines().len() == 4).await;
+    // A source stopped alone: the rest of the graph runs on.
+    source.send(StopComponent).await.expect("stop");
+    let r = source.send(Report).await.expect("report");
+    assert_eq!(r.state, State::Stopped);
+    let r = dest.send(Report).await.expect("report");
+    assert_eq!(r.state, State::Running);
 }

@@ -191,7 +191,7 @@ impl LinesPlan {
             LinesKind::Stdin => None,
         };
         let task = async move {
-            let window = Window::for_reader(self.window);
+            let window = ingest.window(self.window);
             let mut lines = LineReader::new(self.framing);
             match self.kind {
                 LinesKind::File(p) => {

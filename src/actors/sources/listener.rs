@@ -18,7 +18,6 @@ use tokio::sync::{Notify, watch};
 
 use super::common::{ReaderOptions, SourceOptions};
 use super::stream::{Framing, StreamEnd, StreamReader};
-use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::driver::{
     IngestOptions, Leftovers, Resources, SourceDriver, SourceStart,
@@ -344,7 +343,7 @@ impl ConnCx {
             peer_addr: Some(peer),
             framing: self.plan.framing.clone(),
             ingest: self.ingest.clone(),
-            window: Window::for_reader(self.plan.window_per_connection),
+            window: self.ingest.window(self.plan.window_per_connection),
             stop: self.stop.clone(),
             pending,
             aux: None,

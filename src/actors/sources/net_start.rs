@@ -17,7 +17,6 @@ use super::dgram::{DgramKind, DgramSocket, bind_udp, read_datagrams, refresh_udp
 use super::net_plan::{NetKind, NetSource};
 use super::unix_socket::{SocketFile, bind_dgram, bind_stream, refresh};
 use super::unix_stream::{Handback, KeptConnection, UnixStreamSource};
-use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::driver::{IngestOptions, Resources, SourceDriver, SourceStart};
 use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::Ingest;
@@ -160,7 +159,7 @@ impl SourceDriver for NetSource {
                         }
                     }
                 };
-                let window = Window::for_reader(plan.window);
+                let window = ingest.window(plan.window);
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 cx.done.push(rx);
                 let (plan, stop) = (plan.clone(), cx.stop.clone());

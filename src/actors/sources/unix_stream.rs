@@ -19,7 +19,6 @@ use super::listener::Connections;
 use super::stream::{Framing, StreamEnd, StreamReader};
 use super::unix_creds;
 use super::unix_socket::SocketFilePlan;
-use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::ingest::Ingest;
 
@@ -173,7 +172,7 @@ impl UnixStreamSource {
             peer_addr: None,
             framing: self.plan.framing.clone(),
             ingest: self.ingest.clone(),
-            window: Window::for_reader(self.plan.window_per_connection),
+            window: self.ingest.window(self.plan.window_per_connection),
             stop: self.stop.clone(),
             pending,
             aux,

@@ -20,11 +20,13 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use actix::{Actor, Addr};
 use actix_rt::Arbiter;
 use tokio::sync::{Notify, oneshot, watch};
 
 pub use stop::{DrainReport, StopReport, drain_removed};
 
+use super::component::{ComponentActor, Gate};
 use super::counters::Counters;
 use super::driver::{DestStart, Leftovers, Parking, Resources, SourceStart};
 use super::error::RuntimeError;
@@ -108,7 +110,11 @@ pub struct SourceComponent {
 
 /// A running configuration.
 pub struct Graph {
-    stop_tx: watch::Sender<bool>,
+    /// One stop signal per source driver (a source can be stopped alone).
+    source_stops: Vec<Arc<watch::Sender<bool>>>,
+    /// The control faces of the components, sources first (registered with the
+    /// supervisor through [`Graph::components`]).
+    components: Vec<Addr<ComponentActor>>,
     connections: Arc<Connections>,
     source_done: Vec<oneshot::Receiver<()>>,
     /// The network arbiters (source readers).
@@ -162,7 +168,8 @@ impl Graph {
 
         let network: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
         let workers = Arc::new(network.iter().map(Arbiter::handle).collect::<Vec<_>>());
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut source_stops = Vec::new();
+        let mut components = Vec::new();
         let connections = Arc::new(Connections::default());
         let exit = handover.exit.clone();
         let router = Arc::new(plan.router);
@@ -184,7 +191,13 @@ impl Graph {
                 outputs.clone(),
                 &counters,
             );
-            let ingest = Arc::new(ingest);
+            let gate = Arc::new(Gate::default());
+            let ingest = Arc::new(Ingest {
+                gate: gate.clone(),
+                ..ingest
+            });
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let stop_tx = Arc::new(stop_tx);
             has_internal |= s.driver.is_internal();
             let mut cx = SourceStart {
                 workers: &workers,
@@ -200,10 +213,20 @@ impl Graph {
                 next_worker: &mut next_worker,
             };
             s.driver.start(ingest, &mut cx);
+            let persist_name = s.driver.persist_name();
+            let actor = ComponentActor::source(
+                &s.driver_id,
+                &persist_name,
+                counters.clone(),
+                gate,
+                stop_tx.clone(),
+            );
+            components.push(actor.start());
+            source_stops.push(stop_tx);
             sources.push(SourceComponent {
                 object: s.object.clone(),
                 driver_id: s.driver_id.clone(),
-                persist_name: s.driver.persist_name(),
+                persist_name,
                 counters,
             });
         }
@@ -213,8 +236,13 @@ impl Graph {
         handover.leftovers.clear();
         // Destinations of the previous graph that no driver of this one took were drained
         // by the supervisor; anything still here is dropped (its queue with it).
+        for d in &dests {
+            let actor = ComponentActor::destination(&d.driver_id, &d.persist_name, d.queue.clone());
+            components.push(actor.start());
+        }
         Graph {
-            stop_tx,
+            source_stops,
+            components,
             connections,
             source_done,
             network,
@@ -235,6 +263,11 @@ impl Graph {
     /// The source components, in configuration order.
     pub fn sources(&self) -> &[SourceComponent] {
         &self.sources
+    }
+
+    /// The control faces of its components (see `runtime::component`), sources first.
+    pub fn components(&self) -> &[Addr<ComponentActor>] {
+        &self.components
     }
 
     /// The `hook-commands()` of its drivers.
@@ -341,6 +374,7 @@ fn ingest_for(
             .as_ref()
             .map(|h| h.clone().into_bytes()),
         counters: counters.clone(),
+        gate: Arc::default(),
     }
 }
 

@@ -41,7 +41,9 @@ impl Graph {
         if exiting {
             drop(std::mem::take(&mut self.resources));
         }
-        let _ = self.stop_tx.send(true);
+        for stop in &self.source_stops {
+            let _ = stop.send(true);
+        }
         let connections = self.connections.clone();
         let done = std::mem::take(&mut self.source_done);
         let all = async move {

@@ -78,6 +78,8 @@ pub struct Queue {
     closing: Notify,
     /// Entries popped and neither acknowledged nor rewound: what the writer has in hand.
     in_hand: AtomicUsize,
+    /// The writer takes nothing while set (a paused destination; entries still arrive).
+    paused: AtomicBool,
     /// Shared with the stats: they go on counting across reloads with the queue.
     pub counters: Arc<Counters>,
 }
@@ -98,6 +100,7 @@ impl Queue {
             detached: AtomicBool::new(false),
             closing: Notify::new(),
             in_hand: AtomicUsize::new(0),
+            paused: AtomicBool::new(false),
             counters: Arc::new(Counters::default()),
         })
     }
@@ -134,6 +137,9 @@ impl Queue {
 
     /// Moves up to `max` entries into `out`; returns how many.
     pub fn pop_batch(&self, max: usize, out: &mut Vec<Entry>) -> usize {
+        if self.is_paused() {
+            return 0;
+        }
         let n = self.lock().pop(max, out);
         if n > 0 {
             self.in_hand.fetch_add(n, Ordering::AcqRel);
@@ -218,6 +224,19 @@ impl Queue {
         self.detached.store(false, Ordering::Release);
         self.closed.store(false, Ordering::Release);
         self.ready.notify_one();
+    }
+
+    /// Pauses (or resumes) the writer: it takes nothing from the queue while paused.
+    pub fn pause(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+        if !paused {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Whether the writer is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
     }
 
     /// Whether [`Queue::detach`] was called.
