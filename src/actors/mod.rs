@@ -3,8 +3,11 @@
 //!
 //! Each driver has a file of its own under [`sources`] or [`destinations`] holding its
 //! options struct (syslog-ng's option names and defaults), its runtime part when the runtime
-//! has it, and its unit tests. [`runtime`] plans a configuration, starts it as a graph of
-//! actors, moves batches between them with flow control, and stops it. [`registry`] maps driver names to their options and implements
+//! has it (an implementation of `runtime::driver`'s traits), and its unit tests. Option
+//! groups every driver shares are in [`options`], [`socket_options`] and [`python_options`].
+//! [`runtime`] plans a configuration, starts it as a graph of components under the
+//! ConfigSupervisor, moves batches between them with flow control, reloads and stops it.
+//! [`registry`] maps driver names to their options and plan functions, and implements
 //! [`crate::config::catalog::DriverCatalog`].
 
 pub mod destinations;

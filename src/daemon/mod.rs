@@ -2,10 +2,11 @@
 //! the pid file, start what the configuration needs, serve the control socket, and react to
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop).
 //!
-//! The configuration runs as a graph of actors ([`crate::actors::runtime`]): planned before
-//! the daemon detaches (so an unsupported driver is a configuration error on the terminal),
-//! started inside the actix system, rebuilt on reload with the listening sockets handed over,
-//! and drained on shutdown.
+//! The configuration runs as a graph of components owned by the ConfigSupervisor actor
+//! ([`crate::actors::runtime::supervisor`]): planned before the daemon detaches (so an
+//! unsupported driver is a configuration error on the terminal), started inside the actix
+//! system. This module reads and checks configurations and hands plans to the supervisor;
+//! the supervisor decides what a reload keeps, hands over and drains.
 
 pub mod config_load;
 mod control_server;

@@ -1,24 +1,32 @@
-//! The message runtime: how a checked configuration runs as a graph of actors.
+//! The message runtime: how a checked configuration runs as a graph of components.
 //!
 //! ```text
-//! listener ─accept─> connection reader ──batch──> Queue ──batch──> destination writer
-//! (network arbiter)   read 128 KiB, frame,        (Mutex<VecDeque>   (own arbiter: blocking
-//!                     parse, route inline          + Notify, one      writes, one write() per
-//!                     (pipeline::Router)           lock per batch)    batch)
-//!        ^                                                                 │
-//!        └──────── Window credits <── BatchAck dropped <── entry written ──┘
+//!            ConfigSupervisor (actor: start, reload, stop; owns the Graph)
+//!                 │ registers one ComponentActor per driver (report, pause, resume, stop)
+//!                 ▼
+//! source driver ─> readers ──batch──> Queue ──batch──> destination writer ──> sink
+//! (SourceDriver)   read, frame, parse,  (QueueStore:     (own arbiter, one
+//!                  route inline          memory FIFO)     write() per batch)
+//!        ^                                                        │
+//!        └──────── Window credits <── BatchAck dropped <── entry written
 //! ```
 //!
-//! * [`plan`]: configuration → [`plan::Plan`], refusing by name what the runtime lacks;
-//! * [`graph`]: a [`plan::Plan`] started as actors; orderly stop; the [`graph::Handover`]
-//!   of state to the next graph on reload;
+//! * [`driver`]: the two driver traits (what a source and a destination are to the runtime),
+//!   and what passes between generations of a driver ([`driver::Parking`], `Resources`,
+//!   `Leftovers`);
+//! * [`plan`]: configuration → [`plan::Plan`] through the registry, refusing by name what the
+//!   runtime lacks;
+//! * [`supervisor`]: the ConfigSupervisor — what happens on start, reload and stop;
+//! * [`reload_plan`]: what a reload does to each component (`sluice-ctl reload --check`);
+//! * [`graph`]: a plan started as components; its stop for a reload or for good;
+//! * [`component`]: a component's control face (an actor) and a source's pause switch;
+//! * [`queue`]: the queue seam and the memory queue;
 //! * [`ack`]: flow-control windows and batch acknowledgements;
 //! * [`bookmark`]: positions committed once every earlier batch is delivered;
-//! * [`queue`]: the per-destination memory queue;
 //! * [`ingest`]: parse + route + enqueue, shared by every source;
-//! * [`net`]: the sockets of the datagram and unix-stream sources and their handover;
 //! * [`settings`]: driver options + globals → parser and template options;
-//! * [`counters`]: per-component atomics for the stats issue.
+//! * [`counters`]: per-component atomics; [`error`]: the runtime's typed errors;
+//! * [`hooks`]: `hook-commands()`.
 
 pub mod ack;
 pub mod bookmark;

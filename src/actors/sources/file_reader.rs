@@ -23,10 +23,10 @@
 //! * **Truncation.** When the file became shorter than what was read, reading restarts at 0.
 //! * **A missing file** is reported once ("Follow-mode file source not found, deferring open")
 //!   and tried again every `follow-freq()`.
-//! * **Reload.** Queued batches move to the next graph with their acks, so the saved position
+//! * **Reload.** Queued batches stay in their queues with their acks, so the saved position
 //!   may trail what was read: the reader leaves its tracker and the offset it reached in the
-//!   handover ([`Resume::File`]) and the next graph's reader of the same persist name starts
-//!   there, committing through the same tracker.
+//!   reload's leftovers ([`Resume::File`]) and the next graph's reader of the same persist name
+//!   starts there, committing through the same tracker.
 
 use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;

@@ -184,7 +184,7 @@ impl LinesPlan {
     pub fn start(self, ingest: Arc<Ingest>, cx: StartCx) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
         let home = cx.home.clone();
-        // Taken now, while the graph starts, so that `LinesHandover::clear` after the start
+        // Taken now, while the graph starts, so that `Leftovers::clear` after the start
         // drops only what no reader claimed.
         let resume = match &self.kind {
             LinesKind::File(_) | LinesKind::Pipe(_) => cx.handover.take::<Resume>(&self.key()),

@@ -17,7 +17,6 @@ pub mod memory;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use actix::{Actor, Context, Handler, Message};
 use tokio::sync::Notify;
 
 use super::ack::BatchAck;
@@ -256,48 +255,6 @@ impl Queue {
             .queued
             .fetch_sub(v.len() as u64, Ordering::Relaxed);
         v
-    }
-}
-
-/// The queue as an actor: answers [`QueueStats`]. The data path bypasses it.
-pub struct QueueActor {
-    pub queue: Arc<Queue>,
-}
-
-impl Actor for QueueActor {
-    type Context = Context<Self>;
-}
-
-/// A queue's name, length and counters.
-#[derive(Debug, Clone)]
-pub struct QueueReport {
-    pub name: String,
-    pub len: usize,
-    pub counters: Vec<(&'static str, u64)>,
-}
-
-/// Asks a queue for a [`QueueReport`].
-#[derive(Message)]
-#[rtype(result = "QueueReport")]
-pub struct QueueStats;
-
-impl<A: Actor> actix::dev::MessageResponse<A, QueueStats> for QueueReport {
-    fn handle(self, _: &mut A::Context, tx: Option<actix::dev::OneshotSender<QueueReport>>) {
-        if let Some(tx) = tx {
-            let _ = tx.send(self);
-        }
-    }
-}
-
-impl Handler<QueueStats> for QueueActor {
-    type Result = QueueReport;
-
-    fn handle(&mut self, _: QueueStats, _: &mut Context<Self>) -> QueueReport {
-        QueueReport {
-            name: self.queue.name().to_string(),
-            len: self.queue.len(),
-            counters: self.queue.counters.snapshot(),
-        }
     }
 }
 
