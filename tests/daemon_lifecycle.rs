@@ -122,3 +122,60 @@ fn linked_libpython_is_the_build_interpreter() {
         "libpython must resolve inside the build interpreter's prefix: {line}"
     );
 }
+
+/// Without `-F` the parent waits for the daemon's start: a port already in use after the
+/// fork is reported on the terminal with exit code 2 (syslog-ng's), and a good start exits
+/// 0 with the daemon running in the background.
+#[test]
+fn a_background_start_reports_its_failure_and_its_success() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port();
+    let cfg = dir.path().join("bg.conf");
+    let body = |port: u16| {
+        format!(
+            "@version: 3.38\nsource s {{ network(ip(127.0.0.1) port({port})); }};\n\
+             destination d {{ file(\"{}\"); }};\nlog {{ source(s); destination(d); }};\n",
+            dir.path().join("out.log").display()
+        )
+    };
+    std::fs::write(&cfg, body(port)).expect("config");
+    let path = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let args = |cfg: &std::path::Path| {
+        vec![
+            "-f".to_string(),
+            cfg.to_string_lossy().into_owned(),
+            "-c".to_string(),
+            path("ctl"),
+            "-p".to_string(),
+            path("pid"),
+            "-R".to_string(),
+            path("persist"),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        common::sluice(&a)
+    };
+    let out = run(args(&cfg));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Error binding socket"), "{err}");
+    drop(busy);
+    let free = common::free_port();
+    std::fs::write(&cfg, body(free)).expect("config");
+    let out = run(args(&cfg));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let control = dir.path().join("ctl");
+    assert!(ctl(&control, "healthcheck").status.success());
+    assert!(ctl(&control, "stop").status.success());
+    assert!(common::wait_for(Duration::from_secs(20), || !dir
+        .path()
+        .join("pid")
+        .exists()));
+}

@@ -72,17 +72,23 @@ pub fn run(args: Args) -> i32 {
             return EXIT_CONFIG_ERROR;
         }
     };
-    if !args.foreground {
-        if let Err(e) = detach::detach() {
-            eprintln!("Error going to the background: {e}");
-            return EXIT_RUNTIME_FAILURE;
+    let mut startup = if args.foreground {
+        detach::Startup::foreground()
+    } else {
+        match detach::detach() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("Error going to the background: {e}");
+                return EXIT_RUNTIME_FAILURE;
+            }
         }
-    }
+    };
     init_logging(&args);
     match Daemon::start(args, paths, config, plan.needs_persist()) {
-        Ok(daemon) => daemon.run(plan),
+        Ok(daemon) => daemon.run(plan, startup),
         Err(message) => {
             tracing::error!("{message}");
+            startup.fail(&message);
             EXIT_RUNTIME_FAILURE
         }
     }
@@ -168,12 +174,18 @@ impl Daemon {
         })
     }
 
-    fn run(self, plan: Plan) -> i32 {
+    fn run(self, plan: Plan, startup: detach::Startup) -> i32 {
         let system = actix_rt::System::new();
-        system.block_on(self.serve(plan))
+        system.block_on(self.serve(plan, startup))
     }
 
-    async fn serve(mut self, plan: Plan) -> i32 {
+    async fn serve(mut self, plan: Plan, mut startup: detach::Startup) -> i32 {
+        // A start that fails is logged and, in the background, reported to the waiting parent.
+        let mut failed = |message: String| {
+            tracing::error!("{message}");
+            startup.fail(&message);
+            EXIT_RUNTIME_FAILURE
+        };
         let sup = ConfigSupervisor::default().start();
         let started = sup
             .send(Start {
@@ -183,24 +195,17 @@ impl Daemon {
             .await;
         match started {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!("{e}");
-                return EXIT_RUNTIME_FAILURE;
-            }
-            Err(e) => {
-                tracing::error!("Error starting the configuration: {e}");
-                return EXIT_RUNTIME_FAILURE;
-            }
+            Ok(Err(e)) => return failed(e.to_string()),
+            Err(e) => return failed(format!("Error starting the configuration: {e}")),
         }
         let (tx, mut rx) = mpsc::channel::<control_server::Request>(16);
         let server = match control_server::ControlServer::bind(&self.paths.control, tx) {
             Ok(server) => server,
             Err(e) => {
-                tracing::error!(
+                return failed(format!(
                     "Error opening control socket {}: {e}",
                     self.paths.control.display()
-                );
-                return EXIT_RUNTIME_FAILURE;
+                ));
             }
         };
         let server_task = tokio::spawn(server.serve());
@@ -211,11 +216,9 @@ impl Daemon {
         );
         let (mut hup, mut term, mut int) = match signals {
             (Ok(h), Ok(t), Ok(i)) => (h, t, i),
-            _ => {
-                tracing::error!("Error installing signal handlers");
-                return EXIT_RUNTIME_FAILURE;
-            }
+            _ => return failed("Error installing signal handlers".to_string()),
         };
+        startup.ok();
         let exit = sup.send(ExitSignal).await.ok();
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice starting up");
         loop {
