@@ -26,7 +26,7 @@
 //! * [`ingest`]: parse + route + enqueue, shared by every source;
 //! * [`settings`]: driver options + globals → parser and template options;
 //! * [`counters`]: per-component atomics; [`error`]: the runtime's typed errors;
-//! * [`hooks`]: `hook-commands()`.
+//! * `hook-commands()`: [`hooks`].
 
 pub mod ack;
 pub mod bookmark;
