@@ -382,7 +382,7 @@ pub(crate) mod testing {
     use crate::template::DaemonInfo;
 
     /// Plans `destination d { DRIVER };` (routed from internal()) and returns its driver.
-    pub fn planned(driver: &str) -> Result<Box<dyn DestinationDriver>, Vec<Diagnostic>> {
+    pub fn planned(driver: &str) -> Result<Arc<dyn DestinationDriver>, Vec<Diagnostic>> {
         let text = format!(
             "@version: 3.38\nsource s {{ internal(); }};\ndestination d {{ {driver}; }};\n\
              log {{ source(s); destination(d); }};\n"

@@ -52,7 +52,8 @@ pub struct DestPlan {
     /// Everything the driver runs with, hashed: equal fingerprints under one persist name
     /// mean the running driver can stay as it is across a reload.
     pub fingerprint: u64,
-    pub driver: Box<dyn DestinationDriver>,
+    /// Shared: a handed-over driver starts once its predecessor has finished.
+    pub driver: Arc<dyn DestinationDriver>,
 }
 
 /// A configuration, ready to run.
@@ -236,7 +237,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                 driver_id,
                 persist_name,
                 fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
-                driver,
+                driver: Arc::from(driver),
             });
         }
     }

@@ -20,7 +20,7 @@
 //!    same `Arc`: nothing moves, nothing is reordered) and its parked program or connection;
 //!    the new graph starts at once — its listeners accept on the same sockets.
 //! 5. **Drain** the destinations the new configuration removed, in the background and bounded
-//!    ([`drain_removed`]): input never waits for them; what they could not write is counted
+//!    ([`graph::drain_removed`]): input never waits for them; what they could not write is counted
 //!    and logged.
 //!
 //! # Stop

@@ -236,7 +236,7 @@ impl World {
                 .trim_start_matches("affile_dd_writers(/fake/")
                 .trim_end_matches(')')
                 .to_string();
-            d.driver = Box::new(FakeDest {
+            d.driver = Arc::new(FakeDest {
                 persist: d.persist_name.clone(),
                 writer: d.driver.writer().clone(),
                 out: self.out(&file),

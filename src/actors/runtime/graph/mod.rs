@@ -379,61 +379,71 @@ fn ingest_for(
 }
 
 /// The component of destination driver `d`: the previous graph's, running, when its plan is
-/// unchanged; otherwise a writer started on the previous queue of its persist name (or a new
-/// one).
+/// unchanged; otherwise a writer on the previous queue of its persist name (or a new one).
+/// A predecessor still finishing its batch (detached by the reload) is waited for in the
+/// background: the new writer starts once it is done — with the program or connection it
+/// parked — while the new sources already queue.
 fn start_dest(d: &DestPlan, plan: &Plan, handover: &mut Handover) -> DestComponent {
     let previous = handover.dests.remove(&d.persist_name);
-    if let Some(mut old) = previous {
-        if old.is_running() && old.fingerprint == d.fingerprint {
-            old.object = d.object.clone();
-            old.driver_id = d.driver_id.clone();
-            // What a reload does to every file syslog-ng writes: open it again by name.
-            old.reopen();
-            return old;
-        }
-        let inherited = old.park.take();
-        old.park.set_reloading(false);
-        // Whatever still ran under this name is stopped by now (the supervisor detached
-        // it); the queue is this driver's.
-        if let Some(w) = old.writer.take() {
-            w.arbiter.stop();
-        }
-        old.queue.reattach();
-        let count = old.queue.len();
-        if count > 0 {
-            tracing::info!(destination = %d.persist_name, messages = count,
-                "Messages queued before the reload go on to the new configuration");
-        }
-        return launch(d, plan, old.queue, old.park, inherited);
+    let Some(mut old) = previous else {
+        let queue = Queue::new(d.object.clone(), d.driver.writer().fifo_size);
+        return launch(d, plan, queue, Parking::default(), None);
+    };
+    if old.is_running() && old.fingerprint == d.fingerprint && !old.queue.is_detached() {
+        old.object = d.object.clone();
+        old.driver_id = d.driver_id.clone();
+        // What a reload does to every file syslog-ng writes: open it again by name.
+        old.reopen();
+        return old;
     }
-    let queue = Queue::new(d.object.clone(), d.driver.writer().fifo_size);
-    launch(d, plan, queue, Parking::default(), None)
+    let count = old.queue.len();
+    if count > 0 {
+        tracing::info!(destination = %d.persist_name, messages = count,
+            "Messages queued before the reload go on to the new configuration");
+    }
+    launch(d, plan, old.queue, old.park, old.writer.take())
 }
 
+/// Starts the writer of `d` on `queue` — at once, or once `predecessor` (a detached writer of
+/// the same queue) has finished.
 fn launch(
     d: &DestPlan,
     plan: &Plan,
     queue: Arc<Queue>,
     park: Parking,
-    inherited: Option<super::driver::DriverState>,
+    predecessor: Option<RunningWriter>,
 ) -> DestComponent {
     let arbiter = Arbiter::new();
     let (tx, rx) = oneshot::channel();
     let control = Arc::new(WriterControl::default());
-    d.driver.start(DestStart {
-        arbiter: &arbiter.handle(),
-        writer: WriterCx {
+    let start = {
+        let (driver, handle, driver_id) = (d.driver.clone(), arbiter.handle(), d.driver_id.clone());
+        let writer = WriterCx {
             plan: d.driver.writer().clone(),
             queue: queue.clone(),
             daemon: plan.daemon.clone(),
             local_host: plan.local_host.clone(),
             control: control.clone(),
-        },
-        driver_id: &d.driver_id,
-        inherited,
-        park: park.clone(),
-        done: tx,
-    });
+        };
+        let (queue, park, name) = (queue.clone(), park.clone(), d.persist_name.clone());
+        move |after: Option<RunningWriter>| async move {
+            if let Some(w) = after {
+                stop::finish_writer(w, stop::DETACH_WAIT, &name).await;
+            }
+            let inherited = park.take();
+            park.set_reloading(false);
+            queue.reattach();
+            driver.start(DestStart {
+                arbiter: &handle,
+                writer,
+                driver_id: &driver_id,
+                inherited,
+                park,
+                done: tx,
+            });
+        }
+    };
+    actix_rt::spawn(start(predecessor));
     DestComponent {
         object: d.object.clone(),
         driver_id: d.driver_id.clone(),

@@ -13,9 +13,9 @@ use crate::actors::runtime::hooks;
 /// How long the sources may take to stop: readers finish the batch in hand.
 const SOURCE_STOP: Duration = Duration::from_secs(10);
 
-/// How long a detached writer may take to finish the batch it is writing before a reload
-/// gives its queue to the next writer anyway.
-const DETACH_WAIT: Duration = Duration::from_secs(10);
+/// How long a detached writer may take to finish the batch it is writing before the next
+/// writer of its queue starts anyway.
+pub(super) const DETACH_WAIT: Duration = Duration::from_secs(10);
 
 /// What a stop for exit left undelivered.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,9 @@ impl Graph {
     /// Stops for a reload to a configuration whose destinations are `next` (persist name →
     /// fingerprint). Sources stop (handing kept connections, file positions and FIFOs to the
     /// [`Handover`]'s leftovers). A destination `next` has with the same fingerprint goes on
-    /// running; one `next` has with another plan stops after the batch in hand (its queue
-    /// and parked state go to the new driver); the others are returned, to be drained in the
+    /// running; one `next` has with another plan is detached — its writer stops after the
+    /// batch in hand, and the new driver starts once it has (see `graph::start_dest`), so
+    /// the reload does not wait for it; the others are returned, to be drained in the
     /// background ([`drain_removed`]).
     pub async fn stop_for_reload(
         mut self,
@@ -86,7 +87,6 @@ impl Graph {
                 .insert(s.driver_id.clone(), s.counters.clone());
         }
         let mut removed = Vec::new();
-        let mut detached = Vec::new();
         for d in std::mem::take(&mut self.dests) {
             match next.get(&d.persist_name) {
                 Some(f) if *f == d.fingerprint && d.is_running() => {
@@ -95,7 +95,7 @@ impl Graph {
                 Some(_) => {
                     d.park.set_reloading(true);
                     d.queue.detach();
-                    detached.push(d);
+                    handover.dests.insert(d.persist_name.clone(), d);
                 }
                 None => {
                     d.park.set_reloading(false);
@@ -103,12 +103,6 @@ impl Graph {
                     removed.push(d);
                 }
             }
-        }
-        for mut d in detached {
-            if let Some(w) = d.writer.take() {
-                finish_writer(w, DETACH_WAIT, &d.persist_name).await;
-            }
-            handover.dests.insert(d.persist_name.clone(), d);
         }
         (handover, removed)
     }
@@ -220,7 +214,7 @@ fn count_undelivered(d: &DestComponent) -> usize {
 }
 
 /// Waits up to `wait` for a writer to finish, then stops its thread.
-async fn finish_writer(mut w: RunningWriter, wait: Duration, name: &str) {
+pub(super) async fn finish_writer(mut w: RunningWriter, wait: Duration, name: &str) {
     if tokio::time::timeout(wait, &mut w.done).await.is_err() {
         tracing::warn!(destination = %name, "A destination did not stop in time");
     }
