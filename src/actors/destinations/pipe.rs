@@ -31,7 +31,9 @@ use super::common::{DestDriverOptions, TemplateOptions, WriterOptions};
 use super::file::{chown_best_effort, mark_mode_none, owner_id};
 use super::writer::{Renderer, SendError, Sink, WriterOptionsRef, WriterPlan, plan_writer};
 use crate::actors::options::{DriverOptions, FilePermOptions};
-use crate::actors::runtime::queue::Entry;
+use std::sync::Arc;
+
+use crate::actors::runtime::queue::{Entry, Queue};
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::{FileMode, FileOwner, GlobalOptions, MarkMode};
@@ -107,7 +109,7 @@ impl crate::actors::runtime::driver::DestinationDriver for PipeDestPlan {
     }
 
     fn start(&self, cx: crate::actors::runtime::driver::DestStart<'_>) {
-        let sink = PipeSink::new(self.clone());
+        let sink = PipeSink::new(self.clone(), Some(cx.writer.queue.clone()));
         super::writer::start(cx.arbiter, sink, cx.writer, cx.done);
     }
 }
@@ -208,9 +210,19 @@ pub(crate) fn os_error(e: &std::io::Error) -> String {
 pub struct BatchBuf {
     out: Vec<u8>,
     ends: Vec<usize>,
+    /// Told how many entries are written whole as the write goes (a stop may cut it short).
+    queue: Option<Arc<Queue>>,
 }
 
 impl BatchBuf {
+    /// A buffer reporting its progress to the destination's queue.
+    pub fn for_queue(queue: Arc<Queue>) -> BatchBuf {
+        BatchBuf {
+            queue: Some(queue),
+            ..BatchBuf::default()
+        }
+    }
+
     /// Renders `batch` (replacing what was there).
     pub fn render(&mut self, batch: &[Entry], r: &mut Renderer) {
         self.out.clear();
@@ -229,7 +241,12 @@ impl BatchBuf {
                 Ok(0) => {
                     return Err(self.failed(pos, std::io::ErrorKind::WriteZero.into()));
                 }
-                Ok(n) => pos += n,
+                Ok(n) => {
+                    pos += n;
+                    if let Some(q) = &self.queue {
+                        q.written_in_hand(self.ends.partition_point(|&end| end <= pos));
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.failed(pos, e)),
             }
@@ -256,11 +273,14 @@ pub struct PipeSink {
 }
 
 impl PipeSink {
-    pub fn new(plan: PipeDestPlan) -> PipeSink {
+    pub fn new(plan: PipeDestPlan, queue: Option<Arc<Queue>>) -> PipeSink {
         PipeSink {
             plan,
             tx: None,
-            buf: BatchBuf::default(),
+            buf: BatchBuf {
+                queue,
+                ..BatchBuf::default()
+            },
         }
     }
 
@@ -430,6 +450,7 @@ mod tests {
         let b = BatchBuf {
             out: b"m1\nm2\nm3\n".to_vec(),
             ends: vec![3, 6, 9],
+            queue: None,
         };
         let e = || std::io::Error::from_raw_os_error(libc::EPIPE);
         assert_eq!(b.failed(0, e()).written, 0);
@@ -448,7 +469,7 @@ mod tests {
         ));
         assert_eq!((p.perm, p.owner, p.group), (Some(0o640), None, None));
         let mut r = renderer(&p.writer);
-        let mut sink = PipeSink::new(p);
+        let mut sink = PipeSink::new(p, None);
         assert!(!sink.is_open(), "opened at the first message, as syslog-ng");
         let res = sink.send(&[entry("m1"), entry("m2")], &mut r).await;
         assert!(res.is_ok(), "{res:?}");
@@ -477,7 +498,7 @@ mod tests {
         let p = pipe_plan(&format!(r#"pipe("{}")"#, path.display()));
         assert_eq!(p.perm, None, "a default perm() is not applied");
         let mut r = renderer(&p.writer);
-        let mut sink = PipeSink::new(p);
+        let mut sink = PipeSink::new(p, None);
         let e = sink.send(&[entry("m1")], &mut r).await.err();
         assert_eq!(
             e.map(|e| (e.written, os_error(&e.error))),

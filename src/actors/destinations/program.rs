@@ -153,7 +153,8 @@ impl DestinationDriver for ProgramDestPlan {
             .inherited
             .and_then(|s| s.downcast::<ProgramHandle>().ok())
             .map(|b| *b);
-        let sink = ProgramSink::new(self.clone(), inherited, cx.park);
+        let queue = cx.writer.queue.clone();
+        let sink = ProgramSink::new(self.clone(), inherited, cx.park, Some(queue));
         super::writer::start(cx.arbiter, sink, cx.writer, cx.done);
     }
 }
@@ -177,6 +178,7 @@ impl ProgramSink {
         plan: ProgramDestPlan,
         inherited: Option<ProgramHandle>,
         kept: Parking,
+        queue: Option<std::sync::Arc<crate::actors::runtime::queue::Queue>>,
     ) -> ProgramSink {
         let program = inherited.unwrap_or_else(|| {
             ProgramHandle::start(ProgramSpec {
@@ -190,7 +192,10 @@ impl ProgramSink {
             program: Some(program),
             kept,
             tx: None,
-            buf: BatchBuf::default(),
+            buf: match queue {
+                Some(q) => BatchBuf::for_queue(q),
+                None => BatchBuf::default(),
+            },
             failed: None,
         }
     }

@@ -14,7 +14,7 @@
 
 pub mod memory;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -75,8 +75,10 @@ pub struct Queue {
     detached: AtomicBool,
     /// Wakes whoever waits for [`Queue::closed`].
     closing: Notify,
-    /// Entries popped and neither acknowledged nor rewound: what the writer has in hand.
-    in_hand: AtomicUsize,
+    /// What the writer has in hand, in one word so a stop reads both at one instant: entries
+    /// popped and neither acknowledged nor rewound (high 32 bits), and how many of them its
+    /// sink has already written whole during a send still under way (low 32 bits).
+    hand: AtomicU64,
     /// The writer takes nothing while set (a paused destination; entries still arrive).
     paused: AtomicBool,
     /// Shared with the stats: they go on counting across reloads with the queue.
@@ -98,7 +100,7 @@ impl Queue {
             closed: AtomicBool::new(false),
             detached: AtomicBool::new(false),
             closing: Notify::new(),
-            in_hand: AtomicUsize::new(0),
+            hand: AtomicU64::new(0),
             paused: AtomicBool::new(false),
             counters: Arc::new(Counters::default()),
         })
@@ -141,7 +143,7 @@ impl Queue {
         }
         let n = self.lock().pop(max, out);
         if n > 0 {
-            self.in_hand.fetch_add(n, Ordering::AcqRel);
+            self.hand.fetch_add((n as u64) << 32, Ordering::AcqRel);
             self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
         }
         n
@@ -155,18 +157,33 @@ impl Queue {
         }
     }
 
+    /// `n` entries left the writer's hand; the send under way is over (its progress resets).
     fn release_hand(&self, n: usize) {
         let _ = self
-            .in_hand
+            .hand
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
-                Some(h.saturating_sub(n))
+                Some((h >> 32).saturating_sub(n as u64) << 32)
             });
     }
 
-    /// Entries the writer popped and has not finished: what a stop that cannot wait for it
-    /// counts as not delivered, besides [`Queue::len`].
+    /// Entries the writer popped and has not finished (written whole ones of a send under
+    /// way excluded): what a stop that cannot wait for it counts as not delivered, besides
+    /// [`Queue::len`].
     pub fn in_hand(&self) -> usize {
-        self.in_hand.load(Ordering::Acquire)
+        let h = self.hand.load(Ordering::Acquire);
+        (h >> 32).saturating_sub(h & 0xffff_ffff) as usize
+    }
+
+    /// A sink writing the batch in hand bit by bit (a pipe, a program's stdin) says how many
+    /// of its entries are written whole so far, so a stop that cuts the send short does not
+    /// count them as undelivered.
+    pub fn written_in_hand(&self, n: usize) {
+        let n = (n as u64).min(0xffff_ffff);
+        let _ = self
+            .hand
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
+                Some((h & !0xffff_ffff) | n)
+            });
     }
 
     /// Puts entries that could not be written back at the front, in order (a failed write:
@@ -329,6 +346,8 @@ mod tests {
         q.ack(1);
         out.remove(0);
         assert_eq!(q.in_hand(), 2);
+        q.written_in_hand(1);
+        assert_eq!(q.in_hand(), 1);
         q.rewind(&mut out, 0);
         assert_eq!(q.in_hand(), 0);
         assert_eq!(Counters::get(&q.counters.queued), 3);
