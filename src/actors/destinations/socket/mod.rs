@@ -185,7 +185,8 @@ impl DestinationDriver for SocketDestPlan {
         let plan = self.clone();
         match plan.kind {
             SockKind::Stream => {
-                let sink = StreamSink::new(plan, adopt, cx.park);
+                let sink =
+                    StreamSink::new(plan, adopt, cx.park).reporting_to(cx.writer.queue.clone());
                 writer::start(cx.arbiter, sink, cx.writer, cx.done)
             }
             SockKind::Dgram => {

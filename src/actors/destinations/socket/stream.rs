@@ -2,13 +2,14 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::connect::{self, ConnectError, Connected, StreamConn};
 use super::{SocketDestPlan, Target};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
 use crate::actors::runtime::driver::Parking;
-use crate::actors::runtime::queue::Entry;
+use crate::actors::runtime::queue::{Entry, Queue};
 use crate::template::formats::push_octet_counted;
 
 /// What a look at the socket before writing (or while idle) found.
@@ -45,9 +46,18 @@ pub struct StreamSink {
     out: Vec<u8>,
     ends: Vec<usize>,
     scratch: Vec<u8>,
+    /// Told how many entries are written whole as a send goes (a stop may cut it short).
+    progress: Option<Arc<Queue>>,
 }
 
 impl StreamSink {
+    /// Reports its progress through a batch to the destination's `queue` (exact counts when a
+    /// stop cuts a send short).
+    pub fn reporting_to(mut self, queue: Arc<Queue>) -> StreamSink {
+        self.progress = Some(queue);
+        self
+    }
+
     pub fn new(plan: SocketDestPlan, adopt: Option<OwnedFd>, kept: Parking) -> StreamSink {
         StreamSink {
             plan,
@@ -58,6 +68,7 @@ impl StreamSink {
             next_attempt: Instant::now(),
             out: Vec::with_capacity(64 << 10),
             ends: Vec::new(),
+            progress: None,
             scratch: Vec::new(),
         }
     }
@@ -223,7 +234,12 @@ impl Sink for StreamSink {
             };
             match conn.write(&self.out[pos..]).await {
                 Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
-                Ok(n) => pos += n,
+                Ok(n) => {
+                    pos += n;
+                    if let Some(q) = &self.progress {
+                        q.written_in_hand(self.ends.partition_point(|&end| end <= pos));
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(e),
             }
