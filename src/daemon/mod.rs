@@ -86,12 +86,27 @@ pub fn run(args: Args) -> i32 {
     init_logging(&args);
     match Daemon::start(args, paths, config, plan.needs_persist()) {
         Ok(daemon) => daemon.run(plan, startup),
-        Err(message) => {
+        Err(e) => {
+            let message = e.to_string();
             tracing::error!("{message}");
             startup.fail(&message);
             EXIT_RUNTIME_FAILURE
         }
     }
+}
+
+/// Why the daemon could not start (after the configuration was accepted).
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error(transparent)]
+    Persist(#[from] crate::persist::PersistError),
+    #[error("Error creating pid file {}: {error}", path.display())]
+    PidFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Python(#[from] crate::python::PythonInitError),
 }
 
 /// How long each shutdown phase may take: sources stopping, then queues draining.
@@ -145,20 +160,21 @@ impl Daemon {
         paths: DaemonPaths,
         config: CheckedConfig,
         needs_persist: bool,
-    ) -> Result<Daemon, String> {
+    ) -> Result<Daemon, StartError> {
         // Before the pid file: a second sluice on the same persist file must not touch the
         // first one's pid file.
         let persist = if needs_persist {
-            Some(Arc::new(
-                crate::persist::Persist::open(&paths.persist).map_err(|e| e.to_string())?,
-            ))
+            Some(Arc::new(crate::persist::Persist::open(&paths.persist)?))
         } else {
             None
         };
-        let pid = pidfile::PidFile::create(&paths.pidfile)
-            .map_err(|e| format!("Error creating pid file {}: {e}", paths.pidfile.display()))?;
+        let pid =
+            pidfile::PidFile::create(&paths.pidfile).map_err(|error| StartError::PidFile {
+                path: paths.pidfile.clone(),
+                error,
+            })?;
         if config.uses_python() {
-            let info = crate::python::ensure_initialized().map_err(|e| e.to_string())?;
+            let info = crate::python::ensure_initialized()?;
             tracing::info!(
                 version = %info.version,
                 prefix = %info.prefix,

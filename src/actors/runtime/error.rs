@@ -23,17 +23,4 @@ pub enum RuntimeError {
     /// A file-like source could not be prepared (a `pipe()` whose FIFO cannot be created).
     #[error("{0}")]
     Open(String),
-    /// A socket or descriptor could not be duplicated for a reader.
-    #[error("Error duplicating {what}: {error}")]
-    Duplicate {
-        what: String,
-        #[source]
-        error: std::io::Error,
-    },
-    /// The persist file could not be opened.
-    #[error(transparent)]
-    Persist(#[from] crate::persist::PersistError),
-    /// The Python interpreter could not be started.
-    #[error("{0}")]
-    Python(String),
 }
