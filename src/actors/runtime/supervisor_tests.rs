@@ -107,6 +107,12 @@ impl SourceDriver for FakeSource {
 struct Recorder {
     lines: Mutex<Vec<String>>,
     down: AtomicBool,
+    /// A send waits while this is set (a slow peer).
+    hold: AtomicBool,
+    /// Sends under way.
+    sending: std::sync::atomic::AtomicUsize,
+    /// The `time-reopen()` of every writer started on it, in order (tells writers apart).
+    started: Mutex<Vec<Duration>>,
 }
 
 impl Recorder {
@@ -136,6 +142,9 @@ impl DestinationDriver for FakeDest {
     }
 
     fn start(&self, cx: DestStart<'_>) {
+        if let Ok(mut s) = self.out.started.lock() {
+            s.push(self.writer.time_reopen);
+        }
         let sink = FakeSink(self.out.clone());
         writer::start(cx.arbiter, sink, cx.writer, cx.done);
     }
@@ -153,6 +162,11 @@ impl Sink for FakeSink {
     }
 
     async fn send(&mut self, batch: &[Entry], _: &mut Renderer) -> Result<(), SendError> {
+        self.0.sending.fetch_add(1, Ordering::AcqRel);
+        while self.0.hold.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.0.sending.fetch_sub(1, Ordering::AcqRel);
         if self.0.down.load(Ordering::Acquire) {
             return Err(SendError::none(std::io::Error::other("down")));
         }
@@ -469,4 +483,34 @@ async fn components_answer_report_pause_resume_and_stop_through_their_actors() {
     assert_eq!(r.state, State::Stopped);
     let r = dest.send(Report).await.expect("report");
     assert_eq!(r.state, State::Running);
+}
+
+#[actix_rt::test]
+async fn two_reloads_while_a_writer_is_stuck_start_one_writer_and_lose_nothing() {
+    let w = World::new();
+    let a = w.out("a");
+    a.hold.store(true, Ordering::Release);
+    let sup = started(&w, config_with(&[("d", &["a"])], "time-reopen(1)")).await;
+    w.send("m0");
+    until("a send under way", || {
+        a.sending.load(Ordering::Acquire) == 1
+    })
+    .await;
+    // Two reloads, each changing the driver's options, while its writer is stuck in a send.
+    for opts in ["time-reopen(2)", "time-reopen(3)"] {
+        let changes = reload(&sup, w.fake(config_with(&[("d", &["a"])], opts), false))
+            .await
+            .expect("reload");
+        assert_eq!(changes.count(Fate::HandedOver), 2, "{changes}");
+    }
+    w.send("m1");
+    w.send("m2");
+    a.hold.store(false, Ordering::Release);
+    until("all three once", || a.lines() == ["m0", "m1", "m2"]).await;
+    w.send("m3");
+    until("m3", || a.lines().len() == 4).await;
+    assert_eq!(a.lines(), ["m0", "m1", "m2", "m3"]);
+    // The first writer, then the last configuration's; the one in between never started.
+    let started = a.started.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(started, [1, 3].map(Duration::from_secs));
 }

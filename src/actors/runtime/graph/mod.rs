@@ -426,9 +426,15 @@ fn launch(
             control: control.clone(),
         };
         let (queue, park, name) = (queue.clone(), park.clone(), d.persist_name.clone());
+        let claim = queue.claim();
         move |after: Option<RunningWriter>| async move {
             if let Some(w) = after {
                 stop::finish_writer(w, stop::DETACH_WAIT, &name).await;
+            }
+            // Superseded before it could start (another reload gave the queue to a newer
+            // writer, which waits for this one): never start; dropping `tx` says done.
+            if !queue.is_claimed_by(claim) {
+                return;
             }
             let inherited = park.take();
             park.set_reloading(false);

@@ -81,6 +81,9 @@ pub struct Queue {
     hand: AtomicU64,
     /// The writer takes nothing while set (a paused destination; entries still arrive).
     paused: AtomicBool,
+    /// Which writer the queue belongs to: each writer started on it claims the next number,
+    /// so one that was superseded before it could start (two reloads in a row) does not.
+    owner: AtomicU64,
     /// Shared with the stats: they go on counting across reloads with the queue.
     pub counters: Arc<Counters>,
 }
@@ -102,6 +105,7 @@ impl Queue {
             closing: Notify::new(),
             hand: AtomicU64::new(0),
             paused: AtomicBool::new(false),
+            owner: AtomicU64::new(0),
             counters: Arc::new(Counters::default()),
         })
     }
@@ -253,6 +257,16 @@ impl Queue {
     /// Whether the writer is paused.
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)
+    }
+
+    /// Claims the queue for the next writer; returns its claim.
+    pub fn claim(&self) -> u64 {
+        self.owner.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Whether `claim` is still the latest.
+    pub fn is_claimed_by(&self, claim: u64) -> bool {
+        self.owner.load(Ordering::Acquire) == claim
     }
 
     /// Whether [`Queue::detach`] was called.
