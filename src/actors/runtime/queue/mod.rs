@@ -217,7 +217,14 @@ impl Queue {
     }
 
     /// No more entries will come: the destination drains what is left and stops.
+    /// A close overrides a [`Queue::detach`]: the queue is drained, not handed on (a stop
+    /// while a reload's new writer still waits for the old one).
     pub fn close(&self) {
+        self.detached.store(false, Ordering::Release);
+        self.mark_closed();
+    }
+
+    fn mark_closed(&self) {
         self.closed.store(true, Ordering::Release);
         self.ready.notify_one();
         self.closing.notify_waiters();
@@ -236,14 +243,16 @@ impl Queue {
     /// the next writer of the same destination ([`Queue::reattach`]).
     pub fn detach(&self) {
         self.detached.store(true, Ordering::Release);
-        self.close();
+        self.mark_closed();
     }
 
-    /// The next writer takes the queue over once the detached one has stopped: open again.
+    /// The next writer takes a detached queue over once the detached one has stopped: open
+    /// again. A queue that is not detached stays as it is (new, or closed for good).
     pub fn reattach(&self) {
-        self.detached.store(false, Ordering::Release);
-        self.closed.store(false, Ordering::Release);
-        self.ready.notify_one();
+        if self.detached.swap(false, Ordering::AcqRel) {
+            self.closed.store(false, Ordering::Release);
+            self.ready.notify_one();
+        }
     }
 
     /// Pauses (or resumes) the writer: it takes nothing from the queue while paused.
@@ -376,5 +385,10 @@ mod tests {
         assert!(q.is_detached() && q.is_closed());
         q.reattach();
         assert!(!q.is_detached() && !q.is_closed());
+        // Closed for good (a stop, even after a detach): a reattach does not reopen it.
+        q.detach();
+        q.close();
+        q.reattach();
+        assert!(!q.is_detached() && q.is_closed());
     }
 }
