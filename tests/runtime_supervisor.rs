@@ -205,19 +205,19 @@ fn reload_check_prints_the_plan_and_changes_nothing() {
     assert_eq!(
         String::from_utf8_lossy(&check.stdout),
         format!(
-            "source s#0 afsocket_sd.(stream,AF_INET(127.0.0.1:{port})): handed over\n\
+            "source s#0 afsocket_sd.(stream,AF_INET(127.0.0.1:{port})): kept\n\
              source t#0 afsocket_sd.(stream,AF_INET(127.0.0.1:{added})): added\n\
              destination d#0 affile_dd_writers({dirs}/B): replaced (was affile_dd_writers({dirs}/A))\n\
              destination d#1 affile_dd_writers({dirs}/E): kept\n\
-             kept=1 handed-over=1 replaced=1 added=1 removed=0\n"
+             kept=2 handed-over=0 replaced=1 added=1 removed=0\n"
         )
     );
-    // The daemon's own configuration, compared with itself: only the source restarts.
+    // The daemon's own configuration, compared with itself: everything goes on running.
     let same = ctl_args(&d.control, &["reload", "--check"]);
     assert!(same.status.success(), "{}", text(&same));
     assert!(
         String::from_utf8_lossy(&same.stdout)
-            .ends_with("\nkept=2 handed-over=1 replaced=0 added=0 removed=0\n"),
+            .ends_with("\nkept=3 handed-over=0 replaced=0 added=0 removed=0\n"),
         "{}",
         text(&same)
     );

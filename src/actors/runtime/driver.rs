@@ -105,6 +105,13 @@ pub trait SourceDriver: Debug + Send + Sync {
         false
     }
 
+    /// Whether it may go on running, untouched, across a reload that does not change its
+    /// plan (its routing is swapped). Not a listener with `keep-alive(no)`: syslog-ng closes
+    /// its connections on every reload.
+    fn keeps_running_on_reload(&self) -> bool {
+        true
+    }
+
     /// Whether it is `internal()` (the daemon's own messages are collected only then).
     fn is_internal(&self) -> bool {
         false

@@ -26,12 +26,19 @@ pub struct Outputs {
     pub slots: Vec<Vec<usize>>,
 }
 
-/// The shared, read-only state of one source driver.
-pub struct Ingest {
-    pub name: Arc<str>,
+/// Where a source's messages go: its id in the log paths, the paths, the queues. Swapped by a
+/// reload that keeps the source running ([`Ingest::set_routing`]); a reader takes it once per
+/// batch.
+pub struct Routing {
     pub source: SourceId,
     pub router: Arc<Router>,
     pub outputs: Arc<Outputs>,
+}
+
+/// The shared state of one source driver (read-only but for its [`Routing`]).
+pub struct Ingest {
+    pub name: Arc<str>,
+    pub routing: std::sync::RwLock<Arc<Routing>>,
     pub parse: ParseOptions,
     /// `.source.NAME` and the source's `tags()`.
     pub tags: Vec<TagId>,
@@ -47,6 +54,19 @@ impl Ingest {
     pub fn window(&self, configured: u32) -> Arc<Window> {
         self.gate.window(configured)
     }
+
+    /// The next configuration's log paths and queues, for a source that goes on running.
+    pub fn set_routing(&self, routing: Arc<Routing>) {
+        let mut r = self.routing.write().unwrap_or_else(|p| p.into_inner());
+        *r = routing;
+    }
+
+    fn current_routing(&self) -> Arc<Routing> {
+        self.routing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// A reader's reusable buffers and the batch being built: every message is routed as soon as
@@ -58,6 +78,8 @@ pub struct Batcher {
     scratch: Vec<Vec<u8>>,
     ack: Option<Arc<BatchAck>>,
     count: u32,
+    /// The routing this batch goes by, taken at [`Ingest::begin`].
+    routing: Option<Arc<Routing>>,
 }
 
 impl Batcher {
@@ -78,9 +100,11 @@ impl Ingest {
     pub fn begin(&self, b: &mut Batcher, window: Option<&Arc<Window>>, credits: u32) {
         b.ack = window.map(|w| BatchAck::new(w.clone(), credits));
         b.count = 0;
-        if b.out.len() < self.outputs.queues.len() {
-            b.out.resize_with(self.outputs.queues.len(), Vec::new);
+        let routing = self.current_routing();
+        if b.out.len() < routing.outputs.queues.len() {
+            b.out.resize_with(routing.outputs.queues.len(), Vec::new);
         }
+        b.routing = Some(routing);
     }
 
     /// Like [`Ingest::begin`], the batch's ack also carrying `bookmark` (where the batch
@@ -150,9 +174,13 @@ impl Ingest {
     /// Runs the log paths for one message and collects its deliveries into the batch.
     pub fn route(&self, b: &mut Batcher, msg: LogMessage) {
         b.count += 1;
-        let base = self.router.context();
+        let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
+        if b.out.len() < routing.outputs.queues.len() {
+            b.out.resize_with(routing.outputs.queues.len(), Vec::new);
+        }
+        let base = routing.router.context();
         let mut cx = Cx::with_buffers(base.render, std::mem::take(&mut b.scratch));
-        let outputs = &*self.outputs;
+        let outputs = &*routing.outputs;
         let (out, ack) = (&mut b.out, &b.ack);
         let mut deliver = |d: Delivery, m: Arc<LogMessage>| {
             let Some(slots) = outputs.slots.get(d.dest.0 as usize) else {
@@ -169,9 +197,11 @@ impl Ingest {
                 }
             }
         };
-        self.router
-            .route_with(&mut cx, self.source, Arc::new(msg), &mut deliver);
+        routing
+            .router
+            .route_with(&mut cx, routing.source, Arc::new(msg), &mut deliver);
         b.scratch = cx.into_buffers();
+        b.routing = Some(routing);
     }
 
     /// Pushes the batch's deliveries, one batch per destination driver. The batch keeps one
@@ -184,13 +214,15 @@ impl Ingest {
         }
         Counters::add(&self.counters.received, u64::from(n));
         Counters::add(&self.counters.processed, u64::from(n));
+        let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         for (slot, batch) in b.out.iter_mut().enumerate() {
             if !batch.is_empty()
-                && let Some(q) = self.outputs.queues.get(slot)
+                && let Some(q) = routing.outputs.queues.get(slot)
             {
                 q.push_batch(batch);
             }
         }
+        b.routing = Some(routing);
         b.count = 0;
         // The reader's own reference goes: credits return now unless a queue holds a clone.
         b.ack = None;

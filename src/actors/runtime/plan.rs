@@ -36,6 +36,8 @@ pub struct SourcePlan {
     /// syslog-ng's driver id, `OBJECT#INDEX`: its counters go on under it across reloads.
     pub driver_id: String,
     pub id: SourceId,
+    /// Everything the source runs with, hashed (see [`DestPlan::fingerprint`]).
+    pub fingerprint: u64,
     pub driver: Box<dyn SourceDriver>,
 }
 
@@ -188,6 +190,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     object: o.name.value.clone(),
                     driver_id: format!("{}#{i}", o.name.value),
                     id,
+                    fingerprint: fingerprint(&(format!("{driver:?}"), fingerprint(&globals))),
                     driver,
                 }),
                 Err(d) => errors.push(d),

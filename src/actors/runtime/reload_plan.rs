@@ -10,7 +10,8 @@ use super::plan::Plan;
 /// What happens to one component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fate {
-    /// Same persist name, same plan: it goes on running untouched (destinations).
+    /// Same persist name, same plan: it goes on running untouched (a destination; a source
+    /// but a listener with `keep-alive(no)`, whose connections a reload closes).
     Kept,
     /// Same persist name, new plan: the new component takes the old one's state (listening
     /// socket and connections, file position, queue, kept program or connection).
@@ -58,7 +59,8 @@ pub struct ReloadPlan {
 struct Side<'a> {
     driver_id: &'a str,
     persist_name: &'a str,
-    /// `None` for sources (they are always restarted) and for stopped destinations.
+    /// `None` when it cannot go on running (a stopped destination, a `keep-alive(no)`
+    /// listener).
     fingerprint: Option<u64>,
 }
 
@@ -69,11 +71,10 @@ impl ReloadPlan {
         let old_sources: Vec<Side<'_>> = old
             .map(|g| {
                 g.sources()
-                    .iter()
                     .map(|s| Side {
                         driver_id: &s.driver_id,
                         persist_name: &s.persist_name,
-                        fingerprint: None,
+                        fingerprint: s.fingerprint,
                     })
                     .collect()
             })
@@ -90,7 +91,7 @@ impl ReloadPlan {
             .map(|(s, name)| Side {
                 driver_id: &s.driver_id,
                 persist_name: name,
-                fingerprint: None,
+                fingerprint: s.driver.keeps_running_on_reload().then_some(s.fingerprint),
             })
             .collect();
         diff("source", &old_sources, &new_sources, &mut changes);

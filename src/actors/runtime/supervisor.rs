@@ -240,7 +240,13 @@ async fn swap(
         .iter()
         .map(|d| (d.persist_name.clone(), d.fingerprint))
         .collect();
-    let (mut handover, removed) = old.stop_for_reload(&next).await;
+    let next_sources: HashMap<String, u64> = plan
+        .sources
+        .iter()
+        .filter(|s| s.driver.keeps_running_on_reload())
+        .map(|s| (s.driver.persist_name(), s.fingerprint))
+        .collect();
+    let (mut handover, removed) = old.stop_for_reload(&next_sources, &next).await;
     handover.persist = persist;
     handover.exit = exit;
     let new = Graph::start(plan, acquired, &mut handover);

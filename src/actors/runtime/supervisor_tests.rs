@@ -357,7 +357,9 @@ async fn components_are_matched_by_persist_name() {
     assert_eq!(fate("d#0"), Some(Fate::Replaced));
     assert_eq!(fate("e#0"), Some(Fate::Kept));
     assert_eq!(fate("n#0"), Some(Fate::Added));
-    assert_eq!(changes.count(Fate::HandedOver), 1, "the source: {changes}");
+    // The source's plan did not change: it goes on running (its routing swapped).
+    assert_eq!(changes.count(Fate::Kept), 2, "e and the source: {changes}");
+    assert_eq!(changes.count(Fate::HandedOver), 0, "{changes}");
     w.send("x");
     until("x everywhere", || {
         ["b", "e", "n"].iter().all(|f| w.out(f).lines() == ["x"])
@@ -368,7 +370,7 @@ async fn components_are_matched_by_persist_name() {
         .await
         .expect("reload");
     assert_eq!(gone.count(Fate::Removed), 2, "{gone}");
-    assert_eq!(gone.count(Fate::Kept), 1, "{gone}");
+    assert_eq!(gone.count(Fate::Kept), 2, "e and the source: {gone}");
 }
 
 #[actix_rt::test]
@@ -387,7 +389,8 @@ async fn a_moved_destination_keeps_its_own_queue() {
     // m0..m4 twice) and a would lose them; by persist name each new writer takes its own.
     let next = w.fake(config_with(&[("z", &["b", "a"])], "time-reopen(2)"), false);
     let changes = reload(&sup, next).await.expect("reload");
-    assert_eq!(changes.count(Fate::HandedOver), 3, "{changes}");
+    assert_eq!(changes.count(Fate::HandedOver), 2, "{changes}");
+    assert_eq!(changes.count(Fate::Kept), 1, "the source: {changes}");
     w.send("m5");
     w.out("a").down.store(false, Ordering::Release);
     let want: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
@@ -397,6 +400,26 @@ async fn a_moved_destination_keeps_its_own_queue() {
     .await;
     let stats = sup.send(Stats).await.ok().flatten().unwrap_or_default();
     assert_eq!(stat(&stats, "destination;z;queued"), Some(0), "{stats}");
+}
+
+#[actix_rt::test]
+async fn an_unchanged_source_goes_on_running_with_the_new_routing() {
+    let w = World::new();
+    let sup = started(&w, config(&[("d", &["a"])])).await;
+    w.send("one");
+    until("one in a", || w.out("a").lines() == ["one"]).await;
+    let before = sup.send(Components).await.expect("components");
+    let changes = reload(&sup, w.fake(config(&[("d", &["b"])]), false))
+        .await
+        .expect("reload");
+    let source = changes.changes.iter().find(|c| c.kind == "source");
+    assert_eq!(source.map(|c| c.fate), Some(Fate::Kept), "{changes}");
+    // The same component (its actor, its readers) now feeds the new destination.
+    let after = sup.send(Components).await.expect("components");
+    assert_eq!(before.first(), after.first());
+    w.send("two");
+    until("two in b", || w.out("b").lines() == ["two"]).await;
+    assert_eq!(w.out("a").lines(), ["one"]);
 }
 
 #[actix_rt::test]
@@ -501,7 +524,7 @@ async fn two_reloads_while_a_writer_is_stuck_start_one_writer_and_lose_nothing()
         let changes = reload(&sup, w.fake(config_with(&[("d", &["a"])], opts), false))
             .await
             .expect("reload");
-        assert_eq!(changes.count(Fate::HandedOver), 2, "{changes}");
+        assert_eq!(changes.count(Fate::HandedOver), 1, "{changes}");
     }
     w.send("m1");
     w.send("m2");

@@ -89,6 +89,10 @@ impl SourceDriver for StreamSource {
         self
     }
 
+    fn keeps_running_on_reload(&self) -> bool {
+        self.listen.keep_alive
+    }
+
     fn ingest_options(&self) -> IngestOptions<'_> {
         IngestOptions {
             source: &self.source,

@@ -60,6 +60,13 @@ impl SourceDriver for NetSource {
         self
     }
 
+    fn keeps_running_on_reload(&self) -> bool {
+        match &self.kind {
+            NetKind::Dgram(_) => true,
+            NetKind::UnixStream(p) => p.keep_alive,
+        }
+    }
+
     fn ingest_options(&self) -> IngestOptions<'_> {
         let (source, reader) = self.options();
         IngestOptions {

@@ -14,6 +14,7 @@
 //! `Arc`: contents, ack tokens and counters) and what its driver parked (a kept program or
 //! connection). Stopping is in `stop.rs`.
 
+mod sources;
 mod stop;
 
 use std::collections::HashMap;
@@ -22,23 +23,23 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr};
 use actix_rt::Arbiter;
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, oneshot};
 
+pub use sources::{NetworkPool, RunningSource};
 pub use stop::{DrainReport, StopReport, drain_removed};
 
-use super::component::{ComponentActor, Gate};
+use super::component::ComponentActor;
 use super::counters::Counters;
-use super::driver::{DestStart, Leftovers, Parking, Resources, SourceStart};
+use super::driver::{DestStart, Leftovers, Parking, Resources};
 use super::error::RuntimeError;
 use super::hooks::DriverHooks;
-use super::ingest::{Ingest, Outputs};
+use super::ingest::{Ingest, Outputs, Routing};
 use super::plan::{DestPlan, Plan, SourcePlan};
 use super::queue::Queue;
 use super::settings;
 use crate::actors::destinations::writer::{WriterControl, WriterCx};
 use crate::actors::sources::dns;
 use crate::actors::sources::internal::bus;
-use crate::actors::sources::listener::Connections;
 use crate::message::{ParseFlags, TagId};
 use crate::persist::Persist;
 
@@ -61,6 +62,11 @@ pub struct Handover {
     /// Raised by a source that ends the daemon (the end of `stdin()`): the supervisor's, the
     /// same for every graph.
     pub exit: Arc<Notify>,
+    /// Sources whose plan is unchanged, running, by persist name: the new graph takes them
+    /// as they are (their routing swapped).
+    pub sources: HashMap<String, RunningSource>,
+    /// The network arbiters, the same for every graph (created by the first).
+    pub pool: Option<Arc<NetworkPool>>,
 }
 
 /// One destination driver at run time: its queue (which outlives any one writer), where its
@@ -106,34 +112,34 @@ pub struct SourceComponent {
     pub driver_id: String,
     pub persist_name: String,
     pub counters: Arc<Counters>,
+    /// Its plan's fingerprint when it can go on running across a reload (see
+    /// `SourceDriver::keeps_running_on_reload`).
+    pub fingerprint: Option<u64>,
+}
+
+impl std::fmt::Debug for RunningSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningSource")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A running configuration.
 pub struct Graph {
-    /// One stop signal per source driver (a source can be stopped alone).
-    source_stops: Vec<Arc<watch::Sender<bool>>>,
     /// The control faces of the components, sources first (registered with the
     /// supervisor through [`Graph::components`]).
     components: Vec<Addr<ComponentActor>>,
-    connections: Arc<Connections>,
-    source_done: Vec<oneshot::Receiver<()>>,
-    /// The network arbiters (source readers).
-    network: Vec<Arbiter>,
+    /// The network arbiters (source readers), shared with the next graph.
+    pool: Arc<NetworkPool>,
     /// What the sources acquired (listening sockets...): the readers hold duplicates.
     resources: Resources,
-    sources: Vec<SourceComponent>,
+    sources: Vec<RunningSource>,
     /// Destination drivers in slot order.
     dests: Vec<DestComponent>,
     hooks: Vec<DriverHooks>,
     persist: Option<Arc<Persist>>,
     leftovers: Leftovers,
-}
-
-fn network_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4)
 }
 
 /// Runs every source driver's [`acquire`](super::driver::SourceDriver::acquire) of `plan`,
@@ -166,69 +172,39 @@ impl Graph {
             slots: plan.slots.clone(),
         });
 
-        let network: Vec<Arbiter> = (0..network_threads()).map(|_| Arbiter::new()).collect();
-        let workers = Arc::new(network.iter().map(Arbiter::handle).collect::<Vec<_>>());
-        let mut source_stops = Vec::new();
+        let pool = handover
+            .pool
+            .get_or_insert_with(|| Arc::new(NetworkPool::new()))
+            .clone();
         let mut components = Vec::new();
-        let connections = Arc::new(Connections::default());
         let exit = handover.exit.clone();
         let router = Arc::new(plan.router);
-        let mut source_done = Vec::new();
         let mut sources = Vec::new();
         let mut next_worker = 0usize;
         let mut has_internal = false;
-        let local_host: Arc<str> = plan.local_host.short.clone();
+        let mut common = sources::Common {
+            workers: pool.handles(),
+            resources: &resources,
+            exit: &exit,
+            mark_freq: plan.globals.mark_freq,
+            local_host: plan.local_host.short.clone(),
+            next_worker: &mut next_worker,
+        };
         for s in &plan.sources {
             let counters = handover
                 .source_counters
                 .remove(&s.driver_id)
                 .unwrap_or_default();
-            let ingest = ingest_for(
-                s,
-                &plan.globals,
-                &plan.local_host,
-                router.clone(),
-                outputs.clone(),
-                &counters,
-            );
-            let gate = Arc::new(Gate::default());
-            let ingest = Arc::new(Ingest {
-                gate: gate.clone(),
-                ..ingest
+            let routing = Arc::new(Routing {
+                source: s.id,
+                router: router.clone(),
+                outputs: outputs.clone(),
             });
-            let (stop_tx, stop_rx) = watch::channel(false);
-            let stop_tx = Arc::new(stop_tx);
+            let ingest = ingest_for(s, &plan.globals, &plan.local_host, &counters, &routing);
             has_internal |= s.driver.is_internal();
-            let mut cx = SourceStart {
-                workers: &workers,
-                stop: &stop_rx,
-                connections: &connections,
-                done: &mut source_done,
-                resources: &resources,
-                leftovers: &handover.leftovers,
-                persist: handover.persist.clone(),
-                exit: &exit,
-                mark_freq: plan.globals.mark_freq,
-                local_host: local_host.clone(),
-                next_worker: &mut next_worker,
-            };
-            s.driver.start(ingest, &mut cx);
-            let persist_name = s.driver.persist_name();
-            let actor = ComponentActor::source(
-                &s.driver_id,
-                &persist_name,
-                counters.clone(),
-                gate,
-                stop_tx.clone(),
-            );
-            components.push(actor.start());
-            source_stops.push(stop_tx);
-            sources.push(SourceComponent {
-                object: s.object.clone(),
-                driver_id: s.driver_id.clone(),
-                persist_name,
-                counters,
-            });
+            let running = sources::start_source(s, ingest, routing, &mut common, handover);
+            components.push(running.actor.clone());
+            sources.push(running);
         }
         bus().set_enabled(has_internal);
         // What the previous graph's readers left and no reader took (sources the reload
@@ -241,11 +217,8 @@ impl Graph {
             components.push(actor.start());
         }
         Graph {
-            source_stops,
             components,
-            connections,
-            source_done,
-            network,
+            pool,
             resources,
             sources,
             dests,
@@ -261,8 +234,8 @@ impl Graph {
     }
 
     /// The source components, in configuration order.
-    pub fn sources(&self) -> &[SourceComponent] {
-        &self.sources
+    pub fn sources(&self) -> impl Iterator<Item = &SourceComponent> {
+        self.sources.iter().map(|s| &s.info)
     }
 
     /// The control faces of its components (see `runtime::component`), sources first.
@@ -291,7 +264,7 @@ impl Graph {
     /// A view of the counters that stays valid while the graph stops (stats during a drain).
     pub fn stats_view(&self) -> StatsView {
         StatsView {
-            sources: self.sources.clone(),
+            sources: self.sources().cloned().collect(),
             dests: self
                 .dests
                 .iter()
@@ -342,9 +315,8 @@ fn ingest_for(
     s: &SourcePlan,
     globals: &crate::config::global_options::GlobalOptions,
     local_host: &crate::message::LocalHost,
-    router: Arc<crate::pipeline::Router>,
-    outputs: Arc<Outputs>,
     counters: &Arc<Counters>,
+    routing: &Arc<Routing>,
 ) -> Ingest {
     let opts = s.driver.ingest_options();
     let mut parse =
@@ -358,9 +330,7 @@ fn ingest_for(
     tags.push(TagId::intern(&format!(".source.{}", s.object)));
     Ingest {
         name: Arc::from(s.object.as_str()),
-        source: s.id,
-        router,
-        outputs,
+        routing: std::sync::RwLock::new(routing.clone()),
         parse,
         tags,
         program_override: opts

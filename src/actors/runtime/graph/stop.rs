@@ -34,58 +34,49 @@ pub struct DrainReport {
 }
 
 impl Graph {
-    /// Stops the sources and waits (bounded) for their readers: what they parsed is queued.
-    /// `exiting`: the listening sockets close first, so clients are refused from now on
-    /// instead of being accepted by nobody.
-    async fn stop_sources(&mut self, exiting: bool) {
-        if exiting {
-            drop(std::mem::take(&mut self.resources));
-        }
-        for stop in &self.source_stops {
-            let _ = stop.send(true);
-        }
-        let connections = self.connections.clone();
-        let done = std::mem::take(&mut self.source_done);
-        let all = async move {
-            connections.all_closed().await;
-            for rx in done {
-                let _ = rx.await;
-            }
-        };
-        if tokio::time::timeout(SOURCE_STOP, all).await.is_err() {
-            tracing::warn!(
-                connections = self.connections.live(),
-                "Sources did not stop in time"
-            );
-        }
-        for a in std::mem::take(&mut self.network) {
-            a.stop();
-        }
+    /// Stops every source and waits (bounded) for their readers: what they parsed is queued.
+    /// The listening sockets close first, so clients are refused from now on instead of
+    /// being accepted by nobody.
+    async fn stop_sources_for_exit(&mut self) {
+        drop(std::mem::take(&mut self.resources));
+        super::sources::stop_all(std::mem::take(&mut self.sources), SOURCE_STOP).await;
+        self.pool.stop();
     }
 
-    /// Stops for a reload to a configuration whose destinations are `next` (persist name →
-    /// fingerprint). Sources stop (handing kept connections, file positions and FIFOs to the
-    /// [`Handover`]'s leftovers). A destination `next` has with the same fingerprint goes on
+    /// Stops for a reload to a configuration whose sources and destinations are `next`
+    /// (persist name → fingerprint). A source `next` has with the same fingerprint that may
+    /// go on running (`SourceDriver::keeps_running_on_reload`) does, untouched; the others stop
+    /// (handing kept connections, file positions and FIFOs to the [`Handover`]'s leftovers).
+    /// A destination `next` has with the same fingerprint goes on
     /// running; one `next` has with another plan is detached — its writer stops after the
     /// batch in hand, and the new driver starts once it has (see `graph::start_dest`), so
     /// the reload does not wait for it; the others are returned, to be drained in the
     /// background ([`drain_removed`]).
     pub async fn stop_for_reload(
         mut self,
+        next_sources: &HashMap<String, u64>,
         next: &HashMap<String, u64>,
     ) -> (Handover, Vec<DestComponent>) {
-        self.stop_sources(false).await;
         let mut handover = Handover {
             started_before: true,
             leftovers: self.leftovers.clone(),
             persist: self.persist.clone(),
+            pool: Some(self.pool.clone()),
             ..Handover::default()
         };
-        for s in &self.sources {
+        let mut stopping = Vec::new();
+        for s in std::mem::take(&mut self.sources) {
             handover
                 .source_counters
-                .insert(s.driver_id.clone(), s.counters.clone());
+                .insert(s.info.driver_id.clone(), s.info.counters.clone());
+            match (s.keepable, next_sources.get(&s.info.persist_name)) {
+                (Some(mine), Some(theirs)) if mine == *theirs => {
+                    handover.sources.insert(s.info.persist_name.clone(), s);
+                }
+                _ => stopping.push(s),
+            }
         }
+        super::sources::stop_all(stopping, SOURCE_STOP).await;
         let mut removed = Vec::new();
         for d in std::mem::take(&mut self.dests) {
             match next.get(&d.persist_name) {
@@ -115,7 +106,7 @@ impl Graph {
         drain: Duration,
         abort: impl Future<Output = ()>,
     ) -> StopReport {
-        self.stop_sources(true).await;
+        self.stop_sources_for_exit().await;
         for d in &self.dests {
             d.park.set_reloading(false);
             d.queue.close();

@@ -122,11 +122,22 @@ impl Queue {
     }
 
     /// Moves `batch` into the queue (leaving it empty, capacity kept). Entries the store
-    /// refuses (without flow control, beyond `log-fifo-size()`) are dropped and counted.
+    /// refuses (without flow control, beyond `log-fifo-size()`) are dropped and counted, and
+    /// so is everything pushed into a queue closed for good.
     /// Returns how many were dropped.
     pub fn push_batch(&self, batch: &mut Vec<Entry>) -> u64 {
         if batch.is_empty() {
             return 0;
+        }
+        if self.is_closed() && !self.is_detached() {
+            // Closed for good (its destination was removed by a reload or stopped alone): a
+            // batch a running source routed before the reload is dropped and counted, rather
+            // than left in a queue nobody drains.
+            let n = batch.len() as u64;
+            batch.clear();
+            Counters::add(&self.counters.processed, n);
+            Counters::add(&self.counters.dropped, n);
+            return n;
         }
         let (pushed, dropped) = self.lock().push(batch);
         let (pushed, dropped) = (pushed as u64, dropped as u64);
