@@ -174,7 +174,7 @@ impl Graph {
 
         let pool = handover
             .pool
-            .get_or_insert_with(|| Arc::new(NetworkPool::new()))
+            .get_or_insert_with(|| Arc::new(NetworkPool::start()))
             .clone();
         let mut components = Vec::new();
         let exit = handover.exit.clone();

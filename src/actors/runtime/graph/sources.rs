@@ -24,7 +24,8 @@ pub struct NetworkPool {
 }
 
 impl NetworkPool {
-    pub fn new() -> NetworkPool {
+    /// Starts the arbiters (threads): one per core, at most 4.
+    pub fn start() -> NetworkPool {
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
