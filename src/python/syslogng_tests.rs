@@ -262,17 +262,85 @@ fn destination_constants_defaults_and_subclass_called_from_rust() {
     });
 }
 
+/// Collects the events emitted on this thread as `(level, target, message)`.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<(tracing::Level, String, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        let mut text = Text(String::new());
+        event.record(&mut text);
+        let m = event.metadata();
+        if let Ok(mut v) = self.0.lock() {
+            v.push((*m.level(), m.target().to_string(), text.0));
+        }
+    }
+}
+
 #[test]
-fn logger_calls_through() {
+fn logger_emits_through_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        attach(|py| {
+            run(
+                py,
+                "from syslogng import Logger\n\
+                 for lg in (Logger('mine'), Logger()):\n\
+                 \x20   lg.error('e'); lg.warning('w'); lg.info('i'); lg.debug('d'); lg.trace('t')\n\
+                 try:\n    Logger().info(5)\n    te = False\nexcept TypeError:\n    te = True\n",
+                &[],
+            )
+            .expect("logging does not raise");
+        })
+    });
+    let got = capture.0.lock().expect("not poisoned").clone();
+    use tracing::Level;
+    let want: Vec<(Level, String, String)> = [
+        (Level::ERROR, "python-mine: e"),
+        (Level::WARN, "python-mine: w"),
+        (Level::INFO, "python-mine: i"),
+        (Level::DEBUG, "python-mine: d"),
+        (Level::TRACE, "python-mine: t"),
+        (Level::ERROR, "e"),
+        (Level::WARN, "w"),
+        (Level::INFO, "i"),
+        (Level::DEBUG, "d"),
+        (Level::TRACE, "t"),
+    ]
+    .into_iter()
+    .map(|(l, m)| (l, super::syslogng::LOG_TARGET.to_string(), m.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn parse_uses_the_driver_parse_options() {
     attach(|py| {
-        run(
+        let mut opts = ParseOptions::default();
+        opts.flags =
+            crate::message::ParseFlags(opts.flags.0 | crate::message::ParseFlags::NO_PARSE);
+        let opts = Py::new(py, super::logmsg::PyParseOptions(Arc::new(opts))).expect("object");
+        let g = run(
             py,
-            "from syslogng import Logger\n\
-             for lg in (Logger('mine'), Logger()):\n\
-             \x20   lg.error('e'); lg.warning('w'); lg.info('i'); lg.debug('d'); lg.trace('t')\n",
-            &[],
+            "from syslogng import LogMessage\n\
+             raw = '<5>Feb  2 10:23:45 HOST program[1]: foobar'\n\
+             r = (LogMessage.parse(raw, opts)['MESSAGE'], LogMessage.parse(raw, None)['MESSAGE'])\n",
+            &[("opts", opts.into_bound(py).into_any())],
         )
-        .expect("logging does not raise");
+        .expect("runs");
+        let r: (Vec<u8>, Vec<u8>) = get(&g, "r");
+        assert_eq!(r.0, b"<5>Feb  2 10:23:45 HOST program[1]: foobar");
+        assert_eq!(r.1, b"foobar");
     });
 }
 
