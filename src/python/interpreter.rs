@@ -79,6 +79,9 @@ fn initialize(home: Option<PathBuf>) -> Result<(), PythonInitError> {
         if ffi::Py_IsInitialized() != 0 {
             return Ok(());
         }
+        // The built-in `syslogng` module must be in the inittab before the interpreter
+        // starts (see `syslogng::install`).
+        super::syslogng::install();
         let mut config: ffi::PyConfig = std::mem::zeroed();
         ffi::PyConfig_InitPythonConfig(&mut config);
         config.install_signal_handlers = 0;
