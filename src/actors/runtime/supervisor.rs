@@ -9,11 +9,13 @@
 //!
 //! 1. **Compare** the running graph with the plan by persist name ([`ReloadPlan`]): each
 //!    component is kept, handed over, replaced, added or removed. `--check` stops here.
-//! 2. **Acquire** what the new sources need — ports, socket files, FIFOs — taking what the
+//! 2. **Hooks**: the old drivers' `teardown()`, the new ones' `setup()` (syslog-ng's order,
+//!    before the new drivers initialise), while the old graph still runs; a failing
+//!    `setup()` runs the old `setup()` again and the old graph goes on.
+//! 3. **Acquire** what the new sources need — ports, socket files, FIFOs — taking what the
 //!    running graph already holds (its [`Resources`](super::driver::Resources) are lent) and
-//!    binding the rest. On any error everything goes back: the old graph never stopped.
-//! 3. **Hooks**: the old drivers' `teardown()`, the new ones' `setup()` (syslog-ng's order);
-//!    a failing `setup()` runs the old `setup()` again and gives everything back.
+//!    binding the rest. On any error everything goes back (and the old `setup()` runs
+//!    again): the old graph never stopped.
 //! 4. **Swap**: the old sources stop (their readers hand kept connections, file positions and
 //!    FIFOs over); destinations whose plan is unchanged go on running untouched; a destination
 //!    whose plan changed stops after the batch in hand and the new one takes its queue (the
@@ -148,8 +150,10 @@ impl Handler<Start> for ConfigSupervisor {
         if self.graph.is_some() {
             return Ok(());
         }
-        let resources = graph::acquire(&msg.plan, &mut Default::default())?;
+        // Hooks first, as syslog-ng runs them before its drivers initialise (a setup() may
+        // create what a driver then opens).
         hooks::run_start(&msg.plan.driver_hooks(), true)?;
+        let resources = graph::acquire(&msg.plan, &mut Default::default())?;
         let mut handover = Handover {
             persist: msg.persist,
             exit: self.exit.clone(),
@@ -216,25 +220,31 @@ async fn swap(
             Err(e) => (None, Err(e)),
         };
     };
+    // Hooks first (syslog-ng's order: the old drivers' teardown(), the new ones' setup(),
+    // before the new drivers initialise); the old graph runs on meanwhile.
+    hooks::run_stop(old.hooks(), false).await;
+    // On any failure from here to the swap, syslog-ng goes back to the old configuration,
+    // which runs its setup() again.
+    let back_to_old = |old: &Graph| {
+        if let Err(again) = hooks::run_start(old.hooks(), false) {
+            tracing::error!("{again}");
+        }
+    };
+    if let Err(e) = hooks::run_start(&plan.driver_hooks(), false) {
+        back_to_old(&old);
+        return (Some(old), Err(e.into()));
+    }
     let mut lent = old.lend_resources();
     let acquired = match graph::acquire(&plan, &mut lent) {
         Ok(r) => r,
         Err(e) => {
             old.take_back(lent);
+            back_to_old(&old);
             return (Some(old), Err(e));
         }
     };
     // What the new graph did not take stays with the old one and closes when it stops.
     old.take_back(lent);
-    hooks::run_stop(old.hooks(), false).await;
-    if let Err(e) = hooks::run_start(&plan.driver_hooks(), false) {
-        // syslog-ng goes back to the old configuration, which runs its setup() again.
-        if let Err(again) = hooks::run_start(old.hooks(), false) {
-            tracing::error!("{again}");
-        }
-        old.take_back(acquired);
-        return (Some(old), Err(e.into()));
-    }
     let next: HashMap<String, u64> = plan
         .dests
         .iter()
