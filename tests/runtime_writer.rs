@@ -296,6 +296,35 @@ fn a_failing_setup_hook_refuses_the_start() {
     );
 }
 
+/// setup() runs before the drivers open anything (syslog-ng's order): a socket in a
+/// directory only the hook creates can be listened on.
+#[test]
+fn a_setup_hook_runs_before_the_source_binds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("made-by-setup");
+    let sock = sub.join("log.sock");
+    let mut d = Daemon::start(
+        &format!(
+            "@version: 3.38
+             source s {{ unix-stream(\"{}\" create-dirs(no)              hook-commands(setup(\"mkdir -p {}\"))); }};
+             destination d {{ file(\"out.log\"); }};
+log {{ source(s); destination(d); }};
+",
+            sock.display(),
+            sub.display()
+        ),
+        None,
+    );
+    d.wait_ready();
+    assert!(
+        std::os::unix::net::UnixStream::connect(&sock).is_ok(),
+        "{}",
+        d.stderr()
+    );
+    assert!(ctl(&d.control, "stop").status.success());
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(0));
+}
+
 #[test]
 fn template_options_and_flags_render_as_syslog_ng_does() {
     let port = free_port();
