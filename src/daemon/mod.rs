@@ -246,14 +246,15 @@ impl Daemon {
             };
             tokio::select! {
                 _ = exit_requested => break,
-                _ = hup.recv() => { self.reload(&sup, false, None).await; }
+                _ = hup.recv() => self.reload(&sup, false, None, None),
                 _ = term.recv() => break,
                 _ = int.recv() => break,
                 Some(req) = rx.recv() => {
                     let reply = match req.command {
                         Command::Reload => {
                             let (check, file) = reload_args(&req.args);
-                            self.reload(&sup, check, file).await
+                            self.reload(&sup, check, file, Some(req.reply));
+                            continue;
                         }
                         Command::Stop => Reply::ok("Shutting down"),
                         other => ask(&sup, other).await,
@@ -315,12 +316,45 @@ impl Daemon {
     /// Reads, checks and plans the configuration (`file`, else the daemon's own) and hands
     /// it to the supervisor; any error keeps the running graph as it is. With `check`, the
     /// supervisor only says what the reload would do to each component.
-    async fn reload(
+    /// Reads, checks and plans the configuration (`file`, else the daemon's own), then hands
+    /// it to the supervisor on a task of its own: the daemon loop goes on answering the
+    /// control socket while the supervisor swaps graphs. `reply` gets the outcome.
+    fn reload(
         &mut self,
         sup: &actix::Addr<ConfigSupervisor>,
         check: bool,
         file: Option<PathBuf>,
-    ) -> Reply {
+        reply: Option<tokio::sync::oneshot::Sender<control_server::Answer>>,
+    ) {
+        let answer = |reply: Option<tokio::sync::oneshot::Sender<control_server::Answer>>,
+                      r: Reply| {
+            if let Some(tx) = reply {
+                let _ = tx.send(control_server::Answer {
+                    reply: r,
+                    written: None,
+                });
+            }
+        };
+        match self.prepare_reload(check, file) {
+            Err(r) => answer(reply, r),
+            Ok((new, plan)) => {
+                let (sup, config, persist) =
+                    (sup.clone(), self.config.clone(), self.persist.clone());
+                actix_rt::spawn(async move {
+                    let r = apply_reload(&sup, new, plan, persist, check, &config).await;
+                    answer(reply, r);
+                });
+            }
+        }
+    }
+
+    /// The checks of a reload that need the daemon: the configuration, Python, the persist
+    /// file. Errors come as the reply, the running graph untouched.
+    fn prepare_reload(
+        &mut self,
+        check: bool,
+        file: Option<PathBuf>,
+    ) -> Result<(CheckedConfig, Plan), Reply> {
         let opts = load_options(&self.args.include_path);
         let path = file.unwrap_or_else(|| self.paths.config.clone());
         let checked = load_and_check(&path, &opts).and_then(|new| {
@@ -335,10 +369,10 @@ impl Daemon {
                     "Error reloading configuration, keeping the running one:\n{}",
                     err.rendered
                 );
-                return Reply::fail(format!(
+                return Err(Reply::fail(format!(
                     "Config reload failed, the running configuration is kept:\n{}",
                     err.rendered
-                ));
+                )));
             }
         };
         if !check {
@@ -346,41 +380,54 @@ impl Daemon {
                 && let Err(e) = crate::python::ensure_initialized()
             {
                 tracing::error!("Error reloading configuration: {e}");
-                return Reply::fail(e.to_string());
+                return Err(Reply::fail(e.to_string()));
             }
             if new_plan.needs_persist() && self.persist.is_none() {
                 match crate::persist::Persist::open(&self.paths.persist) {
                     Ok(p) => self.persist = Some(Arc::new(p)),
                     Err(e) => {
                         tracing::error!("Error reloading configuration: {e}");
-                        return Reply::fail(e.to_string());
+                        return Err(Reply::fail(e.to_string()));
                     }
                 }
             }
         }
-        let sent = sup
-            .send(Reload {
-                plan: new_plan,
-                persist: self.persist.clone(),
-                check_only: check,
-            })
-            .await;
-        match sent {
-            Ok(Ok(changes)) if check => Reply::ok(format!("{changes}")),
-            Ok(Ok(_)) => {
-                if let Ok(mut current) = self.config.lock() {
-                    *current = new;
-                }
-                Reply::ok("Config reload successful")
+        Ok((new, new_plan))
+    }
+}
+
+/// Hands a checked plan to the supervisor (which applies one reload at a time) and says how
+/// it went; on success the configuration becomes the daemon's.
+async fn apply_reload(
+    sup: &actix::Addr<ConfigSupervisor>,
+    new: CheckedConfig,
+    plan: Plan,
+    persist: Option<Arc<crate::persist::Persist>>,
+    check: bool,
+    config: &Mutex<CheckedConfig>,
+) -> Reply {
+    let sent = sup
+        .send(Reload {
+            plan,
+            persist,
+            check_only: check,
+        })
+        .await;
+    match sent {
+        Ok(Ok(changes)) if check => Reply::ok(format!("{changes}")),
+        Ok(Ok(_)) => {
+            if let Ok(mut current) = config.lock() {
+                *current = new;
             }
-            Ok(Err(e)) => {
-                tracing::error!("Error reloading configuration, keeping the running one: {e}");
-                Reply::fail(format!(
-                    "Config reload failed, the running configuration is kept: {e}"
-                ))
-            }
-            Err(e) => Reply::fail(format!("Config reload failed: {e}")),
+            Reply::ok("Config reload successful")
         }
+        Ok(Err(e)) => {
+            tracing::error!("Error reloading configuration, keeping the running one: {e}");
+            Reply::fail(format!(
+                "Config reload failed, the running configuration is kept: {e}"
+            ))
+        }
+        Err(e) => Reply::fail(format!("Config reload failed: {e}")),
     }
 }
 

@@ -452,10 +452,10 @@ async fn a_stop_counts_exactly_what_was_not_delivered() {
         drain: Duration::from_secs(60),
         abort: abort.clone(),
     });
-    // The drain cannot finish (the destination is down): a second signal ends it.
+    // The destination is down: its writer gives up once the queue closes (or the second
+    // signal ends the drain first — either way nothing was delivered, and it is counted).
     abort.notify_one();
     let report = stopping.await.expect("report");
-    assert!(report.cut_short);
     assert_eq!(report.undelivered, 7);
     assert!(w.out("a").lines().is_empty());
 }
