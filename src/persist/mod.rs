@@ -216,7 +216,17 @@ mod tests {
             );
             p.flush().expect("flush");
         }
-        let p = Persist::open(&path).expect("reopen");
+        // sled releases its file lock when its background threads have finished, a moment
+        // after the handle is dropped: wait for it (bounded).
+        let mut reopened = Persist::open(&path);
+        for _ in 0..500 {
+            if reopened.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            reopened = Persist::open(&path);
+        }
+        let p = reopened.expect("reopen");
         assert_eq!(
             p.get::<Pos>("affile_sd_curpos(/x)").expect("get"),
             Some(Pos { pos: 10, inode: 7 })
