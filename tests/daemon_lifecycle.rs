@@ -179,3 +179,46 @@ fn a_background_start_reports_its_failure_and_its_success() {
         .join("pid")
         .exists()));
 }
+
+/// The control socket: owner-only whatever the umask; a client that sends nothing, a line
+/// that is not UTF-8, or an overlong line gets an answer and holds nothing up.
+#[test]
+fn the_control_socket_is_private_and_bad_clients_are_answered() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only changes this process's file creation mask; the daemon inherits it.
+    let old = unsafe { libc::umask(0) };
+    let mut d = Daemon::start(SIMPLE, None);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    d.wait_ready();
+    let mode = std::fs::metadata(&d.control)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let ask = |bytes: &[u8]| {
+        let mut s = std::os::unix::net::UnixStream::connect(&d.control).expect("connect");
+        // The daemon answers after at most 4 KiB and closes: a longer write may see EPIPE.
+        let _ = s.write_all(bytes);
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    assert!(
+        ask(b"\xff\xfe\n").starts_with("FAIL Unknown command"),
+        "not UTF-8"
+    );
+    let long = vec![b'x'; 1 << 20];
+    assert!(ask(&long).starts_with("FAIL"), "a 1 MB line");
+    // A silent client meanwhile does not hold up the others.
+    let _silent = std::os::unix::net::UnixStream::connect(&d.control).expect("connect");
+    assert!(ctl(&d.control, "healthcheck").status.success());
+    assert!(ctl(&d.control, "stop").status.success());
+    assert_eq!(
+        d.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "{}",
+        d.stderr()
+    );
+}

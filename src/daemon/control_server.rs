@@ -45,10 +45,20 @@ impl ControlServer {
             }
             std::fs::remove_file(path)?;
         }
-        Ok(ControlServer {
-            listener: UnixListener::bind(path)?,
-            requests,
-        })
+        // Whoever can connect can stop the daemon: owner only, whatever the umask. Bound under
+        // a temporary name and renamed once its mode is set, so it is never reachable with
+        // the umask's mode.
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".new");
+        let tmp = std::path::PathBuf::from(tmp);
+        let _ = std::fs::remove_file(&tmp);
+        let listener = UnixListener::bind(&tmp)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&tmp, path)?;
+        Ok(ControlServer { listener, requests })
     }
 
     pub async fn serve(self) {
@@ -63,13 +73,28 @@ impl ControlServer {
     }
 }
 
+/// How long a client may take to send its command line.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Longest command line read (the rest is ignored).
+const MAX_COMMAND: u64 = 4096;
+
 async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let mut reader = BufReader::new(read).take(4096);
-    if reader.read_line(&mut line).await.is_err() {
-        return;
+    let mut raw = Vec::new();
+    let mut reader = BufReader::new(read).take(MAX_COMMAND);
+    // A client that never sends its line holds nothing up for long.
+    match tokio::time::timeout(COMMAND_TIMEOUT, reader.read_until(b'\n', &mut raw)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => return,
+        Err(_) => {
+            let r = Reply::fail("No command received in time");
+            let _ = write.write_all(r.encode().as_bytes()).await;
+            return;
+        }
     }
+    // Not UTF-8: named as it came (lossily) in the error, like any unknown command.
+    let line = String::from_utf8_lossy(&raw).into_owned();
     let closing = || Answer {
         reply: Reply::fail("The daemon is shutting down"),
         written: None,
