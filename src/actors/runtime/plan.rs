@@ -36,9 +36,21 @@ pub struct SourcePlan {
     /// syslog-ng's driver id, `OBJECT#INDEX`: its counters go on under it across reloads.
     pub driver_id: String,
     pub id: SourceId,
+    /// [`SourceDriver::persist_name`]: what it is matched by on reload.
+    pub persist_name: String,
     /// Everything the source runs with, hashed (see [`DestPlan::fingerprint`]).
     pub fingerprint: u64,
     pub driver: Box<dyn SourceDriver>,
+}
+
+impl SourcePlan {
+    /// Its fingerprint when a running source of its persist name and plan may go on running
+    /// across a reload (`SourceDriver::keeps_running_on_reload`); `None` when it must restart.
+    pub fn keep_key(&self) -> Option<u64> {
+        self.driver
+            .keeps_running_on_reload()
+            .then_some(self.fingerprint)
+    }
 }
 
 /// One destination driver of a destination object (a queue slot).
@@ -176,6 +188,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         daemon.clone(),
     );
 
+    let globals_hash = fingerprint(&globals);
     let mut sources = Vec::new();
     let mut hooks = Vec::new();
     for o in &model.sources {
@@ -190,7 +203,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     object: o.name.value.clone(),
                     driver_id: format!("{}#{i}", o.name.value),
                     id,
-                    fingerprint: fingerprint(&(format!("{driver:?}"), fingerprint(&globals))),
+                    persist_name: driver.persist_name(),
+                    fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
                     driver,
                 }),
                 Err(d) => errors.push(d),
@@ -199,7 +213,6 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     }
     errors.extend(duplicate_source_states(&sources));
 
-    let globals_hash = fingerprint(&globals);
     let mut dests = Vec::new();
     // Which destination first used a persist name, and how many use it.
     let mut names: HashMap<String, (String, usize)> = HashMap::new();

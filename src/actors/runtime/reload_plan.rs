@@ -79,19 +79,13 @@ impl ReloadPlan {
                     .collect()
             })
             .unwrap_or_default();
-        let new_source_names: Vec<String> = new
-            .sources
-            .iter()
-            .map(|s| s.driver.persist_name())
-            .collect();
         let new_sources: Vec<Side<'_>> = new
             .sources
             .iter()
-            .zip(&new_source_names)
-            .map(|(s, name)| Side {
+            .map(|s| Side {
                 driver_id: &s.driver_id,
-                persist_name: name,
-                fingerprint: s.driver.keeps_running_on_reload().then_some(s.fingerprint),
+                persist_name: &s.persist_name,
+                fingerprint: s.keep_key(),
             })
             .collect();
         diff("source", &old_sources, &new_sources, &mut changes);

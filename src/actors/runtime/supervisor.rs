@@ -253,8 +253,7 @@ async fn swap(
     let next_sources: HashMap<String, u64> = plan
         .sources
         .iter()
-        .filter(|s| s.driver.keeps_running_on_reload())
-        .map(|s| (s.driver.persist_name(), s.fingerprint))
+        .filter_map(|s| Some((s.persist_name.clone(), s.keep_key()?)))
         .collect();
     let (mut handover, removed) = old.stop_for_reload(&next_sources, &next).await;
     handover.persist = persist;

@@ -344,6 +344,7 @@ fn ingest_for(
             .as_ref()
             .map(|h| h.clone().into_bytes()),
         counters: counters.clone(),
+        // The source's pause switch; its component actor shares it.
         gate: Arc::default(),
     }
 }

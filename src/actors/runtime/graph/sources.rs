@@ -8,7 +8,7 @@ use actix_rt::{Arbiter, ArbiterHandle};
 use tokio::sync::{oneshot, watch};
 
 use super::{Handover, SourceComponent};
-use crate::actors::runtime::component::{ComponentActor, Gate};
+use crate::actors::runtime::component::ComponentActor;
 use crate::actors::runtime::driver::{Resources, SourceStart};
 use crate::actors::runtime::ingest::{Ingest, Routing};
 use crate::actors::runtime::plan::SourcePlan;
@@ -56,8 +56,6 @@ impl NetworkPool {
 /// One running source driver and what stops it.
 pub struct RunningSource {
     pub info: SourceComponent,
-    /// Its plan's fingerprint, when it may go on running across a reload.
-    pub keepable: Option<u64>,
     pub stop: Arc<watch::Sender<bool>>,
     pub done: Vec<oneshot::Receiver<()>>,
     pub connections: Arc<Connections>,
@@ -84,10 +82,9 @@ pub fn start_source(
     cx: &mut Common<'_>,
     handover: &mut Handover,
 ) -> RunningSource {
-    let persist_name = s.driver.persist_name();
-    let keepable = s.driver.keeps_running_on_reload().then_some(s.fingerprint);
-    if let Some(mut old) = handover.sources.remove(&persist_name) {
-        if keepable.is_some() && old.keepable == keepable {
+    let keep_key = s.keep_key();
+    if let Some(mut old) = handover.sources.remove(&s.persist_name) {
+        if keep_key.is_some() && old.info.fingerprint == keep_key {
             old.ingest.set_routing(routing.clone());
             old.info.object = s.object.clone();
             old.info.driver_id = s.driver_id.clone();
@@ -97,12 +94,8 @@ pub fn start_source(
         // which this start does not see: the supervisor only hands over keepable ones).
         let _ = old.stop.send(true);
     }
-    let gate = Arc::new(Gate::default());
-    let counters = ingest.counters.clone();
-    let ingest = Arc::new(Ingest {
-        gate: gate.clone(),
-        ..ingest
-    });
+    let (gate, counters) = (ingest.gate.clone(), ingest.counters.clone());
+    let ingest = Arc::new(ingest);
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     let connections = Arc::new(Connections::default());
@@ -123,7 +116,7 @@ pub fn start_source(
     s.driver.start(ingest.clone(), &mut start);
     let actor = ComponentActor::source(
         &s.driver_id,
-        &persist_name,
+        &s.persist_name,
         counters.clone(),
         gate,
         stop_tx.clone(),
@@ -133,11 +126,10 @@ pub fn start_source(
         info: SourceComponent {
             object: s.object.clone(),
             driver_id: s.driver_id.clone(),
-            persist_name,
+            persist_name: s.persist_name.clone(),
             counters,
-            fingerprint: keepable,
+            fingerprint: keep_key,
         },
-        keepable,
         stop: stop_tx,
         done,
         connections,

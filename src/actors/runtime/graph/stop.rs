@@ -69,7 +69,7 @@ impl Graph {
             handover
                 .source_counters
                 .insert(s.info.driver_id.clone(), s.info.counters.clone());
-            match (s.keepable, next_sources.get(&s.info.persist_name)) {
+            match (s.info.fingerprint, next_sources.get(&s.info.persist_name)) {
                 (Some(mine), Some(theirs)) if mine == *theirs => {
                     handover.sources.insert(s.info.persist_name.clone(), s);
                 }
