@@ -150,19 +150,27 @@ impl Handler<Start> for ConfigSupervisor {
         if self.graph.is_some() {
             return Ok(());
         }
-        // Hooks first, as syslog-ng runs them before its drivers initialise (a setup() may
-        // create what a driver then opens).
-        hooks::run_start(&msg.plan.driver_hooks(), true)?;
-        let resources = graph::acquire(&msg.plan, &mut Default::default())?;
-        let mut handover = Handover {
-            persist: msg.persist,
-            exit: self.exit.clone(),
-            ..Handover::default()
-        };
-        self.graph = Some(Graph::start(msg.plan, resources, &mut handover));
+        self.graph = Some(start_fresh(msg.plan, msg.persist, self.exit.clone())?);
         self.phase = Phase::Running;
         Ok(())
     }
+}
+
+/// Starts a plan with no graph running: `startup()` and `setup()` hooks first, as syslog-ng
+/// runs them before its drivers initialise (a setup() may create what a driver then opens).
+fn start_fresh(
+    plan: Plan,
+    persist: Option<Arc<Persist>>,
+    exit: Arc<Notify>,
+) -> Result<Graph, RuntimeError> {
+    hooks::run_start(&plan.driver_hooks(), true)?;
+    let resources = graph::acquire(&plan, &mut Default::default())?;
+    let mut handover = Handover {
+        persist,
+        exit,
+        ..Handover::default()
+    };
+    Ok(Graph::start(plan, resources, &mut handover))
 }
 
 impl Handler<Reload> for ConfigSupervisor {
@@ -210,13 +218,8 @@ async fn swap(
     exit: Arc<Notify>,
 ) -> (Option<Graph>, Result<(), RuntimeError>) {
     let Some(mut old) = old else {
-        let mut handover = Handover {
-            persist,
-            exit,
-            ..Handover::default()
-        };
-        return match graph::acquire(&plan, &mut Default::default()) {
-            Ok(r) => (Some(Graph::start(plan, r, &mut handover)), Ok(())),
+        return match start_fresh(plan, persist, exit) {
+            Ok(g) => (Some(g), Ok(())),
             Err(e) => (None, Err(e)),
         };
     };
