@@ -204,9 +204,10 @@ pub struct WriterControl {
 }
 
 impl WriterControl {
-    /// Asks the writer to close its sink (files, connections) before its next batch, so it
-    /// opens them again by name: what a reload does for a destination that goes on running
-    /// (log rotation renames a file, then sends SIGHUP), and syslog-ng-ctl's `reopen`.
+    /// Asks the writer to call [`Sink::reopen`] before its next batch: files close and open
+    /// again by name (log rotation renames a file, then sends SIGHUP), `keep-alive(no)`
+    /// connections and programs restart — what a reload does to a destination that goes on
+    /// running.
     pub fn reopen(&self) {
         self.reopen
             .store(true, std::sync::atomic::Ordering::Release);
@@ -385,8 +386,7 @@ async fn write_with_retry<S: Sink>(
 ) -> bool {
     // Entries of the queue among the first `n` of the batch.
     let own = |made: &[usize], n: usize| n - made.iter().filter(|&&p| p < n).count();
-    let sent = sink.send(batch, r).await;
-    match sent {
+    match sink.send(batch, r).await {
         Ok(()) => {
             let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
             marks.on_written(relayed, Instant::now());
