@@ -153,13 +153,7 @@ fn sigterm_with_a_backlog_refuses_new_clients_answers_ctl_and_counts_exactly() {
         fast: 0,
         before_stop: 1,
     };
-    let (received, undelivered) = stop_with_a_backlog(&b);
-    assert_eq!(
-        received + undelivered,
-        b.sent,
-        "received by the program {received} + undelivered {undelivered} != sent {}",
-        b.sent
-    );
+    assert_counted_exactly(&b);
 }
 
 #[test]
@@ -175,7 +169,13 @@ fn an_aborted_drain_does_not_count_the_written_part_of_a_batch_as_undelivered() 
         fast: 2000,
         before_stop: 2000,
     };
-    let (received, undelivered) = stop_with_a_backlog(&b);
+    assert_counted_exactly(&b);
+}
+
+/// Runs [`stop_with_a_backlog`]: what the program received and what the exit log counts as
+/// undelivered add up to what was sent.
+fn assert_counted_exactly(b: &Backlog) {
+    let (received, undelivered) = stop_with_a_backlog(b);
     assert_eq!(
         received + undelivered,
         b.sent,
