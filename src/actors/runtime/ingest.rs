@@ -22,7 +22,7 @@ use crate::pipeline::{Cx, Router, SourceId};
 pub struct Outputs {
     /// Queue of each destination driver, by slot.
     pub queues: Vec<Arc<Queue>>,
-    /// Slots of each destination object, by [`DestId`].
+    /// Slots of each destination object, by [`DestId`](crate::pipeline::DestId).
     pub slots: Vec<Vec<usize>>,
 }
 
