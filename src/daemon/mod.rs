@@ -65,7 +65,7 @@ pub fn run(args: Args) -> i32 {
     if args.syntax_only {
         return EXIT_OK;
     }
-    let plan = match plan_config(&config) {
+    let mut plan = match plan_config(&config) {
         Ok(plan) => plan,
         Err(rendered) => {
             eprint!("{rendered}");
@@ -84,7 +84,15 @@ pub fn run(args: Args) -> i32 {
         }
     };
     init_logging(&args);
-    match Daemon::start(args, paths, config, plan.needs_persist()) {
+    let config_dir = paths.config.parent().map(PathBuf::from);
+    let started = Daemon::start(args, paths, config, plan.needs_persist()).and_then(|daemon| {
+        let bound = match daemon.config.lock() {
+            Ok(c) => bind_python(&mut plan, &c, config_dir.as_deref()),
+            Err(p) => bind_python(&mut plan, &p.into_inner(), config_dir.as_deref()),
+        };
+        bound.map(|()| daemon)
+    });
+    match started {
         Ok(daemon) => daemon.run(plan, startup),
         Err(e) => {
             let message = e.to_string();
@@ -107,6 +115,26 @@ enum StartError {
     },
     #[error(transparent)]
     Python(#[from] crate::python::PythonInitError),
+    /// The Python parts of the configuration did not bind (rendered diagnostics).
+    #[error("Error initializing the Python parts of the configuration:\n{0}")]
+    PythonConfig(String),
+}
+
+/// Runs the configuration's `python {}` blocks and binds its Python drivers, parsers and
+/// template functions (after the fork: see [`crate::python::binding`]).
+fn bind_python(
+    plan: &mut Plan,
+    config: &CheckedConfig,
+    config_dir: Option<&std::path::Path>,
+) -> Result<(), StartError> {
+    use crate::python::BindError;
+    match plan.python.bind(&config.loaded.map, config_dir) {
+        Ok(()) => Ok(()),
+        Err(BindError::Interpreter(e)) => Err(StartError::Python(e)),
+        Err(BindError::Config(diags)) => Err(StartError::PythonConfig(
+            crate::config::diagnostic::render_all(&diags, &config.loaded.map),
+        )),
+    }
 }
 
 /// How long each shutdown phase may take: sources stopping, then queues draining.
@@ -375,12 +403,14 @@ impl Daemon {
                 )));
             }
         };
+        let mut new_plan = new_plan;
         if !check {
-            if new.uses_python()
-                && let Err(e) = crate::python::ensure_initialized()
-            {
-                tracing::error!("Error reloading configuration: {e}");
-                return Err(Reply::fail(e.to_string()));
+            let dir = path.parent().map(PathBuf::from);
+            if let Err(e) = bind_python(&mut new_plan, &new, dir.as_deref()) {
+                tracing::error!("Error reloading configuration, keeping the running one: {e}");
+                return Err(Reply::fail(format!(
+                    "Config reload failed, the running configuration is kept:\n{e}"
+                )));
             }
             if new_plan.needs_persist() && self.persist.is_none() {
                 match crate::persist::Persist::open(&self.paths.persist) {

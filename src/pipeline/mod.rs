@@ -60,6 +60,9 @@ pub struct BuildEnv<'m> {
     named: Arc<NamedTemplates>,
     filters: RefCell<HashMap<String, Arc<Filter>>>,
     building: RefCell<Vec<String>>,
+    /// Where the Python parts of a plan register to be bound at start (`python()` parsers;
+    /// `None` when only checking).
+    pub(crate) python: Option<crate::python::Bindings>,
 }
 
 impl<'m> BuildEnv<'m> {
@@ -102,6 +105,7 @@ impl<'m> BuildEnv<'m> {
             named: Arc::new(NamedTemplates(HashMap::new())),
             filters: RefCell::new(HashMap::new()),
             building: RefCell::new(Vec::new()),
+            python: None,
         }
     }
 
@@ -112,7 +116,11 @@ impl<'m> BuildEnv<'m> {
 
     /// Compiles a template; an error is reported at `span`.
     pub fn template(&self, text: &str, span: Span) -> Result<Template, Diagnostic> {
-        Template::compile(text, &self.templates)
+        let env = CompileEnv {
+            origin: Some(span),
+            ..self.templates.clone()
+        };
+        Template::compile(text, &env)
             .map_err(|e| Diagnostic::new(format!("Error compiling template: {e}"), span))
     }
 

@@ -52,9 +52,52 @@ pub fn python_home() -> Option<PathBuf> {
 pub fn ensure_initialized() -> Result<InterpreterInfo, PythonInitError> {
     INIT.get_or_init(|| {
         initialize(python_home())?;
-        Ok(Python::attach(describe))
+        Python::attach(|py| {
+            install_logging(py)
+                .map_err(|e| PythonInitError::Startup(format!("setting up logging: {e}")))?;
+            Ok(describe(py))
+        })
     })
     .clone()
+}
+
+/// Python's `logging` writes to the daemon's log as syslog-ng's `syslogng/logger.py` sets it
+/// up: a handler on the root logger (level DEBUG) formatting `python-<logger name>:
+/// <message>` and passing it to `syslogng.Logger` at the record's level.
+const LOGGING_SETUP: &CStr = c"
+import logging as _logging
+import syslogng as _syslogng
+
+class SyslogNGInternalLogHandler(_logging.Handler):
+    syslogng_logger = _syslogng.Logger()
+
+    def emit(self, record):
+        msg = self.format(record)
+        if record.levelno >= _logging.ERROR:
+            self.syslogng_logger.error(msg)
+        elif record.levelno >= _logging.WARNING:
+            self.syslogng_logger.warning(msg)
+        elif record.levelno >= _logging.INFO:
+            self.syslogng_logger.info(msg)
+        elif record.levelno >= _logging.DEBUG:
+            self.syslogng_logger.debug(msg)
+        else:
+            self.syslogng_logger.trace(msg)
+
+_root = _logging.getLogger()
+_root.setLevel(_logging.DEBUG)
+_handler = SyslogNGInternalLogHandler()
+_handler.setFormatter(_logging.Formatter('python-%(name)s: %(message)s'))
+_root.addHandler(_handler)
+";
+
+fn install_logging(py: Python<'_>) -> PyResult<()> {
+    py.run(LOGGING_SETUP, None, None)
+}
+
+/// Whether the interpreter runs (objects that outlive a plan only call into Python then).
+pub(crate) fn is_running() -> bool {
+    INIT.get().is_some_and(Result::is_ok)
 }
 
 fn describe(py: Python<'_>) -> InterpreterInfo {

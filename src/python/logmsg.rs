@@ -159,7 +159,7 @@ fn key_name(key: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// `str` as UTF-8 or `bytes` as they are; `None` for other types.
-fn str_or_bytes(value: &Bound<'_, PyAny>) -> PyResult<Option<Vec<u8>>> {
+pub(crate) fn str_or_bytes(value: &Bound<'_, PyAny>) -> PyResult<Option<Vec<u8>>> {
     if let Ok(s) = value.cast::<PyString>() {
         return Ok(Some(s.to_str()?.as_bytes().to_vec()));
     }
@@ -178,7 +178,7 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 }
 
 /// The bytes stored for an assigned value in 4.x mode (syslog-ng's `py_obj_to_log_msg_value`).
-fn typed_value(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+pub(crate) fn typed_value(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if value.is_exact_instance_of::<PyString>() || value.is_exact_instance_of::<PyBytes>() {
         return Ok(str_or_bytes(value)?.unwrap_or_default());
     }

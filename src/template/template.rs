@@ -138,6 +138,9 @@ pub struct CompileEnv {
     /// comparison evaluator (`"$X" == "y"`, `<`, `eq`, `and`, `or`, `not`) is used; the
     /// filter layer installs the full filter language.
     pub conditions: Option<Arc<dyn ConditionCompiler>>,
+    /// Where the template text is in the configuration, for problems found after compiling
+    /// (a `$(python f)` whose `f` the Python code does not define is reported at start).
+    pub origin: Option<crate::config::span::Span>,
 }
 
 impl fmt::Debug for CompileEnv {
@@ -161,6 +164,7 @@ impl Default for CompileEnv {
             functions: DEFAULT_REGISTRY.clone(),
             templates: None,
             conditions: None,
+            origin: None,
         }
     }
 }

@@ -83,6 +83,9 @@ pub struct Plan {
     pub daemon: Arc<DaemonInfo>,
     /// `hook-commands()` of every driver, sources first, in configuration order.
     pub hooks: Vec<PlannedHooks>,
+    /// The `python {}` blocks and every part that needs them, bound once the daemon runs
+    /// ([`crate::python::binding`]).
+    pub(crate) python: crate::python::PythonPlan,
 }
 
 /// A driver's `hook-commands()` and where the driver is (rendered into a location once the
@@ -173,7 +176,23 @@ fn check_object(o: &Object, errors: &mut Vec<Diagnostic>) {
 pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let globals = Registry::global_options(&model.global_options).map_err(|d| vec![d])?;
-    let env = BuildEnv::new(model);
+    let python = crate::python::PythonPlan::new(
+        model
+            .python_blocks
+            .iter()
+            .map(|b| (b.code.clone(), b.span))
+            .collect(),
+        compat_3x(model),
+    );
+    let mut functions = crate::template::FunctionRegistry::with_builtins();
+    functions.register(
+        "python",
+        Arc::new(crate::python::template_fn::PythonFunction::new(
+            python.bindings.clone(),
+        )),
+    );
+    let mut env = BuildEnv::with_functions(model, Arc::new(functions));
+    env.python = Some(python.bindings.clone());
     let mut router = Router::build(model, &env)?;
     let local_host = LocalHost::detect();
     let daemon = Arc::new(DaemonInfo {
@@ -269,7 +288,23 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         local_host,
         daemon,
         hooks,
+        python,
     })
+}
+
+/// Whether the configuration's `@version` is below 4.0 (values reach Python as bytes, as
+/// in syslog-ng 3.x). Without `@version` syslog-ng assumes its own version: 3.38 here.
+fn compat_3x(model: &Model) -> bool {
+    let Some(v) = &model.version else {
+        return true;
+    };
+    let major = v
+        .value
+        .trim()
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    major.is_none_or(|m| m < 4)
 }
 
 /// A hash of everything `value`'s `Debug` shows (plans derive `Debug` over all their

@@ -14,7 +14,7 @@ use super::common::{ParseOptions, SourceDriverOptions, SourceOptions, default_lo
 use crate::config::global_options::{Positive, nz};
 use crate::driver_options;
 
-pub use crate::actors::python_options::{PyOptionValue, PyOptions};
+pub use crate::actors::python_options::{PyOptionValue, PyOptions, PythonParserOptions};
 
 /// The `python()` source's own options.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -83,23 +83,6 @@ driver_options! {
         pub source: SourceOptions,
         pub parse: ParseOptions,
     }
-}
-
-/// Options of the `python()` parser (a `syslogng.LogParser` class). It lives here with the
-/// other Python option types; syslog-ng 3.38 takes `class()`, `options()`, `loaders()` and
-/// the obsolete `imports()`, and nothing else (no `template()`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct PythonParserOptions {
-    /// The Python class implementing the parser (required).
-    pub class: String,
-    /// Options passed to the class's `init(options)` as a dict. Default: empty.
-    #[serde(default)]
-    pub options: PyOptions,
-    /// Modules imported before the class is looked up. Obsolete alias `imports()`.
-    /// Default: none.
-    #[serde(default, alias = "imports")]
-    pub loaders: Vec<String>,
 }
 
 #[cfg(test)]

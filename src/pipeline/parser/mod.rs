@@ -30,6 +30,7 @@ pub const DRIVERS: &[&str] = &[
     "csv-parser",
     "syslog-parser",
     "date-parser",
+    "python",
 ];
 
 /// The option names of a parser driver (for "did you mean").
@@ -69,6 +70,8 @@ enum Kind {
         opts: Box<ParseOptions>,
         drop_invalid: bool,
     },
+    /// `python()`: a Python class's `parse()` (the Python layer runs it).
+    Python(Arc<crate::python::parser::PythonParser>),
 }
 
 /// A compiled parser.
@@ -126,6 +129,9 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
             },
             t,
         )
+    } else if is("python") {
+        let p = crate::python::parser::compile(call, "python-parser", env.python.as_ref())?;
+        (Kind::Python(p), None)
     } else {
         return Err(Diagnostic::new(
             format!("parser `{}` is not supported yet", name.value),
@@ -138,6 +144,9 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
 impl Parser {
     /// Parses and sets values; `false` drops the message from the path.
     pub fn process(&self, msg: &mut Arc<LogMessage>, cx: &mut Cx<'_>) -> bool {
+        if let Kind::Python(p) = &self.kind {
+            return p.process(msg);
+        }
         let mut input = cx.take_buf();
         match &self.template {
             Some(t) => t.render(msg, &cx.render, &mut input),
@@ -148,6 +157,7 @@ impl Parser {
             Kind::Json(p) => p.parse(&input, msg),
             Kind::Csv(p) => p.parse(&input, msg),
             Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
+            Kind::Python(_) => false,
             Kind::Syslog { opts, drop_invalid } => syslog_parse(
                 &input,
                 opts,

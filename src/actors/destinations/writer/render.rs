@@ -49,6 +49,7 @@ impl RenderPlan {
                 Some(if w.template_escape {
                     let cenv = CompileEnv {
                         escape: true,
+                        origin: Some(span),
                         ..env.templates.clone()
                     };
                     Arc::new(Template::compile(text, &cenv).map_err(|e| {
