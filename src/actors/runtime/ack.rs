@@ -186,6 +186,11 @@ pub struct BatchAck {
 }
 
 impl BatchAck {
+    /// The window its credits go back to.
+    pub fn window(&self) -> &Arc<Window> {
+        &self.window
+    }
+
     /// An ack that returns `credits` to `window`.
     pub fn new(window: Arc<Window>, credits: u32) -> Arc<BatchAck> {
         Self::with_bookmark(window, credits, None)

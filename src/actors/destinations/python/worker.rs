@@ -243,7 +243,7 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
         if n == 0 {
             if !st.in_hand.is_empty() {
                 let now = Instant::now();
-                if st.flush_due(&plan, now) {
+                if st.flush_due(&plan, now) || holds_a_readers_window(&st.in_hand) {
                     flush(&obj, &mut st, &queue, &plan);
                     if settle(&mut st, &obj, &queue, &plan).await {
                         break;
@@ -377,4 +377,14 @@ fn flush(obj: &DestObject, st: &mut State, queue: &Queue, plan: &WorkerPlan) {
         let r = obj.flush(py);
         st.process(r, queue, obj, plan);
     });
+}
+
+/// Whether a reader cannot send more because its flow-control window is held by messages in
+/// hand: waiting for `batch-timeout()` could not fill the batch then (a reader keeps at most
+/// a few hundred messages in flight, fewer than a large `batch-lines()`), so it is flushed.
+fn holds_a_readers_window(in_hand: &[Entry]) -> bool {
+    in_hand
+        .iter()
+        .filter_map(|e| e.ack.as_ref())
+        .any(|a| a.window().available() == 0 || a.window().is_waiting())
 }
