@@ -152,12 +152,20 @@ impl DestObject {
                 Outcome::Error
             }
             None => {
+                // syslog-ng 3.38's wording (recorded: `return None` from send()).
+                let exception = match v.extract::<i64>() {
+                    Err(e) => Python::attach(|py| {
+                        let e = crate::python::PythonException::from_err(py, &e);
+                        format!("{}: {}", e.kind, e.message)
+                    }),
+                    Ok(_) => String::new(),
+                };
                 tracing::error!(
                     driver,
                     class,
-                    result = %v.repr().map(|r| r.to_string()).unwrap_or_default(),
-                    "python-dest: Error converting the result of {method}() to a \
-                     LogDestinationResult enum. Retrying message later"
+                    method,
+                    exception = %exception,
+                    "Error converting PyObject to int. Retrying message later"
                 );
                 Outcome::Error
             }

@@ -322,9 +322,10 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
             break;
         }
     }
-    // A last flush, then what is still in hand goes back to the queue.
+    // A last flush (syslog-ng calls it even with nothing in hand: recorded), then what is
+    // still in hand goes back to the queue.
     Python::attach(|py| {
-        if st.connected && !st.in_hand.is_empty() {
+        if st.connected {
             let r = obj.flush(py);
             st.process(r, &queue, &obj, &plan);
         }
