@@ -19,6 +19,8 @@
 
 mod object;
 mod worker;
+#[cfg(test)]
+mod worker_tests;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
