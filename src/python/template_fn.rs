@@ -176,12 +176,11 @@ fn invoke(
         return match str_or_bytes(&ret) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => {
+                // syslog-ng 3.38's wording (recorded: returning an int or None).
                 tracing::error!(
                     function = name,
-                    "$(python): The current config version does not support returning \
-                     non-string values from Python functions. Please return str or bytes \
-                     values from your Python function, use an explicit syslog-ng level cast \
-                     to string() or set the config version to post 4.0"
+                    r#type = %ret.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+                    "$(python): The return value is not str or unicode"
                 );
                 Err(None)
             }
