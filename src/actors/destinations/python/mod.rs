@@ -69,8 +69,8 @@ pub struct PythonDestination {
     /// The name-value pairs of the message visible to Python. Default: all of them.
     #[serde(default)]
     pub value_pairs: Option<ValuePairs>,
-    /// Messages `send()` collects (returning `QUEUED`) before `flush()` is called; 0 calls
-    /// `flush()` only when the queue is empty. Default: 0.
+    /// Messages `send()` collects (returning `QUEUED`) before `flush()` is called; 0 (unset)
+    /// calls `flush()` after every queued message, as syslog-ng does. Default: 0.
     #[serde(default)]
     pub batch_lines: u32,
     /// Milliseconds after which a partial batch is flushed. Default: none (wait for
