@@ -2,9 +2,10 @@
 //!
 //! `parse(msg)` gets a writable `LogMessage` and may change it; a true result keeps the
 //! message on its log path, anything else (False, None, an exception — logged with its
-//! traceback) drops it from that path, as a failing native parser does. `init(options)` and
-//! `deinit()` as for destinations. The parser runs inline on the source's thread, taking
-//! the GIL per message (as syslog-ng does).
+//! traceback) drops it from that path, as a failing native parser does. `init(options)` as
+//! for destinations; `deinit()` is called when the parser is dropped with its router. The
+//! parser runs inline on the source's thread, taking the GIL per message (as syslog-ng
+//! does).
 
 use std::sync::{Arc, OnceLock};
 
@@ -105,14 +106,6 @@ impl PythonParser {
             *msg = view.borrow().message().clone();
             keep
         })
-    }
-
-    /// Calls `deinit()` (the configuration stops); dropping the parser does it too.
-    #[allow(dead_code)]
-    pub(crate) fn deinit(&self) {
-        if let Some((object, _)) = self.bound.get() {
-            Python::attach(|py| object.deinit(py));
-        }
     }
 }
 

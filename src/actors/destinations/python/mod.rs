@@ -101,7 +101,6 @@ pub struct PythonDestPlan {
     options: PythonDestinationOptions,
     worker: WorkerPlan,
     writer: WriterPlan,
-    span: crate::config::Span,
     /// Which configuration generation planned it: a Python destination always restarts on
     /// reload (its class is the new configuration's).
     generation: u64,
@@ -182,7 +181,6 @@ pub fn plan_driver(
         options: o,
         worker,
         writer,
-        span: call.span(),
         generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         binding,
     }))
@@ -211,25 +209,14 @@ impl Bindable for Binding {
             .get()
             .cloned()
             .unwrap_or_else(|| format!("python({})", self.class));
+        // Converting an int or a str into Python cannot fail.
         let mut attrs: Vec<(&str, Py<PyAny>)> = Vec::new();
         for (name, value) in RESULT_CONSTANTS {
-            attrs.push((
-                name,
-                value
-                    .into_pyobject(py)
-                    .map_err(|_| Diagnostic::new("", self.span))?
-                    .into_any()
-                    .unbind(),
-            ));
+            let Ok(value) = value.into_pyobject(py);
+            attrs.push((name, value.into_any().unbind()));
         }
-        attrs.push((
-            "persist_name",
-            persist
-                .into_pyobject(py)
-                .map_err(|_| Diagnostic::new("", self.span))?
-                .into_any()
-                .unbind(),
-        ));
+        let Ok(persist) = persist.into_pyobject(py);
+        attrs.push(("persist_name", persist.into_any().unbind()));
         let spec = Spec {
             role: Role::Destination,
             class: &self.class,
@@ -285,7 +272,6 @@ impl DestinationDriver for PythonDestPlan {
             return;
         };
         let plan = self.worker.clone();
-        let _ = self.span;
         cx.arbiter.spawn(async move {
             worker::run(object, plan, queue).await;
             let _ = done.send(());
