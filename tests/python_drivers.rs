@@ -283,9 +283,8 @@ with open(\"{}\", \"a\") as f:\n            f.write(\"%d %d\\n\" % (count, sluic
 fn value_types_follow_the_config_version() {
     for (version, want) in [
         ("3.38", "<class 'bytes'> b'' ValueError\n"),
-        // Assigning an int is accepted from 4.0; reading it back typed (5, not b'5') needs
-        // typed values in the message store, which sluice does not have yet.
-        ("4.0", "<class 'bytes'> KeyError b'5'\n"),
+        // From 4.0 an int is accepted and reads back as an int.
+        ("4.0", "<class 'bytes'> KeyError 5\n"),
     ] {
         let port = free_port();
         let dir = tempfile::tempdir().expect("tempdir");
@@ -321,4 +320,54 @@ class Types(object):
         send(port, &lines(1));
         assert_eq!(wait_lines(&d, &out, 1), want, "@version: {version}");
     }
+}
+
+/// Under `@version: 4.0` a type set by a parser travels with the message: a Python
+/// destination further down reads it back typed, and a template sees its text form.
+#[test]
+fn typed_values_set_by_a_parser_reach_a_destination_typed() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typed = dir.path().join("typed.txt");
+    let text = dir.path().join("text.txt");
+    let cfg = config(
+        "4.0",
+        port,
+        &format!(
+            r#"python {{
+import datetime
+from syslogng import LogParser, LogDestination
+
+class Typer(LogParser):
+    def parse(self, msg):
+        msg['n'] = 5
+        msg['f'] = 0.25
+        msg['ok'] = False
+        msg['l'] = ['x', 'y z']
+        msg['none'] = None
+        return True
+
+class Reader(LogDestination):
+    def send(self, msg):
+        with open("{}", "a") as f:
+            f.write(" ".join(repr(msg[k]) for k in ('n', 'f', 'ok', 'l', 'none')) + "\n")
+        return self.SUCCESS
+}};
+parser p {{ python(class(Typer)); }};
+destination d {{ python(class(Reader)); }};
+log {{ source(s); parser(p); destination(d);
+      destination {{ file("{}" template("$n $f $ok $l [$none]\n")); }}; }};
+"#,
+            typed.display(),
+            text.display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(1));
+    assert_eq!(
+        wait_lines(&d, &typed, 1),
+        "5 0.25 False [b'x', b'y z'] None\n"
+    );
+    assert_eq!(wait_lines(&d, &text, 1), "5 0.250000 false x,\"y z\" []\n");
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use super::nv::{Builtin, Payload};
+use super::nv::{Builtin, Payload, ValueType};
 use super::timestamp::UnixTime;
 
 /// Opaque token a source attaches to a message so it learns the outcome of its deliveries
@@ -210,6 +210,12 @@ impl LogMessage {
             return;
         }
         self.nv.set(nb, value);
+    }
+
+    /// Sets a value of type `ty` (its text form; see [`LogMessage::set`]).
+    pub fn set_typed(&mut self, name: &str, value: &[u8], ty: ValueType) {
+        self.set(name, value);
+        self.nv.set_type(name.as_bytes(), ty);
     }
 
     /// Sets a built-in value (see [`LogMessage::set`] for the LEGACY_MSGHDR rule).

@@ -23,7 +23,7 @@ pub mod serial;
 pub mod timestamp;
 
 pub use message::{AckToken, DEFAULT_PRI, LogMessage, MsgFlags, TagId};
-pub use nv::{Builtin, Payload};
+pub use nv::{Builtin, Payload, ValueType};
 pub use options::{HostOptions, LocalHost, ParseFlags, ParseOptions, PeerInfo, UseDns};
 pub use parse::{ParseError, escape_binary, mangle_hostname, parse, parse_with_status};
 pub use serial::{DecodeError, decode, encode};

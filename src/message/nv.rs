@@ -9,9 +9,9 @@
 //! the whole 64 KiB read chunk it came from, which is far worse for memory than the one
 //! ~200-byte copy a message costs here (syslog-ng copies too: its payload is `len * 2`).
 //!
-//! Measured (tests/message_memory.rs): `size_of::<LogMessage>()` is 216 bytes; a typical
+//! Measured (tests/message_memory.rs): `size_of::<LogMessage>()` is 232 bytes; a typical
 //! 200-byte RFC 3164 message from a network peer holds 248 heap bytes in one allocation (the
-//! 200 raw bytes plus a 48-byte reserve that HOST_FROM and SOURCEIP fit in), about 480 bytes
+//! 200 raw bytes plus a 48-byte reserve that HOST_FROM and SOURCEIP fit in), about 500 bytes
 //! in all inside its `Arc`. HOST shares HOST_FROM's bytes when it is the peer's name.
 //!
 //! Built-in names live in a fixed array indexed by [`Builtin`]; any other name (`.SDATA.x.y`,
@@ -141,10 +141,53 @@ impl fmt::Debug for Span {
     }
 }
 
+/// A value's type, as syslog-ng 4 keeps it beside the bytes (`LogMessageValueType`). The
+/// bytes are always the value's text form (`5`, `1.500000`, `true`, a syslog-ng list); the
+/// type says how a typed consumer (a Python `@version: 4.0` plugin) reads them back. Every
+/// value set without a type — parsing, rewrites, parsers — is a string.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ValueType {
+    /// Text (read as `bytes` by Python).
+    #[default]
+    String = 0,
+    /// A JSON fragment.
+    Json = 1,
+    /// `true` / `false`.
+    Boolean = 2,
+    /// A decimal 64-bit integer.
+    Integer = 3,
+    /// A decimal floating point number.
+    Double = 4,
+    /// Seconds since the epoch with milliseconds (`sec.msec`).
+    DateTime = 5,
+    /// A syslog-ng list (comma-separated, quoted where needed).
+    List = 6,
+    /// No value (empty bytes).
+    Null = 7,
+    /// Binary data no typed consumer reads.
+    Bytes = 8,
+    /// A protobuf message (binary).
+    Protobuf = 9,
+}
+
+impl ValueType {
+    /// The type with wire code `code` (the `repr(u8)` value), if there is one.
+    pub fn from_code(code: u8) -> Option<ValueType> {
+        use ValueType::*;
+        [
+            String, Json, Boolean, Integer, Double, DateTime, List, Null, Bytes, Protobuf,
+        ]
+        .get(usize::from(code))
+        .copied()
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Extra {
     name: Span,
     value: Span,
+    ty: ValueType,
 }
 
 /// The name-value pairs of one message. See the module documentation for the layout.
@@ -152,6 +195,8 @@ struct Extra {
 pub struct Payload {
     buf: Vec<u8>,
     builtin: [Span; N_BUILTIN],
+    /// The type of each built-in value (`String` unless set typed).
+    builtin_ty: [ValueType; N_BUILTIN],
     extra: Vec<Extra>,
     /// Bytes of `buf` no longer referenced by any span; compacted when it dominates.
     garbage: u32,
@@ -176,6 +221,7 @@ impl Payload {
         Payload {
             buf,
             builtin: [Span::UNSET; N_BUILTIN],
+            builtin_ty: [ValueType::String; N_BUILTIN],
             extra: Vec::new(),
             garbage: 0,
             raw_len,
@@ -214,6 +260,7 @@ impl Payload {
         let old = self.builtin[b as usize];
         self.retire_appended(old);
         self.builtin[b as usize] = s;
+        self.builtin_ty[b as usize] = ValueType::String;
     }
 
     /// Sets a built-in value, copying `value` into the buffer. (No in-place overwrite: two
@@ -223,12 +270,14 @@ impl Payload {
         self.retire_appended(old);
         let s = self.push(value);
         self.builtin[b as usize] = s;
+        self.builtin_ty[b as usize] = ValueType::String;
         self.maybe_compact();
     }
 
-    /// Makes `to` hold the same bytes as `from` without copying them.
+    /// Makes `to` hold the same bytes (and type) as `from` without copying them.
     pub fn share_builtin(&mut self, from: Builtin, to: Builtin) {
         self.builtin[to as usize] = self.builtin[from as usize];
+        self.builtin_ty[to as usize] = self.builtin_ty[from as usize];
     }
 
     /// The value of a built-in, `None` when unset.
@@ -241,6 +290,7 @@ impl Payload {
         let old = self.builtin[b as usize];
         self.retire_appended(old);
         self.builtin[b as usize] = Span::UNSET;
+        self.builtin_ty[b as usize] = ValueType::String;
     }
 
     /// End of the raw message region (see `raw_len`).
@@ -269,7 +319,8 @@ impl Payload {
         self.get_span(self.extra[i].value)
     }
 
-    /// Sets any name, copying the value. Returns `true` when the name was not set before.
+    /// Sets any name to a string, copying the value. Returns `true` when the name was not set
+    /// before.
     pub fn set(&mut self, name: &[u8], value: &[u8]) -> bool {
         if let Some(b) = Builtin::from_name(name) {
             let new = self.builtin(b).is_none();
@@ -278,6 +329,59 @@ impl Payload {
         }
         let v = self.push(value);
         self.set_extra_span(name, v, None)
+    }
+
+    /// Sets any name to `value` (its text form) of type `ty`. Returns `true` when the name
+    /// was not set before.
+    pub fn set_typed(&mut self, name: &[u8], value: &[u8], ty: ValueType) -> bool {
+        let new = self.set(name, value);
+        self.set_type(name, ty);
+        new
+    }
+
+    /// Gives the value of `name`, when set, the type `ty` (its bytes stay as they are).
+    pub fn set_type(&mut self, name: &[u8], ty: ValueType) {
+        if let Some(b) = Builtin::from_name(name) {
+            self.set_builtin_type(b, ty);
+        } else if let Some(i) = self.find_extra(name) {
+            self.extra[i].ty = ty;
+        }
+    }
+
+    /// The value of any name with its type, `None` when unset.
+    pub fn get_typed(&self, name: &[u8]) -> Option<(&[u8], ValueType)> {
+        if let Some(b) = Builtin::from_name(name) {
+            return Some((self.builtin(b)?, self.builtin_ty[b as usize]));
+        }
+        let e = &self.extra[self.find_extra(name)?];
+        Some((self.get_span(e.value)?, e.ty))
+    }
+
+    /// Types of the built-in slots, in slot order (for the disk format).
+    pub(crate) fn builtin_types(&self) -> &[ValueType; N_BUILTIN] {
+        &self.builtin_ty
+    }
+
+    /// Sets the type of a built-in slot that holds a value (decoding).
+    pub(crate) fn set_builtin_type(&mut self, b: Builtin, ty: ValueType) {
+        if self.builtin(b).is_some() {
+            self.builtin_ty[b as usize] = ty;
+        }
+    }
+
+    /// Every non-built-in pair with its type, in insertion order (what [`Payload::extras`]
+    /// yields, typed).
+    pub(crate) fn extras_typed(&self) -> impl Iterator<Item = (&[u8], &[u8], ValueType)> {
+        self.extra
+            .iter()
+            .filter_map(|e| Some((self.get_span(e.name)?, self.get_span(e.value)?, e.ty)))
+    }
+
+    /// Sets the type of the side store's entry `i` (decoding).
+    pub(crate) fn set_extra_type(&mut self, i: usize, ty: ValueType) {
+        if let Some(e) = self.extra.get_mut(i) {
+            e.ty = ty;
+        }
     }
 
     /// Sets a non-built-in name to a span already in the buffer. `insert_at` places a new
@@ -292,11 +396,16 @@ impl Payload {
             let old = self.extra[i].value;
             self.retire_appended(old);
             self.extra[i].value = v;
+            self.extra[i].ty = ValueType::String;
             self.maybe_compact();
             return false;
         }
         let n = self.push(name);
-        let e = Extra { name: n, value: v };
+        let e = Extra {
+            name: n,
+            value: v,
+            ty: ValueType::String,
+        };
         match insert_at {
             Some(i) if i <= self.extra.len() => self.extra.insert(i, e),
             _ => self.extra.push(e),

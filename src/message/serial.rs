@@ -5,6 +5,20 @@
 //! Disk-buffer files are kept across upgrades, so the layout below is a file format: change
 //! it only under a new version byte, and keep decoding every old version.
 //!
+//! # Layout, version 2
+//!
+//! Version 1 (below) followed by the value types, so that a typed value (`@version: 4.0`
+//! Python code setting an `int`) reads back typed after the disk-buffer:
+//!
+//! | field                 | encoding                                                   |
+//! |-----------------------|------------------------------------------------------------|
+//! | version               | one byte, `0x02`                                           |
+//! | ...                   | every field of version 1 after its version byte            |
+//! | types                 | varint count, then per value that is not a string: varint key (wire slot 0 to 9 for a built-in, 10 + *i* for dynamic pair *i*), one byte [`ValueType`] code; keys ascending |
+//!
+//! Nothing follows the types. A version-1 encoding (what earlier builds wrote) decodes with
+//! every value a string.
+//!
 //! # Layout, version 1
 //!
 //! *varint* is unsigned LEB128 (7 bits a byte, low group first, high bit set on every byte
@@ -28,7 +42,7 @@
 //! | dynamic pairs         | varint count, then per pair: name *bytes*, value *bytes*, in storage order |
 //! | tags                  | varint count, then per tag: its name as *bytes* (UTF-8)     |
 //!
-//! Nothing follows the tags: trailing bytes are an error. Wire slots of the built-ins, 0 to
+//! In version 1 nothing follows the tags: trailing bytes are an error. Wire slots of the built-ins, 0 to
 //! 9: HOST, HOST_FROM, MESSAGE, PROGRAM, PID, MSGID, SOURCE, LEGACY_MSGHDR, RAWMSG, SOURCEIP
 //! (`WIRE_SLOTS`, fixed here rather than taken from [`Builtin`]'s order so that reordering
 //! the enum cannot change the format). A set-but-empty value (length 0) is distinct from an
@@ -51,11 +65,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::message::{LogMessage, MsgFlags, TagId};
-use super::nv::{Builtin, N_BUILTIN, Payload};
+use super::nv::{Builtin, N_BUILTIN, Payload, ValueType};
 use super::timestamp::UnixTime;
 
-/// The version byte this build writes (and the only one it reads so far).
-pub(crate) const VERSION: u8 = 1;
+/// The version byte this build writes.
+pub(crate) const VERSION: u8 = 2;
+
+/// The version before value types: still read.
+const VERSION_UNTYPED: u8 = 1;
 
 /// Built-ins in wire slot order (see the module documentation). A new built-in takes the
 /// next slot; version 1 data then stays readable, though older binaries reject the new bit.
@@ -110,6 +127,12 @@ pub enum Field {
     TagCount,
     /// A tag name.
     TagName,
+    /// The number of typed values.
+    TypeCount,
+    /// A typed value's key (which value).
+    TypeKey,
+    /// A typed value's type code.
+    TypeCode,
 }
 
 impl fmt::Display for Field {
@@ -131,6 +154,9 @@ impl fmt::Display for Field {
             Field::PairValue => "name-value pair value",
             Field::TagCount => "tag count",
             Field::TagName => "tag name",
+            Field::TypeCount => "value type count",
+            Field::TypeKey => "value type key",
+            Field::TypeCode => "value type code",
         };
         f.write_str(s)
     }
@@ -142,7 +168,10 @@ impl fmt::Display for Field {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     /// The version byte is not one this build reads (a newer format, or not a message).
-    #[error("unknown serialised message version {0} (this build reads version {VERSION})")]
+    #[error(
+        "unknown serialised message version {0} (this build reads versions \
+         {VERSION_UNTYPED} and {VERSION})"
+    )]
     UnknownVersion(u8),
     /// The input ends inside this field.
     #[error("serialised message truncated in its {0}")]
@@ -165,7 +194,7 @@ pub enum DecodeError {
     TooLarge,
 }
 
-/// Appends the version-1 encoding of `msg` to `out` (layout in the module documentation).
+/// Appends the version-2 encoding of `msg` to `out` (layout in the module documentation).
 /// Everything but the ack token is written; tags go by name.
 pub fn encode(msg: &LogMessage, out: &mut Vec<u8>) {
     let values: usize = msg.nv.iter().map(|(n, v)| n.len() + v.len()).sum();
@@ -198,10 +227,20 @@ pub fn encode(msg: &LogMessage, out: &mut Vec<u8>) {
         }
     }
 
+    let mut typed: smallvec::SmallVec<[(u64, ValueType); 4]> = smallvec::SmallVec::new();
+    for (i, b) in WIRE_SLOTS.iter().enumerate() {
+        let ty = msg.nv.builtin_types()[*b as usize];
+        if slots[i].is_some() && ty != ValueType::String {
+            typed.push((i as u64, ty));
+        }
+    }
     put_varint(out, msg.nv.extras().count() as u64);
-    for (name, value) in msg.nv.extras() {
+    for (i, (name, value, ty)) in msg.nv.extras_typed().enumerate() {
         put_bytes(out, name);
         put_bytes(out, value);
+        if ty != ValueType::String {
+            typed.push(((N_BUILTIN + i) as u64, ty));
+        }
     }
 
     let names: smallvec::SmallVec<[Arc<str>; 4]> =
@@ -209,6 +248,12 @@ pub fn encode(msg: &LogMessage, out: &mut Vec<u8>) {
     put_varint(out, names.len() as u64);
     for name in &names {
         put_bytes(out, name.as_bytes());
+    }
+
+    put_varint(out, typed.len() as u64);
+    for (key, ty) in typed {
+        put_varint(out, key);
+        out.push(ty as u8);
     }
 }
 
@@ -218,7 +263,7 @@ pub fn encode(msg: &LogMessage, out: &mut Vec<u8>) {
 pub fn decode(bytes: &[u8]) -> Result<LogMessage, DecodeError> {
     let mut r = Reader { b: bytes, pos: 0 };
     let version = r.byte(Field::Version)?;
-    if version != VERSION {
+    if version != VERSION && version != VERSION_UNTYPED {
         return Err(DecodeError::UnknownVersion(version));
     }
     let pri = r.uint(Field::Priority, u64::from(u16::MAX))? as u16;
@@ -276,6 +321,26 @@ pub fn decode(bytes: &[u8]) -> Result<LogMessage, DecodeError> {
         let name = r.bytes(Field::TagName)?;
         tags.push(std::str::from_utf8(name).map_err(|_| DecodeError::InvalidTagName)?);
     }
+    let mut types = Vec::new();
+    if version >= 2 {
+        let n_types = r.count(Field::TypeCount, 2)?;
+        types.reserve(n_types);
+        let n_keys = (N_BUILTIN + pairs.len()) as u64;
+        for _ in 0..n_types {
+            let key = r.varint(Field::TypeKey)?;
+            let last = types.last().map(|(k, _)| *k);
+            let present = match usize::try_from(key) {
+                Ok(k) if k < N_BUILTIN => present & (1 << k) != 0,
+                _ => key < n_keys,
+            };
+            if !present || last.is_some_and(|l| key <= l) {
+                return Err(DecodeError::BadField(Field::TypeKey));
+            }
+            let ty = ValueType::from_code(r.byte(Field::TypeCode)?)
+                .ok_or(DecodeError::BadField(Field::TypeCode))?;
+            types.push((key, ty));
+        }
+    }
     if r.pos != bytes.len() {
         return Err(DecodeError::TrailingBytes(bytes.len() - r.pos));
     }
@@ -297,6 +362,14 @@ pub fn decode(bytes: &[u8]) -> Result<LogMessage, DecodeError> {
         let v = nv.append(value);
         if !nv.set_extra_span(name, v, None) {
             return Err(DecodeError::Duplicate(Field::PairName));
+        }
+    }
+    // After every value is in place: sharing a built-in's bytes copies its type too.
+    for (key, ty) in types {
+        let key = key as usize;
+        match WIRE_SLOTS.get(key) {
+            Some(b) => nv.set_builtin_type(*b, ty),
+            None => nv.set_extra_type(key - N_BUILTIN, ty),
         }
     }
     let mut msg = LogMessage::with_payload(nv, recvd);
@@ -425,6 +498,13 @@ pub(crate) fn difference(a: &LogMessage, b: &LogMessage) -> Option<String> {
         ));
     }
     for bi in Builtin::ALL {
+        let (ta, tb) = (
+            a.nv.builtin_types()[bi as usize],
+            b.nv.builtin_types()[bi as usize],
+        );
+        if a.nv.builtin(bi).is_some() && ta != tb {
+            return Some(format!("{} type: {ta:?} vs {tb:?}", bi.name()));
+        }
         if a.nv.builtin(bi) != b.nv.builtin(bi) {
             return Some(format!(
                 "{}: {:?} vs {:?}",
@@ -434,9 +514,9 @@ pub(crate) fn difference(a: &LogMessage, b: &LogMessage) -> Option<String> {
             ));
         }
     }
-    let pairs = |m: &LogMessage| -> Vec<(Vec<u8>, Vec<u8>)> {
-        m.nv.extras()
-            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+    let pairs = |m: &LogMessage| -> Vec<(Vec<u8>, Vec<u8>, ValueType)> {
+        m.nv.extras_typed()
+            .map(|(n, v, t)| (n.to_vec(), v.to_vec(), t))
             .collect()
     };
     if pairs(a) != pairs(b) {

@@ -1,4 +1,5 @@
-//! Round trips of parsed and generated messages; the version-1 bytes of one message pinned;
+//! Round trips of parsed and generated messages; the version-1 and -2 bytes of one message
+//! pinned;
 //! bad input of every kind an error, and random bytes, truncations and bit flips never a
 //! panic.
 
@@ -202,13 +203,80 @@ fn version_1_bytes() {
         b"\x01\x0a.SDATA.a.b\x01c", // one pair
         b"\x01\x01t",               // one tag
     ];
+    let v1 = want.concat();
+    let back = decode(&v1).expect("version 1 decodes");
+    assert_eq!(difference(&m, &back), None);
+    // Version 2: the same fields, then an empty types section.
+    let v2 = [b"\x02", &v1[1..], b"\x00"].concat();
+    assert_eq!(round_trip(&m), v2);
+}
+
+/// Typed values (set by `@version: 4.0` Python code) keep their type: the version-2 types
+/// section, pinned.
+#[test]
+fn version_2_bytes_with_types() {
+    let mut m = LogMessage::new(UnixTime::new(0, 0, 0));
+    m.pri = 0;
+    m.nv.set_typed(b"PID", b"5", ValueType::Integer);
+    m.nv.set_typed(b"n", b"1.500000", ValueType::Double);
+    m.nv.set(b"s", b"x");
+    m.nv.set_typed(b"b", b"true", ValueType::Boolean);
+    let want: &[&[u8]] = &[
+        b"\x02\x00\x00\x00\x00\x00\x00\x00\x00", // version 2, pri 0, times zero
+        b"\x10\x025",                            // PID present: "5"
+        b"\x03\x01n\x081.500000\x01s\x01x\x01b\x04true",
+        b"\x00",     // no tags
+        b"\x03",     // three typed values
+        b"\x04\x03", // wire slot 4 (PID): integer
+        b"\x0a\x04", // pair 0 (n): double
+        b"\x0c\x02", // pair 2 (b): boolean
+    ];
     assert_eq!(round_trip(&m), want.concat());
+    let back = decode(&want.concat()).expect("decodes");
+    assert_eq!(
+        back.nv.get_typed(b"PID"),
+        Some((&b"5"[..], ValueType::Integer))
+    );
+    assert_eq!(
+        back.nv.get_typed(b"s"),
+        Some((&b"x"[..], ValueType::String))
+    );
+}
+
+#[test]
+fn bad_type_sections_are_named() {
+    let m = {
+        let mut m = LogMessage::new(UnixTime::new(0, 0, 0));
+        m.pri = 0;
+        m.nv.set(b"n", b"1");
+        m
+    };
+    let base = enc(&m);
+    let body = &base[..base.len() - 1];
+    let with = |t: &[u8]| [body, t].concat();
+    let bad = |t: &[u8], f: Field| {
+        assert_eq!(
+            decode(&with(t)).err(),
+            Some(DecodeError::BadField(f)),
+            "{t:?}"
+        )
+    };
+    bad(b"\x01\x00\x03", Field::TypeKey); // HOST is not set
+    bad(b"\x01\x0b\x03", Field::TypeKey); // pair 1 does not exist
+    bad(b"\x01\x0a\x63", Field::TypeCode); // no type 99
+    bad(b"\x02\x0a\x03\x0a\x03", Field::TypeKey); // repeated key
+    // A count that the bytes left cannot hold (two bytes an entry) is a truncation.
+    assert_eq!(
+        decode(&with(b"\x01\x0a")).err(),
+        Some(DecodeError::Truncated(Field::TypeCount))
+    );
+    assert!(decode(&with(b"\x01\x0a\x03")).is_ok());
 }
 
 #[test]
 fn unknown_version() {
     let mut bytes = enc(&LogMessage::new(RECVD));
-    for v in [0, 2, 0xff] {
+    for v in [0, 3, 0xff] {
         bytes[0] = v;
         assert_eq!(decode(&bytes).err(), Some(DecodeError::UnknownVersion(v)));
     }
@@ -316,6 +384,7 @@ fn option_sets() -> &'static [ParseOptions] {
 enum Edit {
     Set(String, Vec<u8>),
     RawSet(Vec<u8>, Vec<u8>),
+    TypedSet(String, Vec<u8>, u8),
     Unset(String),
     Tag(String),
     ClearTag(String),
@@ -350,7 +419,8 @@ fn edit() -> impl Strategy<Value = Edit> {
     let value = prop::collection::vec(any::<u8>(), 0..48);
     prop_oneof![
         4 => (name(), value.clone()).prop_map(|(n, v)| Edit::Set(n, v)),
-        1 => (prop::collection::vec(any::<u8>(), 0..8), value).prop_map(|(n, v)| Edit::RawSet(n, v)),
+        1 => (prop::collection::vec(any::<u8>(), 0..8), value.clone()).prop_map(|(n, v)| Edit::RawSet(n, v)),
+        2 => (name(), value, 0u8..10).prop_map(|(n, v, t)| Edit::TypedSet(n, v, t)),
         1 => name().prop_map(Edit::Unset),
         2 => "[a-e.]{0,4}".prop_map(Edit::Tag),
         1 => "[a-e.]{0,4}".prop_map(Edit::ClearTag),
@@ -387,6 +457,10 @@ prop_compose! {
                 Edit::Set(n, v) => m.set(&n, &v),
                 Edit::RawSet(n, v) => {
                     m.nv.set(&n, &v);
+                }
+                Edit::TypedSet(n, v, t) => {
+                    let ty = ValueType::from_code(t).unwrap_or_default();
+                    m.nv.set_typed(n.as_bytes(), &v, ty);
                 }
                 Edit::Unset(n) => m.unset(&n),
                 Edit::Tag(t) => m.set_tag(TagId::intern(&t)),

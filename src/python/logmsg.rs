@@ -11,9 +11,12 @@
 //!   `bytes` can be assigned, anything else raises 3.38's `ValueError`.
 //! * 4.x mode: a missing name raises `KeyError`; `int`, `float`, `bool`, `None`, `list` and
 //!   `datetime` can be assigned and are stored in syslog-ng's text form (`5`, `1.500000`,
-//!   `true`, empty, a syslog-ng list, `sec.msec`). Rust messages carry no value types, so
-//!   they read back as `bytes` (syslog-ng 4 returns the typed object); strings are `bytes`
-//!   in both modes, as in syslog-ng.
+//!   `true`, empty, a syslog-ng list, `sec.msec`) with their [`ValueType`], and read back as
+//!   that type (AxoSyslog's `py_obj_from_log_msg_value`): an integer as `int`, a double as
+//!   `float`, a boolean as `bool`, null as `None`, a list as a `list` of `bytes`, a datetime
+//!   as a naive local `datetime`; a value whose text does not parse as its type reads as
+//!   `bytes`, and a binary (`bytes`/protobuf) value as missing. Strings are `bytes` in both
+//!   modes, as in syslog-ng; macros are strings.
 //!
 //! Reading a name resolves, in order: a built-in value (`MESSAGE`/`MSG`, `HOST`, `PROGRAM`,
 //! `PID`...), a macro (`DATE`, `ISODATE`, `R_*`, `S_*`, `FACILITY`, `SOURCEIP`, `MSGHDR`,
@@ -35,7 +38,7 @@ use pyo3::types::{
 };
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::message::{Builtin, LogMessage, ParseOptions, UnixTime};
+use crate::message::{Builtin, LogMessage, ParseOptions, UnixTime, ValueType};
 use crate::template::RenderContext;
 use crate::template::macros::{Macro, expand};
 
@@ -80,7 +83,6 @@ impl PyLogMessage {
     }
 
     /// A view of `msg` on which every mutation raises (template functions, destinations).
-    #[allow(dead_code)] // used by the Python drivers, not wired yet
     pub(crate) fn new_read_only(msg: Arc<LogMessage>) -> PyLogMessage {
         PyLogMessage {
             read_only: true,
@@ -90,28 +92,32 @@ impl PyLogMessage {
 
     /// The same view with the typing mode given explicitly (the driver knows the
     /// configuration's version; tests must not flip the global flag).
-    #[allow(dead_code)]
     pub(crate) fn with_compat_3x(mut self, compat: bool) -> PyLogMessage {
         self.cast_to_bytes = compat;
         self
     }
 
     /// The message as it is now (modifications from Python included).
-    #[allow(dead_code)] // used by the Python drivers, not wired yet
     pub(crate) fn message(&self) -> &Arc<LogMessage> {
         &self.msg
     }
 
-    /// Whether mutations raise.
-    #[allow(dead_code)]
-    pub(crate) fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
-    /// What `set_bookmark()` stored (or the constructor's `bookmark`).
-    #[allow(dead_code)]
+    /// What `set_bookmark()` stored (or the constructor's `bookmark`); the ack
+    /// trackers of Python sources (part 2) read it, tests do today.
+    #[cfg(test)]
     pub(crate) fn bookmark(&self) -> Option<&Py<PyAny>> {
         self.bookmark.as_ref()
+    }
+
+    /// The Python object for `name` in this view's typing mode, `None` when missing.
+    fn value(&self, py: Python<'_>, name: &str) -> PyResult<Option<Py<PyAny>>> {
+        match lookup_typed(&self.msg, name) {
+            None => Ok(None),
+            Some((v, _)) if self.cast_to_bytes => {
+                Ok(Some(PyBytes::new(py, &v).into_any().unbind()))
+            }
+            Some((v, ty)) => typed_to_py(py, &v, ty),
+        }
     }
 
     fn check_writable(&self, what: &str) -> PyResult<()> {
@@ -133,18 +139,96 @@ impl PyLogMessage {
 
 /// The value Python sees for `name`, `None` when it is not set.
 fn lookup<'m>(msg: &'m LogMessage, name: &str) -> Option<Cow<'m, [u8]>> {
+    lookup_typed(msg, name).map(|(v, _)| v)
+}
+
+/// The value Python sees for `name` with its type, `None` when it is not set.
+fn lookup_typed<'m>(msg: &'m LogMessage, name: &str) -> Option<(Cow<'m, [u8]>, ValueType)> {
+    let typed = |(v, t): (&'m [u8], ValueType)| (Cow::Borrowed(v), t);
     match Builtin::from_name(name.as_bytes()) {
         Some(Builtin::SourceIp) | None => {}
-        Some(b) => return msg.get_builtin(b).map(Cow::Borrowed),
+        Some(_) => return msg.nv.get_typed(name.as_bytes()).map(typed),
     }
     if let Some(m) = Macro::lookup(name) {
         let env = macro_env();
         let ctx = RenderContext::new(&env.options, &env.daemon);
         let mut out = Vec::new();
         expand(m, msg, &ctx, false, &mut out);
-        return Some(Cow::Owned(out));
+        return Some((Cow::Owned(out), ValueType::String));
     }
-    msg.get(name).map(Cow::Borrowed)
+    msg.nv.get_typed(name.as_bytes()).map(typed)
+}
+
+/// A stored value as Python sees it in 4.x mode (`None`: treat it as missing — a binary
+/// value, which has no Python class yet).
+fn typed_to_py(py: Python<'_>, value: &[u8], ty: ValueType) -> PyResult<Option<Py<PyAny>>> {
+    let text = std::str::from_utf8(value).ok().map(str::trim);
+    let obj = match ty {
+        ValueType::Integer => text
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|i| i.into_pyobject(py).map(|o| o.into_any().unbind()))
+            .transpose()?,
+        ValueType::Double => text
+            .and_then(|t| t.parse::<f64>().ok())
+            .map(|d| PyFloat::new(py, d).into_any().unbind()),
+        ValueType::Boolean => text
+            .and_then(parse_bool)
+            .map(|b| PyBool::new(py, b).to_owned().into_any().unbind()),
+        ValueType::Null => Some(py.None()),
+        ValueType::List => {
+            let list = PyList::empty(py);
+            for item in crate::template::functions::list::scan(value) {
+                list.append(PyBytes::new(py, &item))?;
+            }
+            Some(list.into_any().unbind())
+        }
+        ValueType::DateTime => match text.and_then(parse_msec) {
+            Some(msec) => Some(local_datetime(py, msec)?),
+            None => None,
+        },
+        ValueType::Bytes | ValueType::Protobuf => return Ok(None),
+        ValueType::String | ValueType::Json => None,
+    };
+    // A value whose text does not parse as its type reads as bytes, as in AxoSyslog.
+    Ok(Some(obj.unwrap_or_else(|| {
+        PyBytes::new(py, value).into_any().unbind()
+    })))
+}
+
+/// syslog-ng's boolean spellings.
+fn parse_bool(t: &str) -> Option<bool> {
+    match t.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `sec[.frac]` (how a datetime value is stored) as milliseconds since the epoch.
+fn parse_msec(t: &str) -> Option<i64> {
+    let (sec, frac) = t.split_once('.').unwrap_or((t, ""));
+    let sec: i64 = sec.parse().ok()?;
+    if !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let ms: i64 = format!("{frac:0<3}").get(..3)?.parse().ok()?;
+    let ms = if sec < 0 || t.starts_with('-') {
+        -ms
+    } else {
+        ms
+    };
+    sec.checked_mul(1000)?.checked_add(ms)
+}
+
+/// A naive `datetime` of local wall-clock time (AxoSyslog's `py_datetime_from_msec`).
+fn local_datetime(py: Python<'_>, msec: i64) -> PyResult<Py<PyAny>> {
+    let datetime = py.import("datetime")?.getattr("datetime")?;
+    let secs = msec.div_euclid(1000);
+    let micros = msec.rem_euclid(1000) * 1000;
+    let dt = datetime.call_method1("fromtimestamp", (secs,))?;
+    let kwargs = pyo3::types::IntoPyDict::into_py_dict([("microsecond", micros)], py)?;
+    let dt = dt.call_method("replace", (), Some(&kwargs))?;
+    Ok(dt.unbind())
 }
 
 /// A key as syslog-ng takes it: `str` (UTF-8) or `bytes`.
@@ -177,8 +261,34 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_string())
 }
 
-/// The bytes stored for an assigned value in 4.x mode (syslog-ng's `py_obj_to_log_msg_value`).
-pub(crate) fn typed_value(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// The bytes and type stored for an assigned value in 4.x mode (syslog-ng's
+/// `py_obj_to_log_msg_value`).
+pub(crate) fn typed_value(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<(Vec<u8>, ValueType)> {
+    let bytes = typed_text(py, value)?;
+    let ty = if value.is_exact_instance_of::<PyString>() || value.is_exact_instance_of::<PyBytes>()
+    {
+        ValueType::String
+    } else if value.is_exact_instance_of::<PyInt>() {
+        ValueType::Integer
+    } else if value.is_exact_instance_of::<PyFloat>() {
+        ValueType::Double
+    } else if value.is_instance_of::<PyBool>() {
+        ValueType::Boolean
+    } else if value.is_none() {
+        ValueType::Null
+    } else if value.is_exact_instance_of::<PyList>() {
+        ValueType::List
+    } else {
+        ValueType::DateTime
+    };
+    Ok((bytes, ty))
+}
+
+/// The text form of an assigned value in 4.x mode.
+fn typed_text(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if value.is_exact_instance_of::<PyString>() || value.is_exact_instance_of::<PyBytes>() {
         return Ok(str_or_bytes(value)?.unwrap_or_default());
     }
@@ -342,8 +452,8 @@ impl PyLogMessage {
                 "Blacklisted attribute {name} was requested"
             )));
         }
-        match lookup(&self.msg, &name) {
-            Some(v) => Ok(PyBytes::new(py, &v).into_any().unbind()),
+        match self.value(py, &name)? {
+            Some(v) => Ok(v),
             None if self.cast_to_bytes => Ok(PyBytes::new(py, b"").into_any().unbind()),
             None => Err(PyKeyError::new_err(format!(
                 "No such name-value pair {name}"
@@ -360,9 +470,9 @@ impl PyLogMessage {
         let name = key_name(key)?;
         let what = format!("name-value pair {name}");
         self.check_writable(&what)?;
-        let bytes = if self.cast_to_bytes {
+        let (bytes, ty) = if self.cast_to_bytes {
             match str_or_bytes(value)? {
-                Some(b) => b,
+                Some(b) => (b, ValueType::String),
                 None => {
                     return Err(PyValueError::new_err(format!(
                         "str or unicode object expected as log message values, got type {} \
@@ -377,7 +487,7 @@ impl PyLogMessage {
             typed_value(py, value)?
         };
         let bytes = c_string(bytes);
-        self.writable(&what)?.set(&name, &bytes);
+        self.writable(&what)?.set_typed(&name, &bytes, ty);
         Ok(())
     }
 
@@ -405,8 +515,8 @@ impl PyLogMessage {
         key: &Bound<'_, PyAny>,
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        match lookup(&self.msg, &key_name(key)?) {
-            Some(v) => Ok(PyBytes::new(py, &v).into_any().unbind()),
+        match self.value(py, &key_name(key)?)? {
+            Some(v) => Ok(v),
             None => Ok(default.unwrap_or_else(|| py.None())),
         }
     }

@@ -11,7 +11,7 @@ use pyo3::types::PyDict;
 
 use super::error::PythonException;
 use super::logmsg::PyLogMessage;
-use crate::message::{LogMessage, ParseOptions, UnixTime, parse};
+use crate::message::{LogMessage, ParseOptions, UnixTime, ValueType, parse};
 
 /// Runs `code` in fresh globals (with `extra` bound first) and returns those globals.
 fn run<'py>(
@@ -128,11 +128,12 @@ fn get_set_del_contains_and_keys_in_3x_mode() {
 }
 
 #[test]
-fn typed_mode_raises_key_error_and_stores_text_forms() {
+fn typed_mode_raises_key_error_and_reads_values_back_typed() {
     attach(|py| {
         let m = PyLogMessage::new_wrapped(Arc::new(LogMessage::new(UnixTime::default())))
             .with_compat_3x(false);
-        let m = Py::new(py, m).expect("object").into_bound(py).into_any();
+        let m = Py::new(py, m).expect("object");
+        let obj = m.clone_ref(py).into_bound(py).into_any();
         let g = run(
             py,
             "import datetime\n\
@@ -142,33 +143,105 @@ fn typed_mode_raises_key_error_and_stores_text_forms() {
              m['b'] = True\n\
              m['n'] = None\n\
              m['l'] = ['a', 'b c', b'd']\n\
+             m['s'] = 'text'\n\
+             m['PID'] = 42\n\
              m['t'] = datetime.datetime(2022, 2, 2, 10, 23, 45, 123456, tzinfo=datetime.timezone.utc)\n\
-             r = (m['i'], m['f'], m['b'], m['n'], m['l'], m['t'], m.get('nope'))\n\
+             local = datetime.datetime.fromtimestamp(1643797425).replace(microsecond=123000)\n\
+             r = [repr(m[k]) for k in ('i', 'f', 'b', 'n', 'l', 's', 'PID')]\n\
+             r.append(m['t'] == local and m['t'].tzinfo is None)\n\
+             r.append(repr(m.get('i')))\n\
+             r.append(repr(m.get('nope')))\n\
+             m['i'] = 'again'\n\
+             r.append(repr(m['i']))\n\
              try:\n    m['o'] = object()\n    oe = None\nexcept ValueError as e:\n    oe = str(e)\n",
-            &[("m", m)],
+            &[("m", obj)],
         )
         .expect("runs");
         assert_eq!(get::<String>(&g, "ke"), "No such name-value pair nope");
-        #[allow(clippy::type_complexity)]
-        let r: (
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Option<Vec<u8>>,
-        ) = get(&g, "r");
-        assert_eq!(r.0, b"5");
-        assert_eq!(r.1, b"1.500000");
-        assert_eq!(r.2, b"true");
-        assert_eq!(r.3, b"");
-        assert_eq!(r.4, b"a,\"b c\",d");
-        assert_eq!(r.5, b"1643797425.123");
-        assert_eq!(r.6, None);
+        let r: Vec<Py<PyAny>> = get(&g, "r");
+        let r: Vec<String> = r.iter().map(|o| o.bind(py).to_string()).collect();
+        assert_eq!(
+            r,
+            [
+                "5",
+                "1.5",
+                "True",
+                "None",
+                "[b'a', b'b c', b'd']",
+                "b'text'",
+                "42",
+                "True",
+                "5",
+                "None",
+                "b'again'"
+            ]
+        );
         assert_eq!(
             get::<String>(&g, "oe"),
             "Error extracting value from Python object"
+        );
+        // What the message holds: syslog-ng's text forms, with their types.
+        let held = m.borrow(py).message().clone();
+        let typed = |n: &str| {
+            held.nv
+                .get_typed(n.as_bytes())
+                .map(|(v, t)| (v.to_vec(), t))
+        };
+        assert_eq!(typed("f"), Some((b"1.500000".to_vec(), ValueType::Double)));
+        assert_eq!(typed("l"), Some((b"a,\"b c\",d".to_vec(), ValueType::List)));
+        assert_eq!(
+            typed("t"),
+            Some((b"1643797425.123".to_vec(), ValueType::DateTime))
+        );
+        assert_eq!(typed("n"), Some((Vec::new(), ValueType::Null)));
+        assert_eq!(typed("PID"), Some((b"42".to_vec(), ValueType::Integer)));
+        assert_eq!(typed("i"), Some((b"again".to_vec(), ValueType::String)));
+    });
+}
+
+/// A value whose text does not parse as its type reads as bytes; a binary value as missing
+/// (AxoSyslog's rules); 3.x mode reads every type as bytes.
+#[test]
+fn typed_values_that_do_not_parse_read_as_bytes() {
+    attach(|py| {
+        let mut msg = LogMessage::new(UnixTime::default());
+        msg.set_typed("bad_int", b"12x", ValueType::Integer);
+        msg.set_typed("bad_bool", b"maybe", ValueType::Boolean);
+        msg.set_typed("yes", b"yes", ValueType::Boolean);
+        msg.set_typed("blob", b"\x00\x01", ValueType::Bytes);
+        msg.set_typed("d", b"-1.25", ValueType::Double);
+        let msg = Arc::new(msg);
+        let typed = PyLogMessage::new_wrapped(msg.clone()).with_compat_3x(false);
+        let typed = Py::new(py, typed)
+            .expect("object")
+            .into_bound(py)
+            .into_any();
+        let bytes = PyLogMessage::new_wrapped(msg).with_compat_3x(true);
+        let bytes = Py::new(py, bytes)
+            .expect("object")
+            .into_bound(py)
+            .into_any();
+        let g = run(
+            py,
+            "r = [repr(t[k]) for k in ('bad_int', 'bad_bool', 'yes', 'd')]\n\
+             r.append(repr(t.get('blob', 'default')))\n\
+             r.append(repr(b['yes']))\n\
+             r.append(repr(b['d']))\n",
+            &[("t", typed), ("b", bytes)],
+        )
+        .expect("runs");
+        let r: Vec<String> = get(&g, "r");
+        assert_eq!(
+            r,
+            [
+                "b'12x'",
+                "b'maybe'",
+                "True",
+                "-1.25",
+                "'default'",
+                "b'yes'",
+                "b'-1.25'"
+            ]
         );
     });
 }

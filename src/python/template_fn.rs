@@ -187,7 +187,8 @@ fn invoke(
             Err(e) => Err(Some(("$(python): Error invoking Python function", e))),
         };
     }
-    typed_value(py, &ret).map_err(|e| {
+    // The result is text in a template: its type does not travel.
+    typed_value(py, &ret).map(|(text, _)| text).map_err(|e| {
         Some((
             "$(python): error converting the return value of a Python template function to \
              a typed name-value pair",
