@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Daemon, ctl, free_port, send, wait_for};
+use common::{Daemon, ctl, free_port, send, syntax_check, wait_for};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -141,6 +141,10 @@ log {{ source(s); parser(p); destination {{ file(\"{}\" template(\"$(python temp
     );
 }
 
+/// As syslog-ng 3.38 (tests/golden/python-3.38/dest-missing-class, python-block-errors): a
+/// class that is not there stops the start (exit 2) but passes `-s`, which does not bind
+/// drivers; a `python {}` block that fails is an error in the configuration (exit 1), found
+/// by `-s` too.
 #[test]
 fn a_missing_class_or_a_broken_block_stops_the_start_naming_where() {
     let port = free_port();
@@ -150,24 +154,33 @@ fn a_missing_class_or_a_broken_block_stops_the_start_naming_where() {
         "destination d { python(class(NoSuchClass)); };\nlog { source(s); destination(d); };\n",
     );
     let mut d = Daemon::start(&cfg, None);
-    let code = d.wait_exit(WAIT);
-    assert!(matches!(code, Some(c) if c != 0), "{code:?}");
+    assert_eq!(d.wait_exit(WAIT), Some(2));
     let err = d.stderr();
     assert!(
         err.contains("Error looking up Python driver class `NoSuchClass`"),
         "{err}"
     );
     assert!(err.contains("sluice.conf:3:17"), "{err}");
+    assert_eq!(syntax_check(&d.config).status.code(), Some(0));
 
-    let cfg = config("3.38", port, "python {\nx = 1\ndef f(:\n    pass\n};\n");
-    let mut d = Daemon::start(&cfg, None);
-    assert!(matches!(d.wait_exit(WAIT), Some(c) if c != 0));
-    let err = d.stderr();
-    assert!(
-        err.contains("Error evaluating global Python block: SyntaxError"),
-        "{err}"
-    );
-    assert!(err.contains("line 5"), "{err}");
+    for (block, error) in [
+        ("x = 1\ndef f(:\n    pass\n", "SyntaxError"),
+        ("x = 1\ny = x / 0\n", "ZeroDivisionError: division by zero"),
+    ] {
+        let cfg = config("3.38", port, &format!("python {{\n{block}}};\n"));
+        let mut d = Daemon::start(&cfg, None);
+        assert_eq!(d.wait_exit(WAIT), Some(1));
+        let err = d.stderr();
+        assert!(
+            err.contains(&format!("Error evaluating global Python block: {error}")),
+            "{err}"
+        );
+        assert!(err.contains("line 5"), "{err}");
+        let check = syntax_check(&d.config);
+        assert_eq!(check.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&check.stderr);
+        assert!(err.contains(error) && err.contains("line 5"), "{err}");
+    }
 }
 
 #[test]
@@ -370,4 +383,75 @@ log {{ source(s); parser(p); destination(d);
         "5 0.25 False [b'x', b'y z'] None\n"
     );
     assert_eq!(wait_lines(&d, &text, 1), "5 0.250000 false x,\"y z\" []\n");
+}
+
+/// syslog-ng 3.38 (tests/golden/python-3.38/parser): a parser that changes the message and
+/// then returns False leaves the path with its change discarded, so the fallback path gets
+/// the message as it came.
+#[test]
+fn a_parser_returning_false_discards_its_changes() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let parsed = dir.path().join("parsed");
+    let fallback = dir.path().join("fallback");
+    let cfg = config(
+        "3.38",
+        port,
+        &format!(
+            r#"python {{
+class Setter(object):
+    def parse(self, msg):
+        msg["set_value"] = "from-python"
+        return msg["MESSAGE"] == b"m1"
+}};
+parser p {{ python(class(Setter)); }};
+template t {{ template("$MESSAGE set_value=${{set_value}}\n"); }};
+log {{ source(s); parser(p); destination {{ file("{}" template(t)); }}; }};
+log {{ source(s); destination {{ file("{}" template(t)); }}; flags(fallback); }};
+"#,
+            parsed.display(),
+            fallback.display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(3));
+    assert_eq!(
+        wait_lines(&d, &fallback, 2),
+        "m0 set_value=\nm2 set_value=\n"
+    );
+    assert_eq!(wait_lines(&d, &parsed, 1), "m1 set_value=from-python\n");
+}
+
+/// Macros read from Python are rendered with the configuration's global template options:
+/// under `ts-format(iso)` `$STAMP` is the same text as `$ISODATE` (with the default
+/// rfc3164 it is not). syslog-ng 3.38 aborts reading `msg["STAMP"]` from Python (an
+/// assertion in its time formatting), so there is no recording to match.
+#[test]
+fn macros_read_from_python_follow_the_global_template_options() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.txt");
+    let cfg = config(
+        "3.38",
+        port,
+        &format!(
+            r#"options {{ ts-format(iso); }};
+python {{
+class D(object):
+    def send(self, msg):
+        with open("{}", "a") as f:
+            f.write("%r %r\n" % (msg["STAMP"] == msg["ISODATE"], msg["STAMP"][:2]))
+        return True
+}};
+destination d {{ python(class(D)); }};
+log {{ source(s); destination(d); }};
+"#,
+            out.display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(1));
+    assert_eq!(wait_lines(&d, &out, 1), "True b'20'\n");
 }

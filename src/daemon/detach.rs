@@ -28,17 +28,18 @@ impl Startup {
         }
     }
 
-    /// The start failed: the parent prints `reason` and exits 2.
-    pub fn fail(&mut self, reason: &str) {
+    /// The start failed: the parent prints `reason` and exits `code` (not 0).
+    pub fn fail(&mut self, reason: &str, code: i32) {
         if let Some(mut f) = self.0.take() {
-            let _ = f.write_all(b"\x01");
+            let code = u8::try_from(code).ok().filter(|c| *c != 0).unwrap_or(1);
+            let _ = f.write_all(&[code]);
             let _ = f.write_all(reason.as_bytes());
         }
     }
 }
 
 /// Forks; returns in the child only. The parent waits for the child's [`Startup`] report and
-/// exits with it (0, or 2 after printing the reason); a child that dies before reporting is a
+/// exits with it (0, or the failure's code after printing the reason); a child that dies before reporting is a
 /// failure too.
 pub fn detach() -> io::Result<Startup> {
     let mut fds = [0 as libc::c_int; 2];
@@ -89,9 +90,9 @@ fn wait_for_child(mut from_child: std::fs::File) -> i32 {
     let _ = from_child.read_to_end(&mut report);
     match report.split_first() {
         Some((0, _)) => crate::cli::EXIT_OK,
-        Some((_, reason)) => {
+        Some((code, reason)) => {
             eprintln!("{}", String::from_utf8_lossy(reason).trim_end());
-            crate::cli::EXIT_RUNTIME_FAILURE
+            i32::from(*code)
         }
         None => {
             eprintln!("The daemon exited while starting up (see its log)");

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use actix::Actor;
 use tokio::sync::Notify;
 
-use crate::actors::runtime::plan::{Plan, plan};
+use crate::actors::runtime::plan::{Plan, plan, python_plan};
 use crate::actors::runtime::supervisor::{
     ConfigSupervisor, Describe, ExitSignal, Reload, Shutdown, Start, Stats,
 };
@@ -62,8 +62,19 @@ pub fn run(args: Args) -> i32 {
             }
         };
     }
+    let config_dir = paths.config.parent().map(PathBuf::from);
     if args.syntax_only {
-        return EXIT_OK;
+        // Like syslog-ng, a syntax check runs the `python {}` blocks (nothing forks after).
+        return match python_plan(&config.model)
+            .check_blocks(&config.loaded.map, config_dir.as_deref())
+        {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                let e = python_start_error(e, &config);
+                eprintln!("{e}");
+                e.exit_code()
+            }
+        };
     }
     let mut plan = match plan_config(&config) {
         Ok(plan) => plan,
@@ -84,7 +95,6 @@ pub fn run(args: Args) -> i32 {
         }
     };
     init_logging(&args);
-    let config_dir = paths.config.parent().map(PathBuf::from);
     let started = Daemon::start(args, paths, config, plan.needs_persist()).and_then(|daemon| {
         let bound = match daemon.config.lock() {
             Ok(c) => bind_python(&mut plan, &c, config_dir.as_deref()),
@@ -97,8 +107,8 @@ pub fn run(args: Args) -> i32 {
         Err(e) => {
             let message = e.to_string();
             tracing::error!("{message}");
-            startup.fail(&message);
-            EXIT_RUNTIME_FAILURE
+            startup.fail(&message, e.exit_code());
+            e.exit_code()
         }
     }
 }
@@ -118,6 +128,20 @@ enum StartError {
     /// The Python parts of the configuration did not bind (rendered diagnostics).
     #[error("Error initializing the Python parts of the configuration:\n{0}")]
     PythonConfig(String),
+    /// A `python {}` block failed (rendered diagnostics): a configuration error.
+    #[error("{}", .0.trim_end())]
+    PythonBlock(String),
+}
+
+impl StartError {
+    /// syslog-ng's exit codes: an error in the configuration's text (a `python {}` block
+    /// that fails, which syslog-ng finds while parsing) is 1, any other failure to start 2.
+    fn exit_code(&self) -> i32 {
+        match self {
+            StartError::PythonBlock(_) => EXIT_CONFIG_ERROR,
+            _ => EXIT_RUNTIME_FAILURE,
+        }
+    }
 }
 
 /// Runs the configuration's `python {}` blocks and binds its Python drivers, parsers and
@@ -127,13 +151,21 @@ fn bind_python(
     config: &CheckedConfig,
     config_dir: Option<&std::path::Path>,
 ) -> Result<(), StartError> {
+    plan.python
+        .bind(&config.loaded.map, config_dir)
+        .map_err(|e| python_start_error(e, config))
+}
+
+/// A binding failure as the daemon reports it (diagnostics rendered against `config`).
+fn python_start_error(e: crate::python::BindError, config: &CheckedConfig) -> StartError {
     use crate::python::BindError;
-    match plan.python.bind(&config.loaded.map, config_dir) {
-        Ok(()) => Ok(()),
-        Err(BindError::Interpreter(e)) => Err(StartError::Python(e)),
-        Err(BindError::Config(diags)) => Err(StartError::PythonConfig(
-            crate::config::diagnostic::render_all(&diags, &config.loaded.map),
-        )),
+    let render = |d: &[crate::config::diagnostic::Diagnostic]| {
+        crate::config::diagnostic::render_all(d, &config.loaded.map)
+    };
+    match e {
+        BindError::Interpreter(e) => StartError::Python(e),
+        BindError::Block(diags) => StartError::PythonBlock(render(&diags)),
+        BindError::Config(diags) => StartError::PythonConfig(render(&diags)),
     }
 }
 
@@ -227,7 +259,7 @@ impl Daemon {
         // A start that fails is logged and, in the background, reported to the waiting parent.
         let mut failed = |message: String| {
             tracing::error!("{message}");
-            startup.fail(&message);
+            startup.fail(&message, EXIT_RUNTIME_FAILURE);
             EXIT_RUNTIME_FAILURE
         };
         let sup = ConfigSupervisor::default().start();

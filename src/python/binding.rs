@@ -25,6 +25,7 @@ use super::code::{Block, ConfigCode};
 use super::error::PythonException;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::span::{SourceMap, Span};
+use crate::template::{DaemonInfo, TemplateOptions};
 
 /// What binding runs with.
 pub(crate) struct BindCx<'a> {
@@ -84,6 +85,9 @@ pub(crate) struct PythonPlan {
     blocks: Vec<(String, Span)>,
     compat_3x: bool,
     pub(crate) bindings: Bindings,
+    /// What macros read from Python (`msg["DATE"]`) are rendered with: the configuration's
+    /// global template options and its daemon facts (defaults until the planner sets them).
+    macro_env: Option<(TemplateOptions, Arc<DaemonInfo>)>,
     /// The loaded code, once bound (kept alive as long as the plan's objects).
     code: Option<Arc<ConfigCode>>,
 }
@@ -93,7 +97,12 @@ pub(crate) struct PythonPlan {
 pub(crate) enum BindError {
     #[error(transparent)]
     Interpreter(#[from] super::PythonInitError),
-    /// Configuration errors, with their spans.
+    /// A `python {}` block did not compile or raised: an error in the configuration
+    /// itself (syslog-ng finds it while parsing, `-s` included).
+    #[error("Error processing a global python block")]
+    Block(Vec<Diagnostic>),
+    /// A driver could not be bound (a class that is missing, `init()` failing), with its
+    /// span: syslog-ng finds these when it starts the configuration.
     #[error("Error initializing the Python parts of the configuration")]
     Config(Vec<Diagnostic>),
 }
@@ -105,8 +114,14 @@ impl PythonPlan {
             blocks,
             compat_3x,
             bindings: Bindings::default(),
+            macro_env: None,
             code: None,
         }
+    }
+
+    /// Sets what macros read from Python are rendered with (the `macro_env` field).
+    pub(crate) fn render_macros_with(&mut self, options: TemplateOptions, daemon: Arc<DaemonInfo>) {
+        self.macro_env = Some((options, daemon));
     }
 
     /// Whether the configuration uses Python at all.
@@ -126,6 +141,55 @@ impl PythonPlan {
             return Ok(());
         }
         super::ensure_initialized()?;
+        let compat_3x = self.compat_3x;
+        let items = self.bindings.all();
+        let code = Python::attach(|py| -> Result<Arc<ConfigCode>, BindError> {
+            let code = Arc::new(
+                self.load_blocks(py, map, config_dir)
+                    .map_err(BindError::Block)?,
+            );
+            let cx = BindCx {
+                code: &code,
+                compat_3x,
+            };
+            let errors: Vec<Diagnostic> = items
+                .iter()
+                .filter_map(|item| item.bind(py, &cx).err())
+                .collect();
+            if errors.is_empty() {
+                Ok(code)
+            } else {
+                Err(BindError::Config(errors))
+            }
+        })?;
+        self.code = Some(code);
+        Ok(())
+    }
+
+    /// What `sluice -s` runs: the `python {}` blocks only, as syslog-ng runs them while it
+    /// parses the configuration (so a block that does not compile or raises is reported by
+    /// a syntax check); classes are looked up and `init()` called only by a start.
+    pub(crate) fn check_blocks(
+        &self,
+        map: &SourceMap,
+        config_dir: Option<&Path>,
+    ) -> Result<(), BindError> {
+        if self.blocks.is_empty() {
+            return Ok(());
+        }
+        super::ensure_initialized()?;
+        Python::attach(|py| self.load_blocks(py, map, config_dir).map(drop))
+            .map_err(BindError::Block)
+    }
+
+    /// Runs the blocks in a fresh `_syslogng_main`; a failure is reported at the block it
+    /// happened in.
+    fn load_blocks(
+        &self,
+        py: Python<'_>,
+        map: &SourceMap,
+        config_dir: Option<&Path>,
+    ) -> Result<ConfigCode, Vec<Diagnostic>> {
         let blocks: Vec<Block> = self
             .blocks
             .iter()
@@ -141,31 +205,13 @@ impl PythonPlan {
                 }
             })
             .collect();
+        super::syslogng::set_compat_3x(self.compat_3x);
+        if let Some((options, daemon)) = &self.macro_env {
+            super::syslogng::set_macro_env(options.clone(), daemon.clone());
+        }
         let first_span = self.blocks.first().map(|(_, s)| *s);
-        let compat_3x = self.compat_3x;
-        let items = self.bindings.all();
-        let code = Python::attach(|py| -> Result<Arc<ConfigCode>, Vec<Diagnostic>> {
-            super::syslogng::set_compat_3x(compat_3x);
-            let code = ConfigCode::load(py, config_dir, &blocks)
-                .map_err(|e| vec![block_error(&e, first_span, &self.blocks, map)])?;
-            let code = Arc::new(code);
-            let cx = BindCx {
-                code: &code,
-                compat_3x,
-            };
-            let errors: Vec<Diagnostic> = items
-                .iter()
-                .filter_map(|item| item.bind(py, &cx).err())
-                .collect();
-            if errors.is_empty() {
-                Ok(code)
-            } else {
-                Err(errors)
-            }
-        })
-        .map_err(BindError::Config)?;
-        self.code = Some(code);
-        Ok(())
+        ConfigCode::load(py, config_dir, &blocks)
+            .map_err(|e| vec![block_error(&e, first_span, &self.blocks, map)])
     }
 }
 

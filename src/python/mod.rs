@@ -1,5 +1,5 @@
 //! The embedded Python interpreter, the built-in `syslogng` module ([`syslogng`]: the classes
-//! plugins import; [`logmsg`]: `LogMessage`), a configuration's Python code ([`code`]: the
+//! plugins import; [`logmsg`]: `LogMessage`; [`source_classes`]: `LogSource`, `LogFetcher`), a configuration's Python code ([`code`]: the
 //! `python {}` blocks and name lookup) and how the Python parts of a plan are bound to it
 //! ([`binding`]). The Python drivers live with the other drivers and use this module.
 //! The interpreter is started only when the configuration uses Python.
@@ -11,6 +11,7 @@ pub mod interpreter;
 pub(crate) mod logmsg;
 pub(crate) mod object;
 pub(crate) mod parser;
+pub(crate) mod source_classes;
 pub(crate) mod syslogng;
 pub(crate) mod template_fn;
 

@@ -1,5 +1,6 @@
 //! The built-in `syslogng` Python module: what plugin code imports
-//! (`from syslogng import LogMessage, LogDestination, LogParser, Logger`).
+//! (`from syslogng import LogMessage, LogDestination, LogParser, Logger`, and the source
+//! base classes `LogSource`, `LogFetcher`).
 //!
 //! Registration: [`install`] adds the module to CPython's table of built-in modules
 //! (`PyImport_AppendInittab`, via pyo3's `append_to_inittab!`). That must happen before the
@@ -12,9 +13,7 @@
 //! [`LogMessage`](super::logmsg::PyLogMessage) values are typed, and [`set_macro_env`] gives
 //! the template options and daemon facts macros (`msg["DATE"]`, `msg["LOGHOST"]`) are
 //! rendered with.
-//!
-//! Not wired into the runtime yet: nothing calls the setters, so the defaults (3.x mode,
-//! default template options, a default `DaemonInfo`) are in force.
+//! Binding a configuration's Python parts sets both (see `binding::PythonPlan`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
@@ -32,6 +31,8 @@ pub(crate) use super::logmsg::PyLogMessage;
 pub(crate) mod module {
     #[pymodule_export]
     use super::{PyLogDestination, PyLogMessage, PyLogParser, PyLogger};
+    #[pymodule_export]
+    use crate::python::source_classes::{PyLogFetcher, PyLogSource};
 }
 
 /// Adds `syslogng` to the built-in modules. Call once, before the interpreter is
@@ -50,7 +51,6 @@ static COMPAT_3X: AtomicBool = AtomicBool::new(true);
 
 /// Sets the typing mode for `LogMessage` objects created from now on (objects keep the mode
 /// they were created with, as in syslog-ng, where it is taken from the config at creation).
-#[allow(dead_code)] // used by the Python drivers, not wired yet
 pub(crate) fn set_compat_3x(compat: bool) {
     COMPAT_3X.store(compat, Ordering::Relaxed);
 }
@@ -75,7 +75,6 @@ static MACRO_ENV: LazyLock<RwLock<Arc<MacroEnv>>> = LazyLock::new(|| {
 
 /// Replaces the macro environment (the runtime calls this per configuration generation with
 /// the global template options and its `DaemonInfo`).
-#[allow(dead_code)]
 pub(crate) fn set_macro_env(options: TemplateOptions, daemon: Arc<DaemonInfo>) {
     let env = Arc::new(MacroEnv { options, daemon });
     match MACRO_ENV.write() {

@@ -531,3 +531,27 @@ fn timestamps_source_address_parse_and_bookmark() {
         assert_eq!(bookmark.as_deref(), Some("{'pos': 7}"));
     });
 }
+
+#[test]
+fn source_base_classes_carry_syslog_ng_3_38_constants() {
+    attach(|py| {
+        let g = run(
+            py,
+            "from syslogng import LogFetcher, LogSource\n\
+             class F(LogFetcher):\n    pass\n\
+             f = F()\n\
+             codes = (F.FETCH_ERROR, F.FETCH_NOT_CONNECTED, F.FETCH_SUCCESS,\n\
+                      f.FETCH_TRY_AGAIN, f.FETCH_NO_DATA)\n\
+             class S(LogSource):\n    def __init__(self, x):\n        self.x = x\n\
+             try:\n    S(1).post_message(None)\n    posted = 'posted'\n\
+             except RuntimeError as e:\n    posted = str(e)\n",
+            &[],
+        )
+        .expect("runs");
+        assert_eq!(
+            get::<(i32, i32, i32, i32, i32)>(&g, "codes"),
+            (0, 1, 2, 3, 4)
+        );
+        assert!(get::<String>(&g, "posted").contains("not running"));
+    });
+}

@@ -172,18 +172,24 @@ fn check_object(o: &Object, errors: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Plans `model` (which passed the configuration checks).
-pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let globals = Registry::global_options(&model.global_options).map_err(|d| vec![d])?;
-    let python = crate::python::PythonPlan::new(
+/// The Python side of `model` before any driver registered into it: its `python {}` blocks
+/// (also what `sluice -s` runs).
+pub(crate) fn python_plan(model: &Model) -> crate::python::PythonPlan {
+    crate::python::PythonPlan::new(
         model
             .python_blocks
             .iter()
             .map(|b| (b.code.clone(), b.span))
             .collect(),
         compat_3x(model),
-    );
+    )
+}
+
+/// Plans `model` (which passed the configuration checks).
+pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let globals = Registry::global_options(&model.global_options).map_err(|d| vec![d])?;
+    let mut python = python_plan(model);
     let mut functions = crate::template::FunctionRegistry::with_builtins();
     functions.register(
         "python",
@@ -207,6 +213,10 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         daemon.clone(),
     );
 
+    python.render_macros_with(
+        settings::template_options(&DestTemplateOptions::default(), &globals),
+        daemon.clone(),
+    );
     let globals_hash = fingerprint(&globals);
     let mut sources = Vec::new();
     let mut hooks = Vec::new();
