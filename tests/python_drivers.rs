@@ -455,3 +455,39 @@ log {{ source(s); destination(d); }};
     send(port, &lines(1));
     assert_eq!(wait_lines(&d, &out, 1), "True b'20'\n");
 }
+
+/// `init()` returning False or raising stops the start (exit 2, as syslog-ng 3.38:
+/// tests/golden/python-3.38/dest-init-false), naming the driver's place; the exception's
+/// traceback is logged.
+#[test]
+fn init_returning_false_or_raising_stops_the_start() {
+    let port = free_port();
+    for (body, want) in [
+        ("return False", "init() returned FALSE (class `D`)"),
+        (
+            "raise KeyError('missing-option')",
+            "init() raised an exception",
+        ),
+    ] {
+        let cfg = config(
+            "3.38",
+            port,
+            &format!(
+                "python {{\nclass D(object):\n    def init(self, options):\n        {body}\n    \
+                 def send(self, msg):\n        return True\n}};\n\
+                 destination d {{ python(class(D)); }};\nlog {{ source(s); destination(d); }};\n"
+            ),
+        );
+        let mut d = Daemon::start(&cfg, None);
+        assert_eq!(d.wait_exit(WAIT), Some(2));
+        let err = d.stderr();
+        assert!(err.contains(want), "{err}");
+        assert!(err.contains("sluice.conf:10:17"), "{err}");
+        if body.starts_with("raise") {
+            assert!(
+                err.contains("line 6, in init") && err.contains("KeyError: 'missing-option'"),
+                "{err}"
+            );
+        }
+    }
+}
