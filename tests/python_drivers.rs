@@ -491,3 +491,76 @@ fn init_returning_false_or_raising_stops_the_start() {
         }
     }
 }
+
+/// Persist names of Python destinations, as syslog-ng 3.38 gives them
+/// (tests/golden/python-3.38/persist-name-dup): `python(CLASS)`, `python.NAME` from
+/// `persist-name()`, `python.` + `generate_persist_name(options)`; two alike stop the start
+/// naming both places.
+#[test]
+fn persist_names_come_from_the_option_or_the_class_and_must_differ() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("names.txt");
+    let conf = |generate: &str, d1: &str, d2: &str| {
+        config(
+            "3.38",
+            port,
+            &format!(
+                "python {{\nclass D(object):\n{generate}    def init(self, options):\n        \
+                 with open(\"{}\", \"a\") as f:\n            f.write(self.persist_name + \"\\n\")\n        \
+                 return True\n    def send(self, msg):\n        return True\n}};\n\
+                 destination d1 {{ {d1}; }};\ndestination d2 {{ {d2}; }};\n\
+                 log {{ source(s); destination(d1); destination(d2); }};\n",
+                out.display()
+            ),
+        )
+    };
+    let by_port = "    @staticmethod\n    def generate_persist_name(options):\n        return options['port']\n";
+    let same =
+        "    @staticmethod\n    def generate_persist_name(options):\n        return 'same'\n";
+    let d = |opts: &str| format!("python(class(D) {opts})");
+
+    // Distinct names start; init() sees its own.
+    for (generate, d1, d2, want) in [
+        (
+            by_port,
+            d("options(port 1)"),
+            d("options(port 2)"),
+            "python.1\npython.2\n",
+        ),
+        (
+            "",
+            d("persist-name(a)"),
+            d("persist-name(b)"),
+            "python.a\npython.b\n",
+        ),
+    ] {
+        let _ = std::fs::remove_file(&out);
+        let mut daemon = Daemon::start(&conf(generate, &d1, &d2), None);
+        daemon.wait_ready();
+        let mut names: Vec<String> = read(&out).lines().map(str::to_string).collect();
+        names.sort();
+        assert_eq!(names.join("\n") + "\n", want);
+    }
+
+    // Alike names stop the start, at the second driver, naming the first.
+    for (generate, d1, d2, name) in [
+        ("", d(""), d("options(port 2)"), "python(D)"),
+        (
+            same,
+            d("options(port 1)"),
+            d("options(port 2)"),
+            "python.same",
+        ),
+        ("", d("persist-name(a)"), d("persist-name(a)"), "python.a"),
+    ] {
+        let mut daemon = Daemon::start(&conf(generate, &d1, &d2), None);
+        assert_eq!(daemon.wait_exit(WAIT), Some(2), "{name}");
+        let err = daemon.stderr();
+        assert!(
+            err.contains(&format!("conflicting persist names: `{name}`")),
+            "{err}"
+        );
+        assert!(err.contains("sluice.conf:"), "{err}");
+    }
+}

@@ -39,6 +39,13 @@ pub(crate) trait Bindable: Send + Sync {
     /// Looks up what it names and creates its objects; the error says what is missing and
     /// where the driver is.
     fn bind(&self, py: Python<'_>, cx: &BindCx<'_>) -> Result<(), Diagnostic>;
+
+    /// Once bound: the persist name it keeps state under and where it is configured, for
+    /// parts whose name only Python can tell (`generate_persist_name()`); two with one name
+    /// are refused.
+    fn persist_name(&self) -> Option<(String, Span)> {
+        None
+    }
 }
 
 /// The Python parts a plan collected (shared by everything that registers into it).
@@ -152,10 +159,13 @@ impl PythonPlan {
                 code: &code,
                 compat_3x,
             };
-            let errors: Vec<Diagnostic> = items
+            let mut errors: Vec<Diagnostic> = items
                 .iter()
                 .filter_map(|item| item.bind(py, &cx).err())
                 .collect();
+            if errors.is_empty() {
+                errors = conflicting_persist_names(&items, map);
+            }
             if errors.is_empty() {
                 Ok(code)
             } else {
@@ -213,6 +223,39 @@ impl PythonPlan {
         ConfigCode::load(py, config_dir, &blocks)
             .map_err(|e| vec![block_error(&e, first_span, &self.blocks, map)])
     }
+}
+
+/// Two Python drivers under one persist name would share their state (and syslog-ng 3.38
+/// refuses to start): each later one is an error that names the first.
+fn conflicting_persist_names(items: &[Arc<dyn Bindable>], map: &SourceMap) -> Vec<Diagnostic> {
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut errors = Vec::new();
+    for (name, span) in items.iter().filter_map(|i| i.persist_name()) {
+        match seen.iter().find(|(n, _)| *n == name) {
+            Some((_, first)) => {
+                let at = map
+                    .file(first.file)
+                    .map(|f| {
+                        let (line, col) = f.line_col(first.start as usize);
+                        format!("{}:{line}:{col}", f.path.display())
+                    })
+                    .unwrap_or_default();
+                errors.push(
+                    Diagnostic::new(
+                        format!(
+                            "conflicting persist names: `{name}` is used by two Python \
+                             drivers; give one of them a persist-name() (or its class a \
+                             generate_persist_name() that tells them apart)"
+                        ),
+                        span,
+                    )
+                    .with_note(format!("the other one is at {at}")),
+                );
+            }
+            None => seen.push((name, span)),
+        }
+    }
+    errors
 }
 
 /// A block that failed: reported at the block the traceback points into (the first one

@@ -10,7 +10,13 @@
 //! object is too; the queue (and what is in it) goes to the new object, whose `open()` is
 //! called once the old one has closed and deinited.
 //!
-//! Not yet: `value-pairs()` (send() then receives a dict), `generate_persist_name()`.
+//! The persist name: `python.NAME` with `persist-name(NAME)`; else, when the class has a
+//! static `generate_persist_name(options)`, `python.` and what it returns; else
+//! `python(CLASS)`. Only Python can tell the second, so duplicates among Python drivers
+//! are refused when the configuration is bound, not planned. The plan's own name (which
+//! a reload matches queues by) stays `python(CLASS)` (numbered when repeated).
+//!
+//! Not yet: `value-pairs()` (send() then receives a dict).
 //!
 //! Option set checked against syslog-ng 3.38: `class()`, `options()`, `loaders()` (and the
 //! obsolete `imports()`), `value-pairs()`, `batch-lines()`, `batch-timeout()`, `retries()`,
@@ -113,6 +119,9 @@ struct Binding {
     /// Set before binding (the persist name needs the driver id).
     driver_id: OnceLock<String>,
     object: OnceLock<Arc<DestObject>>,
+    /// `python.NAME` when `persist-name()` is set.
+    configured_persist_name: Option<String>,
+    /// The name it runs under, once bound (see the module doc).
     persist_name: OnceLock<String>,
     class: String,
     loaders: Vec<String>,
@@ -172,6 +181,7 @@ pub fn plan_driver(
         loaders: o.python.loaders.clone(),
         options: o.python.options.clone(),
         span: call.span(),
+        configured_persist_name: o.dest.persist_name.as_ref().map(|p| format!("python.{p}")),
         ..Binding::default()
     });
     if let Some(b) = &env.python {
@@ -204,11 +214,11 @@ impl Bindable for Binding {
             .get()
             .cloned()
             .unwrap_or_else(|| "python".into());
-        let persist = self
-            .persist_name
-            .get()
-            .cloned()
-            .unwrap_or_else(|| format!("python({})", self.class));
+        let persist = match &self.configured_persist_name {
+            Some(p) => p.clone(),
+            None => self.generated_persist_name(py, cx, &driver),
+        };
+        let _ = self.persist_name.set(persist.clone());
         // Converting an int or a str into Python cannot fail.
         let mut attrs: Vec<(&str, Py<PyAny>)> = Vec::new();
         for (name, value) in RESULT_CONSTANTS {
@@ -240,6 +250,41 @@ impl Bindable for Binding {
             .set(Arc::new(DestObject::new(py, object, cx.compat_3x)));
         Ok(())
     }
+
+    fn persist_name(&self) -> Option<(String, crate::config::Span)> {
+        self.persist_name.get().map(|p| (p.clone(), self.span))
+    }
+}
+
+impl Binding {
+    /// `python.` + the class's `generate_persist_name(options)`, or `python(CLASS)` when it
+    /// has none (or it raised: logged). A class that cannot be found gets the default here;
+    /// creating the object reports it.
+    fn generated_persist_name(&self, py: Python<'_>, cx: &BindCx<'_>, driver: &str) -> String {
+        let fallback = format!("python({})", self.class);
+        let Ok(class) = cx.code.resolve(py, &self.class) else {
+            return fallback;
+        };
+        let Ok(generate) = class.getattr("generate_persist_name") else {
+            return fallback;
+        };
+        let name = crate::actors::python_options::options_dict(py, &self.options, cx.compat_3x)
+            .and_then(|options| generate.call1((options,)))
+            .and_then(|n| n.str().map(|s| s.to_string()));
+        match name {
+            Ok(n) => format!("python.{n}"),
+            Err(e) => {
+                crate::python::binding::log_exception(
+                    py,
+                    &e,
+                    "Exception while calling generate_persist_name()",
+                    driver,
+                    &self.class,
+                );
+                fallback
+            }
+        }
+    }
 }
 
 impl DestinationDriver for PythonDestPlan {
@@ -249,7 +294,6 @@ impl DestinationDriver for PythonDestPlan {
             None => format!("python({})", self.options.python.class),
         };
         let _ = self.binding.driver_id.set(driver_id.to_string());
-        let _ = self.binding.persist_name.set(name.clone());
         name
     }
 
@@ -257,9 +301,11 @@ impl DestinationDriver for PythonDestPlan {
         &self.writer
     }
 
-    /// Two Python destinations with one persist name are refused, as seed 001 says.
+    /// Two Python destinations with one persist name are refused, as seed 001 says, but
+    /// when the configuration is bound (only then is `generate_persist_name()` known; the
+    /// start fails with exit 2, as in syslog-ng 3.38), not here.
     fn unique_persist_name(&self) -> bool {
-        true
+        false
     }
 
     fn start(&self, cx: DestStart<'_>) {
