@@ -564,3 +564,60 @@ fn persist_names_come_from_the_option_or_the_class_and_must_differ() {
         assert!(err.contains("sluice.conf:"), "{err}");
     }
 }
+
+/// `value-pairs()` on a Python destination: `send()` gets a dict of the selected pairs, as
+/// syslog-ng 3.38 gives it (recorded by hand for this test: an empty `value-pairs()` selects
+/// nothing, keys are str, values bytes, int32() pairs int); a value that does not cast is
+/// an error for that message (3.38: "Casting error", retried, then dropped).
+#[test]
+fn value_pairs_hand_send_a_dict_of_the_selected_pairs() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("pairs.txt");
+    let cfg = format!(
+        r#"@version: 3.38
+source s {{ network(ip(127.0.0.1) port({port}) flags(syslog-protocol)); }};
+python {{
+class D(object):
+    def init(self, options):
+        self.tag = options["t"]
+        return True
+    def send(self, msg):
+        with open("{}", "a") as f:
+            f.write("%s %s %r\n" % (self.tag, type(msg).__name__, sorted(msg.items())))
+        return True
+}};
+destination d1 {{ python(class(D) options("t" "rfc") persist-name(d1) value-pairs(scope(rfc5424) exclude("DATE"))); }};
+destination d2 {{ python(class(D) options("t" "int") persist-name(d2) value-pairs(pair("n" int32(5)) pair("s" "$PROGRAM-x"))); }};
+destination d3 {{ python(class(D) options("t" "rekey") persist-name(d3) value-pairs(key("PROGRAM") rekey("PROG*" add-prefix("p.")) pair("y" "1"))); }};
+destination d4 {{ python(class(D) options("t" "empty") persist-name(d4) value-pairs()); }};
+destination d5 {{ python(class(D) options("t" "bad") persist-name(d5) retries(2) time-reopen(1) value-pairs(pair("n" int32("x")))); }};
+log {{ source(s); destination(d1); destination(d2); destination(d3); destination(d4); destination(d5); }};
+"#,
+        out.display()
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(
+        port,
+        b"<13>1 2026-12-02T10:00:00+00:00 h1 prog 77 ID1 [ex@1 a=\"b\"] m\n",
+    );
+    let text = wait_lines(&d, &out, 4);
+    let mut got: Vec<&str> = text.lines().collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "empty dict []",
+            "int dict [('n', 5), ('s', b'prog-x')]",
+            "rekey dict [('p.PROGRAM', b'prog'), ('y', b'1')]",
+            "rfc dict [('.SDATA.ex@1.a', b'b'), ('FACILITY', b'user'), ('HOST', b'localhost'), \
+             ('MESSAGE', b'm'), ('MSGID', b'ID1'), ('PID', b'77'), ('PRIORITY', b'notice'), \
+             ('PROGRAM', b'prog')]",
+        ]
+    );
+    // The message d5 cannot cast is tried retries() times, then dropped and counted.
+    let ok = wait_for(WAIT, || d.stderr().matches("Casting error").count() >= 2);
+    assert!(ok, "{}", d.stderr());
+    assert!(d.stderr().contains("value=x"), "{}", d.stderr());
+}

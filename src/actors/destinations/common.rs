@@ -189,15 +189,60 @@ pub struct ValuePairs {
     /// Glob patterns of pairs to leave out.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Extra pairs: `pair("name" "template")`, one per occurrence.
+    /// Extra pairs: `pair("name" "template")` or with a type, `pair("n" int32("$PID"))`,
+    /// one per occurrence.
     #[serde(default)]
-    pub pair: Repeated<(String, String)>,
+    pub pair: Repeated<(String, TypedTemplate)>,
     /// Renamings of the selected pairs, one per occurrence.
     #[serde(default = "no_rekey")]
     pub rekey: Repeated<Rekey>,
     /// Send values as strings instead of their types. Default: no.
     #[serde(default)]
     pub cast: Option<bool>,
+}
+
+/// A template, optionally with a type hint as syslog-ng writes one (`int32("$PID")`),
+/// held in the form `$(format-json)` takes it: `"$PID"` or `int32($PID)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TypedTemplate(pub String);
+
+impl<'de> Deserialize<'de> for TypedTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TypedTemplate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a template, or a type hint around one (int32(\"$PID\"))")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TypedTemplate, E> {
+                Ok(TypedTemplate(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TypedTemplate, E> {
+                Ok(TypedTemplate(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<TypedTemplate, E> {
+                Ok(TypedTemplate(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TypedTemplate, A::Error> {
+                let Some((hint, value)) = map.next_entry::<String, String>()? else {
+                    return Err(serde::de::Error::custom("expected a template"));
+                };
+                if crate::template::TypeHint::parse(&hint).is_none() {
+                    return Err(serde::de::Error::custom(format!(
+                        "Unknown type specified in type hinting: {hint}"
+                    )));
+                }
+                if map.next_key::<String>()?.is_some() {
+                    return Err(serde::de::Error::custom("expected one type hint"));
+                }
+                Ok(TypedTemplate(format!("{hint}({value})")))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn no_rekey() -> Repeated<Rekey> {
@@ -220,6 +265,26 @@ pub enum VpScope {
     AllMacros,
     Sdata,
     Everything,
+}
+
+impl VpScope {
+    /// The name as written in a configuration (and in `$(format-json --scope ...)`).
+    pub fn name(self) -> &'static str {
+        match self {
+            VpScope::NvPairs => "nv-pairs",
+            VpScope::DotNvPairs => "dot-nv-pairs",
+            VpScope::AllNvPairs => "all-nv-pairs",
+            VpScope::Rfc3164 => "rfc3164",
+            VpScope::Core => "core",
+            VpScope::Base => "base",
+            VpScope::Rfc5424 => "rfc5424",
+            VpScope::SyslogProto => "syslog-proto",
+            VpScope::SelectedMacros => "selected-macros",
+            VpScope::AllMacros => "all-macros",
+            VpScope::Sdata => "sdata",
+            VpScope::Everything => "everything",
+        }
+    }
 }
 
 /// `rekey("glob" ...)`: transformations of the names matching a glob.
@@ -286,6 +351,11 @@ mod tests {
         assert_eq!(v.scope, vec![VpScope::Rfc5424, VpScope::NvPairs]);
         assert_eq!(v.pair.0.len(), 2);
         assert_eq!(v.rekey.0[0].shift, Some(1));
+        let v: ValuePairs = check(r#"value-pairs(pair("n" int32("$PID")) pair("m" 5))"#);
+        assert_eq!(v.pair.0[0].1, TypedTemplate("int32($PID)".into()));
+        assert_eq!(v.pair.0[1].1, TypedTemplate("5".into()));
+        let e = err::<ValuePairs>(r#"value-pairs(pair("n" bogus("x")))"#);
+        assert!(e.message.contains("bogus"), "{}", e.message);
         let e = err::<ValuePairs>("value-pairs(scope(rfc9999))");
         assert_eq!(e.message, "unknown value `rfc9999`");
     }

@@ -16,7 +16,7 @@
 //! are refused when the configuration is bound, not planned. The plan's own name (which
 //! a reload matches queues by) stays `python(CLASS)` (numbered when repeated).
 //!
-//! Not yet: `value-pairs()` (send() then receives a dict).
+//! With `value-pairs()`, `send()` gets a dict of the selected pairs ([`value_pairs`]).
 //!
 //! Option set checked against syslog-ng 3.38: `class()`, `options()`, `loaders()` (and the
 //! obsolete `imports()`), `value-pairs()`, `batch-lines()`, `batch-timeout()`, `retries()`,
@@ -24,6 +24,7 @@
 //! (`template()`, `flags()`, `flush-lines()`...).
 
 mod object;
+mod value_pairs;
 mod worker;
 #[cfg(test)]
 mod worker_tests;
@@ -111,6 +112,8 @@ pub struct PythonDestPlan {
     /// reload (its class is the new configuration's).
     generation: u64,
     binding: Arc<Binding>,
+    /// `value-pairs()`: `send()` gets a dict of these pairs instead of the message.
+    value_pairs: Option<Arc<value_pairs::Selection>>,
 }
 
 /// The object, once bound.
@@ -147,12 +150,14 @@ pub fn plan_driver(
 ) -> Result<Box<dyn DestinationDriver>, Diagnostic> {
     static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let o = PythonDestinationOptions::from_call(call)?;
-    if o.python.value_pairs.is_some() {
-        return Err(Diagnostic::new(
-            "value-pairs() in python() destinations is not supported by the runtime yet",
+    let value_pairs = match &o.python.value_pairs {
+        Some(vp) => Some(Arc::new(value_pairs::Selection::compile(
+            vp,
+            env,
             option_span(call, &["value-pairs"]),
-        ));
-    }
+        )?)),
+        None => None,
+    };
     let writer_options = WriterOptions::default();
     let writer = plan_writer(
         WriterOptionsRef {
@@ -193,6 +198,7 @@ pub fn plan_driver(
         writer,
         generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         binding,
+        value_pairs,
     }))
 }
 
@@ -317,6 +323,13 @@ impl DestinationDriver for PythonDestPlan {
             let _ = done.send(());
             return;
         };
+        if let Some(selection) = &self.value_pairs {
+            object.send_value_pairs(value_pairs::DictBuilder::new(
+                selection.clone(),
+                cx.writer.plan.render.options.clone(),
+                cx.writer.daemon.clone(),
+            ));
+        }
         let plan = self.worker.clone();
         cx.arbiter.spawn(async move {
             worker::run(object, plan, queue).await;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
 
+use super::value_pairs::DictBuilder;
 use super::worker::Outcome;
 use crate::message::LogMessage;
 use crate::python::logmsg::PyLogMessage;
@@ -23,6 +24,8 @@ pub(crate) struct DestObject {
     has_is_opened: bool,
     has_flush: bool,
     warned_open_none: std::sync::atomic::AtomicBool,
+    /// With `value-pairs()`: what `send()` gets instead of the message (set at start).
+    value_pairs: std::sync::OnceLock<DictBuilder>,
 }
 
 impl DestObject {
@@ -34,7 +37,13 @@ impl DestObject {
             compat_3x,
             object,
             warned_open_none: Default::default(),
+            value_pairs: Default::default(),
         }
+    }
+
+    /// From now on `send()` gets the dict `builder` makes of each message.
+    pub(crate) fn send_value_pairs(&self, builder: DictBuilder) {
+        let _ = self.value_pairs.set(builder);
     }
 
     fn describe(&self) -> (&str, &str) {
@@ -97,9 +106,28 @@ impl DestObject {
         if self.has_is_opened && !self.is_opened(py) && !self.open(py) {
             return Outcome::NotConnected;
         }
-        let view = PyLogMessage::new_wrapped(msg.clone()).with_compat_3x(self.compat_3x);
-        let ret = Bound::new(py, view)
-            .and_then(|v| self.object.instance.bind(py).call_method1("send", (v,)));
+        let arg = match self.value_pairs.get() {
+            Some(builder) => match builder.dict(py, msg) {
+                Ok(dict) => Ok(dict.into_any()),
+                Err(e) => {
+                    let (driver, class) = self.describe();
+                    tracing::error!(
+                        driver,
+                        class,
+                        value = %e.value,
+                        type_hint = ?e.hint,
+                        "Casting error"
+                    );
+                    return Outcome::Error;
+                }
+            },
+            None => Bound::new(
+                py,
+                PyLogMessage::new_wrapped(msg.clone()).with_compat_3x(self.compat_3x),
+            )
+            .map(Bound::into_any),
+        };
+        let ret = arg.and_then(|v| self.object.instance.bind(py).call_method1("send", (v,)));
         match ret {
             Ok(v) => self.outcome(&v, "send"),
             Err(e) => {
