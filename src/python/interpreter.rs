@@ -160,6 +160,39 @@ fn status_message(status: ffi::PyStatus) -> String {
         .into_owned()
 }
 
+/// Gives the calling thread a Python thread state that outlives each `Python::attach`.
+///
+/// Parsers and `$(python)` run on the daemon's own threads, which CPython does not know:
+/// without this, every
+/// message's `attach` creates a thread state and its release destroys it again (CPython's
+/// `PyGILState_Ensure`/`Release` with a count back at zero), which cost more than the
+/// `parse()` call itself. Taking the count to one once, and handing the GIL back at once,
+/// keeps the thread state for the thread's life; later attaches only take the GIL.
+pub(crate) fn keep_thread_state() {
+    use std::cell::Cell;
+    thread_local! {
+        static KEPT: Cell<bool> = const { Cell::new(false) };
+    }
+    KEPT.with(|kept| {
+        if kept.get() {
+            return;
+        }
+        // SAFETY: called by bound Python parts only, so the interpreter runs.
+        // PyGILState_Check says whether this thread holds the GIL; only when it does not
+        // (nothing on this thread is attached) are the GIL and the count ours to change:
+        // Ensure creates this thread's state and takes the GIL, SaveThread gives the GIL
+        // back and leaves the state (and its count of one) in place.
+        unsafe {
+            if pyo3::ffi::Py_IsInitialized() == 0 || pyo3::ffi::PyGILState_Check() != 0 {
+                return;
+            }
+            let _ = pyo3::ffi::PyGILState_Ensure();
+            let _ = pyo3::ffi::PyEval_SaveThread();
+        }
+        kept.set(true);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

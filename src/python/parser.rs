@@ -5,7 +5,7 @@
 //! traceback) drops it from that path, as a failing native parser does. `init(options)` as
 //! for destinations; `deinit()` is called when the parser is dropped with its router. The
 //! parser runs inline on the source's thread, taking the GIL per message (as syslog-ng
-//! does).
+//! does); the thread keeps its Python thread state between messages.
 
 use std::sync::{Arc, OnceLock};
 
@@ -84,6 +84,7 @@ impl PythonParser {
         let Some((object, compat_3x)) = self.bound.get() else {
             return false;
         };
+        super::interpreter::keep_thread_state();
         Python::attach(|py| {
             // The view takes the message over (so writing to it copies nothing unless
             // another path shares it) and gives it back below, changed or not.
@@ -96,7 +97,8 @@ impl PythonParser {
                     return false;
                 }
             };
-            let keep = match object.instance.bind(py).call_method1("parse", (&view,)) {
+            let parse = pyo3::intern!(py, "parse");
+            let keep = match object.instance.bind(py).call_method1(parse, (&view,)) {
                 Ok(r) => r.is_truthy().unwrap_or(false),
                 Err(e) => {
                     object.log(py, &e);

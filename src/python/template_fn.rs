@@ -130,6 +130,7 @@ impl PreparedFunction for Prepared {
             rendered.push(v);
         }
         let msg = Arc::new(inv.msg().clone());
+        super::interpreter::keep_thread_state();
         Python::attach(|py| match invoke(py, bound, &name, msg, &rendered) {
             Ok(v) => out.extend_from_slice(&v),
             Err(what) => {

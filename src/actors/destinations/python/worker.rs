@@ -193,6 +193,7 @@ impl State {
 /// Runs the destination until its queue is closed and empty (or closed while it cannot
 /// deliver), or detached by a reload.
 pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue>) {
+    crate::python::interpreter::keep_thread_state();
     let mut st = State {
         connected: false,
         in_hand: Vec::new(),
