@@ -505,3 +505,37 @@ log {{ source(s); destination(whatever); destination {{ recorder(option1("{}") o
         common::stat(&d.control, "destination;whatever;written")
     );
 }
+
+/// Python's `logging` reaches the daemon's log as `python-<logger>: <message>`, whether the
+/// plugin imports it at the top of a block or first inside a method.
+#[test]
+fn python_logging_reaches_the_daemons_log() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("internal.txt");
+    let cfg = config(
+        "3.38",
+        port,
+        &format!(
+            r#"python {{
+class D(object):
+    def send(self, msg):
+        import logging
+        logging.getLogger("mylog").warning("sent %s", msg["MESSAGE"].decode())
+        return True
+}};
+destination d {{ python(class(D)); }};
+log {{ source(s); destination(d); }};
+log {{ source {{ internal(); }}; destination {{ file("{}" template("$MSG\n")); }}; }};
+"#,
+            out.display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(1));
+    let ok = wait_for(WAIT, || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.contains("python-mylog: sent m0"))
+    });
+    assert!(ok, "{:?}\n{}", std::fs::read_to_string(&out), d.stderr());
+}

@@ -8,7 +8,8 @@
 //! (which names the code `FILE{python-global-code:LINE}` and counts lines from the block),
 //! a block is compiled under the configuration file's own name, padded so that its line
 //! numbers are the file's: a traceback points at the line to edit, and shows it (the text
-//! is put into `linecache`, so it is the text that ran even when the file changed since).
+//! is put into `linecache` when a traceback is formatted, so it is the text that ran even
+//! when the file changed since).
 
 use std::path::{Path, PathBuf};
 
@@ -117,7 +118,7 @@ fn run_block(py: Python<'_>, main: &Bound<'_, PyModule>, block: &Block) -> PyRes
         "\n".repeat(block.line.saturating_sub(1)),
         block.code
     );
-    remember_source(py, &filename, &padded)?;
+    remember_source(&filename, &padded);
     let builtins = py.import("builtins")?;
     let compiled =
         builtins.call_method1("compile", (padded.as_str(), filename.as_str(), "exec"))?;
@@ -126,16 +127,41 @@ fn run_block(py: Python<'_>, main: &Bound<'_, PyModule>, block: &Block) -> PyRes
     Ok(())
 }
 
-/// Puts `source` into `linecache` under `filename` without a modification time, which
-/// `linecache.checkcache` leaves alone: tracebacks then show the code as it ran.
-fn remember_source(py: Python<'_>, filename: &str, source: &str) -> PyResult<()> {
-    let lines = PyList::empty(py);
-    for line in source.split_inclusive('\n') {
-        lines.append(line)?;
+/// The blocks' code by file name, for [`sources_into_linecache`].
+static SOURCES: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `source` for tracebacks of code compiled under `filename` (the latest wins).
+fn remember_source(filename: &str, source: &str) {
+    let mut sources = match SOURCES.lock() {
+        Ok(s) => s,
+        Err(p) => p.into_inner(),
+    };
+    sources.retain(|(f, _)| f != filename);
+    sources.push((filename.to_string(), source.to_string()));
+}
+
+/// Puts the blocks' code into `linecache`, without a modification time (which
+/// `linecache.checkcache` leaves alone), so a traceback formatted next shows the code as it
+/// ran even if the file changed since. Done when a traceback is formatted rather than when
+/// the blocks load: importing `linecache` (and `tokenize`, `re`...) costs memory most
+/// configurations never need; code that formats a traceback itself reads the file.
+pub(crate) fn sources_into_linecache(py: Python<'_>) -> PyResult<()> {
+    let sources = match SOURCES.lock() {
+        Ok(s) => s.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    if sources.is_empty() {
+        return Ok(());
     }
     let cache = py.import("linecache")?.getattr("cache")?;
-    let entry = (source.len(), py.None(), lines, filename);
-    cache.cast::<PyDict>()?.set_item(filename, entry)?;
+    let cache = cache.cast::<PyDict>()?;
+    for (filename, source) in &sources {
+        let lines = PyList::empty(py);
+        for line in source.split_inclusive('\n') {
+            lines.append(line)?;
+        }
+        cache.set_item(filename, (source.len(), py.None(), lines, filename))?;
+    }
     Ok(())
 }
 

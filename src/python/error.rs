@@ -22,7 +22,6 @@ pub struct PythonException {
 impl PythonException {
     /// Renders `err` (its traceback included). Never fails: what cannot be rendered is
     /// replaced by a note saying so, since this runs on error paths.
-    #[allow(dead_code)] // used by the Python drivers, not wired yet
     pub(crate) fn from_err(py: Python<'_>, err: &PyErr) -> PythonException {
         let ty = err.get_type(py);
         let kind = ty
@@ -44,12 +43,12 @@ impl PythonException {
     }
 }
 
-#[allow(dead_code)] // used by the Python drivers, not wired yet
 fn format_traceback<'py>(
     py: Python<'py>,
     err: &PyErr,
     tb: Option<Bound<'py, PyTraceback>>,
 ) -> PyResult<String> {
+    super::code::sources_into_linecache(py)?;
     let module = py.import("traceback")?;
     let lines = module.call_method1("format_exception", (err.get_type(py), err.value(py), tb))?;
     let mut out = String::new();
