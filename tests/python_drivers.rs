@@ -539,3 +539,39 @@ log {{ source {{ internal(); }}; destination {{ file("{}" template("$MSG\n")); }
     });
     assert!(ok, "{:?}\n{}", std::fs::read_to_string(&out), d.stderr());
 }
+
+/// A parser that raises drops the message from its path, as False does (syslog-ng 3.38:
+/// tests/golden/python-3.38/parser), and the exception is logged with its traceback; the
+/// next message is parsed as usual.
+#[test]
+fn a_parser_that_raises_drops_that_message_and_goes_on() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("parsed.txt");
+    let cfg = config(
+        "3.38",
+        port,
+        &format!(
+            r#"python {{
+class P(object):
+    def parse(self, msg):
+        if msg["MESSAGE"] == b"m1":
+            raise ValueError("boom in parse")
+        return True
+}};
+parser p {{ python(class(P)); }};
+log {{ source(s); parser(p); destination {{ file("{}" template("$MESSAGE\n")); }}; }};
+"#,
+            out.display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(3));
+    assert_eq!(wait_lines(&d, &out, 2), "m0\nm2\n");
+    let err = d.stderr();
+    assert!(
+        err.contains("ValueError: boom in parse") && err.contains("line 7, in parse"),
+        "{err}"
+    );
+}
