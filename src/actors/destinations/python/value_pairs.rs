@@ -8,6 +8,7 @@
 //! `boolean()` and `list()` as `float`, `bool` and a `list` of `bytes` as AxoSyslog
 //! documents (3.38 cannot cast those and retries the message). A value its type cannot
 //! hold is a casting error: the message is not sent and counts as `ERROR`, as in 3.38.
+//! `cast(yes)` is accepted and, as in 3.38 (recorded), changes nothing here.
 
 use std::sync::Arc;
 
