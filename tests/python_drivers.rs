@@ -575,3 +575,34 @@ log {{ source(s); parser(p); destination {{ file("{}" template("$MESSAGE\n")); }
         "{err}"
     );
 }
+
+/// `$(python)` works in every template, a file destination's file name included.
+#[test]
+fn a_template_function_names_the_output_file() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(
+        "3.38",
+        port,
+        &format!(
+            r#"python {{
+def shard(msg, n):
+    return "shard-%d" % (int(msg["MESSAGE"][1:]) % int(n))
+}};
+log {{ source(s); destination {{ file("{}/$(python shard 2).log" template("$MESSAGE\n")); }}; }};
+"#,
+            dir.path().display()
+        ),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    d.wait_ready();
+    send(port, &lines(4));
+    assert_eq!(
+        wait_lines(&d, &dir.path().join("shard-0.log"), 2),
+        "m0\nm2\n"
+    );
+    assert_eq!(
+        wait_lines(&d, &dir.path().join("shard-1.log"), 2),
+        "m1\nm3\n"
+    );
+}
