@@ -198,34 +198,54 @@ fn status_message(status: ffi::PyStatus) -> String {
 /// Gives the calling thread a Python thread state that outlives each `Python::attach`.
 ///
 /// Parsers and `$(python)` run on the daemon's own threads, which CPython does not know:
-/// without this, every
-/// message's `attach` creates a thread state and its release destroys it again (CPython's
-/// `PyGILState_Ensure`/`Release` with a count back at zero), which cost more than the
-/// `parse()` call itself. Taking the count to one once, and handing the GIL back at once,
-/// keeps the thread state for the thread's life; later attaches only take the GIL.
+/// without this, every message's `attach` creates a thread state and its release destroys
+/// it again (CPython's `PyGILState_Ensure`/`Release` with a count back at zero), which cost
+/// more than the `parse()` call itself. Taking the count to one once, and handing the GIL
+/// back at once, keeps the thread state while the thread lives; later attaches only take
+/// the GIL. When the thread ends (a destination's thread after a reload), the state is
+/// released, so threads that come and go leave nothing behind in the interpreter.
 pub(crate) fn keep_thread_state() {
-    use std::cell::Cell;
     thread_local! {
-        static KEPT: Cell<bool> = const { Cell::new(false) };
+        static KEPT: std::cell::RefCell<Option<KeptState>> = const { std::cell::RefCell::new(None) };
     }
     KEPT.with(|kept| {
-        if kept.get() {
+        let mut kept = kept.borrow_mut();
+        if kept.is_some() {
             return;
         }
-        // SAFETY: called by bound Python parts only, so the interpreter runs.
-        // PyGILState_Check says whether this thread holds the GIL; only when it does not
-        // (nothing on this thread is attached) are the GIL and the count ours to change:
-        // Ensure creates this thread's state and takes the GIL, SaveThread gives the GIL
-        // back and leaves the state (and its count of one) in place.
+        // SAFETY: PyGILState_Check says whether this thread holds the GIL; only when it
+        // does not (nothing on this thread is attached) are the GIL and the count ours to
+        // change: Ensure creates this thread's state and takes the GIL, SaveThread gives
+        // the GIL back and leaves the state (and its count of one) in place.
         unsafe {
             if pyo3::ffi::Py_IsInitialized() == 0 || pyo3::ffi::PyGILState_Check() != 0 {
                 return;
             }
-            let _ = pyo3::ffi::PyGILState_Ensure();
-            let _ = pyo3::ffi::PyEval_SaveThread();
+            let gil = pyo3::ffi::PyGILState_Ensure();
+            let state = pyo3::ffi::PyEval_SaveThread();
+            *kept = Some(KeptState { state, gil });
         }
-        kept.set(true);
     });
+}
+
+/// A thread state [`keep_thread_state`] holds for its thread.
+struct KeptState {
+    state: *mut pyo3::ffi::PyThreadState,
+    gil: pyo3::ffi::PyGILState_STATE,
+}
+
+impl Drop for KeptState {
+    fn drop(&mut self) {
+        // SAFETY: runs when the thread ends, when nothing on it is attached: the GIL is
+        // taken back with the state SaveThread returned, and Release (the count back at
+        // zero) deletes the state and lets the GIL go. Skipped once the interpreter is gone.
+        unsafe {
+            if pyo3::ffi::Py_IsInitialized() != 0 {
+                pyo3::ffi::PyEval_RestoreThread(self.state);
+                pyo3::ffi::PyGILState_Release(self.gil);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -251,5 +271,45 @@ mod tests {
         assert_eq!(handler, libc::SIG_DFL);
         // A second call returns the same interpreter.
         assert_eq!(ensure_initialized().expect("still running"), info);
+    }
+
+    /// The interpreter's thread states (attached: the GIL is held).
+    fn thread_states(_py: Python<'_>) -> usize {
+        // SAFETY: walking the list with the GIL held, as CPython's own code does.
+        unsafe {
+            let mut n = 0;
+            let mut t =
+                pyo3::ffi::PyInterpreterState_ThreadHead(pyo3::ffi::PyInterpreterState_Get());
+            while !t.is_null() {
+                n += 1;
+                t = pyo3::ffi::PyThreadState_Next(t);
+            }
+            n
+        }
+    }
+
+    #[test]
+    fn a_kept_thread_state_lives_as_long_as_its_thread() {
+        ensure_initialized().expect("interpreter starts");
+        let run = || {
+            keep_thread_state();
+            let first = Python::attach(|py| {
+                py.eval(c"1 + 1", None, None).expect("evaluates");
+                // SAFETY: reading this thread's own state pointer with the GIL held.
+                unsafe { pyo3::ffi::PyThreadState_Get() as usize }
+            });
+            let second = Python::attach(|_| unsafe { pyo3::ffi::PyThreadState_Get() as usize });
+            assert_eq!(first, second, "the second attach reused the kept state");
+        };
+        let before = Python::attach(thread_states);
+        for _ in 0..100 {
+            std::thread::spawn(run).join().expect("thread ends");
+        }
+        let after = Python::attach(thread_states);
+        // Each thread's state went with it (other tests' threads may add a few meanwhile).
+        assert!(
+            after < before + 20,
+            "{before} thread states before, {after} after"
+        );
     }
 }
