@@ -14,9 +14,7 @@ sluice=target/release/sluice
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+source bench/lib.sh
 
 # run CONF NAME -> prints "rate count lines rss_kb"
 run() {

@@ -11,8 +11,7 @@ command -v loggen >/dev/null || { echo "loggen not found: apt-get install -y sys
 cargo build --release --quiet --bin sluice --bin sluice-ctl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+source bench/lib.sh
 export BENCH_PORT BENCH_UDP_PORT BENCH_OUT
 BENCH_PORT=$(free_port); BENCH_UDP_PORT=$(free_port); BENCH_OUT=$work/out.log
 target/release/sluice -F -f bench/tcp-udp-to-file.conf -R "$work/p" -c "$work/ctl" -p "$work/pid" 2>"$work/err" &
