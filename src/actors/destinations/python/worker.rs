@@ -181,6 +181,12 @@ impl State {
         self.suspend = true;
     }
 
+    /// `flush()` with its result handled.
+    fn flush(&mut self, py: Python<'_>, queue: &Queue, obj: &DestObject, plan: &WorkerPlan) {
+        let r = obj.flush(py);
+        self.process(r, queue, obj, plan);
+    }
+
     fn flush_due(&self, plan: &WorkerPlan, now: Instant) -> bool {
         match plan.batch_timeout {
             None => true,
@@ -245,7 +251,7 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
             if !st.in_hand.is_empty() {
                 let now = Instant::now();
                 if st.flush_due(&plan, now) || holds_a_readers_window(&st.in_hand) {
-                    flush(&obj, &mut st, &queue, &plan);
+                    Python::attach(|py| st.flush(py, &queue, &obj, &plan));
                     if settle(&mut st, &obj, &queue, &plan).await {
                         break;
                     }
@@ -292,8 +298,7 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
                     && !st.in_hand.is_empty()
                     && (plan.batch_lines == 0 || st.in_hand.len() >= plan.batch_lines)
                 {
-                    let r = obj.flush(py);
-                    st.process(r, &queue, &obj, &plan);
+                    st.flush(py, &queue, &obj, &plan);
                 }
                 if st.rewound || st.suspend {
                     break;
@@ -310,13 +315,11 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
             if !st.rewound && !st.suspend && !st.in_hand.is_empty() && queue.is_empty() {
                 // The queue is empty: flush now when due (else the timer above does).
                 if st.flush_due(&plan, Instant::now()) {
-                    let r = obj.flush(py);
-                    st.process(r, &queue, &obj, &plan);
+                    st.flush(py, &queue, &obj, &plan);
                 }
             } else if !st.rewound && !st.suspend && st.in_hand.is_empty() && !st.batching {
                 // syslog-ng calls flush() after every round of sends, batching or not.
-                let r = obj.flush(py);
-                st.process(r, &queue, &obj, &plan);
+                st.flush(py, &queue, &obj, &plan);
             }
         });
         if settle(&mut st, &obj, &queue, &plan).await {
@@ -327,8 +330,7 @@ pub(crate) async fn run(obj: Arc<DestObject>, plan: WorkerPlan, queue: Arc<Queue
     // still in hand goes back to the queue.
     Python::attach(|py| {
         if st.connected {
-            let r = obj.flush(py);
-            st.process(r, &queue, &obj, &plan);
+            st.flush(py, &queue, &obj, &plan);
         }
         if !st.in_hand.is_empty() {
             queue.rewind(&mut st.in_hand, 0);
@@ -371,14 +373,6 @@ async fn suspend(queue: &Queue, time_reopen: Duration) {
         _ = tokio::time::sleep(time_reopen) => {}
         _ = queue.closed() => {}
     }
-}
-
-/// `flush()` with its result handled.
-fn flush(obj: &DestObject, st: &mut State, queue: &Queue, plan: &WorkerPlan) {
-    Python::attach(|py| {
-        let r = obj.flush(py);
-        st.process(r, queue, obj, plan);
-    });
 }
 
 /// Whether a reader cannot send more because its flow-control window is held by messages in
