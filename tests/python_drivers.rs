@@ -448,7 +448,11 @@ log {{ source(s); destination(d1); destination(d2); destination(d3); destination
     // The message d5 cannot cast is tried retries() times, then dropped and counted.
     let ok = wait_for(WAIT, || d.stderr().matches("Casting error").count() >= 2);
     assert!(ok, "{}", d.stderr());
-    assert!(d.stderr().contains("value=x"), "{}", d.stderr());
+    assert!(
+        d.stderr().contains("value=x") && d.stderr().contains("type_hint=\"int\""),
+        "{}",
+        d.stderr()
+    );
 }
 
 /// Seed 003's destination (`MyDestination(LogDestination)` in `mydestination.py`, found on

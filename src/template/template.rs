@@ -115,6 +115,20 @@ impl TypeHint {
             _ => return None,
         })
     }
+
+    /// The name syslog-ng's messages give the hint (`type-hint='int'`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TypeHint::String => "string",
+            TypeHint::Literal => "literal",
+            TypeHint::Int32 => "int",
+            TypeHint::Int64 => "int64",
+            TypeHint::Double => "double",
+            TypeHint::DateTime => "datetime",
+            TypeHint::List => "list",
+            TypeHint::Boolean => "boolean",
+        }
+    }
 }
 
 /// Looks up `template name { ... };` statements for `$(template name)`. The config layer

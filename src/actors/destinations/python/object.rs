@@ -115,7 +115,7 @@ impl DestObject {
                         driver,
                         class,
                         value = %e.value,
-                        type_hint = ?e.hint,
+                        type_hint = e.hint.name(),
                         "Casting error"
                     );
                     return Outcome::Error;

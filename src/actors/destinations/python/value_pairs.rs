@@ -128,15 +128,14 @@ impl DictBuilder {
         self.selection.0.collect(&inv, msg, &mut pairs);
         let dict = PyDict::new(py);
         for (key, hint, value) in pairs.iter() {
-            let v = typed(py, hint, value).ok_or_else(|| CastError {
+            let cast_error = || CastError {
                 value: String::from_utf8_lossy(value).into_owned(),
                 hint,
-            })?;
-            let key = String::from_utf8_lossy(key);
-            dict.set_item(key.as_ref(), v).map_err(|_| CastError {
-                value: String::from_utf8_lossy(value).into_owned(),
-                hint,
-            })?;
+            };
+            let v = typed(py, hint, value).ok_or_else(cast_error)?;
+            // Setting a str key in a new dict fails only when memory does.
+            dict.set_item(String::from_utf8_lossy(key).as_ref(), v)
+                .map_err(|_| cast_error())?;
         }
         Ok(dict)
     }
