@@ -52,10 +52,7 @@ impl Diagnostic {
 
     /// "file:line:col" of the start of the span, if it has one.
     pub fn location(&self, map: &SourceMap) -> Option<String> {
-        let span = self.span?;
-        let file = map.file(span.file)?;
-        let (line, col) = file.line_col(span.start as usize);
-        Some(format!("{}:{}:{}", file.path.display(), line, col))
+        map.location(self.span?)
     }
 
     /// Renders the error like syslog-ng does:

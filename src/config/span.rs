@@ -148,6 +148,13 @@ impl SourceMap {
         &self.files
     }
 
+    /// "file:line:col" of the start of `span`, when its file is known.
+    pub fn location(&self, span: Span) -> Option<String> {
+        let file = self.file(span.file)?;
+        let (line, col) = file.line_col(span.start as usize);
+        Some(format!("{}:{line}:{col}", file.path.display()))
+    }
+
     pub fn add_expansion(&mut self, block: impl Into<String>, call_site: Span) -> ExpansionId {
         self.expansions.push(Expansion {
             block: block.into(),

@@ -233,13 +233,7 @@ fn conflicting_persist_names(items: &[Arc<dyn Bindable>], map: &SourceMap) -> Ve
     for (name, span) in items.iter().filter_map(|i| i.persist_name()) {
         match seen.iter().find(|(n, _)| *n == name) {
             Some((_, first)) => {
-                let at = map
-                    .file(first.file)
-                    .map(|f| {
-                        let (line, col) = f.line_col(first.start as usize);
-                        format!("{}:{line}:{col}", f.path.display())
-                    })
-                    .unwrap_or_default();
+                let at = map.location(*first).unwrap_or_default();
                 errors.push(
                     Diagnostic::new(
                         format!(

@@ -101,9 +101,8 @@ impl Plan {
     /// hook fails).
     pub fn locate_hooks(&mut self, map: &SourceMap) {
         for h in &mut self.hooks {
-            if let Some(f) = map.file(h.span.file) {
-                let (line, col) = f.line_col(h.span.start as usize);
-                h.hooks.location = format!("{}:{line}:{col}", f.path.display());
+            if let Some(at) = map.location(h.span) {
+                h.hooks.location = at;
             }
         }
     }
