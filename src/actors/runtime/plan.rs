@@ -207,15 +207,11 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         started: Instant::now(),
         local_zone: jiff::tz::TimeZone::system(),
     });
-    router.set_render_options(
-        settings::template_options(&DestTemplateOptions::default(), &globals),
-        daemon.clone(),
-    );
+    // The global template options: what the log paths and Python's macros render with.
+    let render_options = settings::template_options(&DestTemplateOptions::default(), &globals);
+    python.render_macros_with(render_options.clone(), daemon.clone());
+    router.set_render_options(render_options, daemon.clone());
 
-    python.render_macros_with(
-        settings::template_options(&DestTemplateOptions::default(), &globals),
-        daemon.clone(),
-    );
     let globals_hash = fingerprint(&globals);
     let mut sources = Vec::new();
     let mut hooks = Vec::new();
