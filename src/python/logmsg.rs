@@ -175,13 +175,7 @@ fn typed_to_py(py: Python<'_>, value: &[u8], ty: ValueType) -> PyResult<Option<P
             .and_then(parse_bool)
             .map(|b| PyBool::new(py, b).to_owned().into_any().unbind()),
         ValueType::Null => Some(py.None()),
-        ValueType::List => {
-            let list = PyList::empty(py);
-            for item in crate::template::functions::list::scan(value) {
-                list.append(PyBytes::new(py, &item))?;
-            }
-            Some(list.into_any().unbind())
-        }
+        ValueType::List => Some(list_to_py(py, value)?.into_any().unbind()),
         ValueType::DateTime => match text.and_then(parse_msec) {
             Some(msec) => Some(local_datetime(py, msec)?),
             None => None,
@@ -195,8 +189,17 @@ fn typed_to_py(py: Python<'_>, value: &[u8], ty: ValueType) -> PyResult<Option<P
     })))
 }
 
+/// A syslog-ng list (`a,"b c"`) as a Python `list` of `bytes`.
+pub(crate) fn list_to_py<'py>(py: Python<'py>, value: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for item in crate::template::functions::list::scan(value) {
+        list.append(PyBytes::new(py, &item))?;
+    }
+    Ok(list)
+}
+
 /// syslog-ng's boolean spellings.
-fn parse_bool(t: &str) -> Option<bool> {
+pub(crate) fn parse_bool(t: &str) -> Option<bool> {
     match t.to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Some(true),
         "false" | "no" | "off" | "0" => Some(false),

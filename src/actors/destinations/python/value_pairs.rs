@@ -12,14 +12,16 @@
 
 use std::sync::Arc;
 
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::actors::destinations::common::ValuePairs as VpOptions;
 use crate::config::Span;
 use crate::config::diagnostic::Diagnostic;
 use crate::message::LogMessage;
 use crate::pipeline::BuildEnv;
+use crate::python::logmsg::{list_to_py, parse_bool};
 use crate::template::functions::value_pairs::{PooledCollected, ValuePairs};
 use crate::template::functions::{FunctionCall, Invocation, PrepareError};
 use crate::template::{DaemonInfo, RenderContext, TemplateOptions, TypeHint};
@@ -150,45 +152,19 @@ pub(crate) struct CastError {
 
 /// The Python object for a value of type `hint`; `None` when the text is not one.
 fn typed<'py>(py: Python<'py>, hint: TypeHint, value: &[u8]) -> Option<Bound<'py, PyAny>> {
-    let text = || std::str::from_utf8(value).ok().map(str::trim);
-    Some(match hint {
-        TypeHint::Int32 => text()?
-            .parse::<i32>()
-            .ok()?
-            .into_pyobject(py)
-            .ok()?
-            .into_any(),
-        TypeHint::Int64 => text()?
-            .parse::<i64>()
-            .ok()?
-            .into_pyobject(py)
-            .ok()?
-            .into_any(),
-        TypeHint::Double => text()?
-            .parse::<f64>()
-            .ok()?
-            .into_pyobject(py)
-            .ok()?
-            .into_any(),
-        TypeHint::Boolean => {
-            let b = match text()?.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "on" | "1" => true,
-                "false" | "no" | "off" | "0" => false,
-                _ => return None,
-            };
-            b.into_pyobject(py).ok()?.to_owned().into_any()
-        }
-        TypeHint::List => {
-            let items: Vec<Bound<'py, PyBytes>> = crate::template::functions::list::scan(value)
-                .into_iter()
-                .map(|item| PyBytes::new(py, &item))
-                .collect();
-            PyList::new(py, items).ok()?.into_any()
-        }
+    let text = std::str::from_utf8(value).ok().map(str::trim);
+    match hint {
+        TypeHint::Int32 => text?.parse::<i32>().ok()?.into_bound_py_any(py).ok(),
+        TypeHint::Int64 => text?.parse::<i64>().ok()?.into_bound_py_any(py).ok(),
+        TypeHint::Double => text?.parse::<f64>().ok()?.into_bound_py_any(py).ok(),
+        TypeHint::Boolean => text
+            .and_then(parse_bool)
+            .and_then(|b| b.into_bound_py_any(py).ok()),
+        TypeHint::List => list_to_py(py, value).ok().map(Bound::into_any),
         TypeHint::String | TypeHint::Literal | TypeHint::DateTime => {
-            PyBytes::new(py, value).into_any()
+            Some(PyBytes::new(py, value).into_any())
         }
-    })
+    }
 }
 
 #[cfg(test)]
