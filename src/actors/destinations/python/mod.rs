@@ -263,11 +263,16 @@ impl Bindable for Binding {
 }
 
 impl Binding {
+    /// The name without `persist-name()` or `generate_persist_name()`: `python(CLASS)`.
+    fn class_persist_name(&self) -> String {
+        format!("python({})", self.class)
+    }
+
     /// `python.` + the class's `generate_persist_name(options)`, or `python(CLASS)` when it
     /// has none (or it raised: logged). A class that cannot be found gets the default here;
     /// creating the object reports it.
     fn generated_persist_name(&self, py: Python<'_>, cx: &BindCx<'_>, driver: &str) -> String {
-        let fallback = format!("python({})", self.class);
+        let fallback = self.class_persist_name();
         let Ok(class) = cx.code.resolve(py, &self.class) else {
             return fallback;
         };
@@ -295,12 +300,11 @@ impl Binding {
 
 impl DestinationDriver for PythonDestPlan {
     fn persist_name(&self, driver_id: &str) -> String {
-        let name = match &self.options.dest.persist_name {
-            Some(p) => format!("python.{p}"),
-            None => format!("python({})", self.options.python.class),
-        };
         let _ = self.binding.driver_id.set(driver_id.to_string());
-        name
+        self.binding
+            .configured_persist_name
+            .clone()
+            .unwrap_or_else(|| self.binding.class_persist_name())
     }
 
     fn writer(&self) -> &WriterPlan {
