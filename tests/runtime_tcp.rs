@@ -141,7 +141,7 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     let cfg = dir.path().join("s.conf");
     std::fs::write(
         &cfg,
-        "@version: 3.38\nsource s { python-fetcher(class(\"a.B\")); };\n\
+        "@version: 3.38\nsource s { wildcard-file(base-dir(\"/tmp\") filename-pattern(\"*.log\")); };\n\
          destination d { usertty(\"root\"); };\nlog { source(s); destination(d); };\n",
     )
     .expect("write");
@@ -157,7 +157,7 @@ fn unsupported_drivers_are_refused_at_start_with_their_location() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("driver `python-fetcher` is not supported by the runtime yet"),
+        err.contains("driver `wildcard-file` is not supported by the runtime yet"),
         "{err}"
     );
     assert!(err.contains("s.conf:2:12"), "{err}");

@@ -34,7 +34,7 @@ use crate::actors::sources::{
     stdin::StdinSourceOptions,
     unix::{UnixDgramSourceOptions, UnixStreamSourceOptions},
 };
-use crate::actors::sources::{internal, line_source, net_plan, network};
+use crate::actors::sources::{internal, line_source, net_plan, network, python};
 use crate::config::ast::{Node, keyword_eq};
 use crate::config::catalog::{DriverCatalog, ObjectKind};
 use crate::config::de;
@@ -80,7 +80,8 @@ pub enum Runs {
 }
 
 /// Plans a source driver call.
-pub type PlanSource = fn(&Node, &GlobalOptions) -> Result<Box<dyn SourceDriver>, Diagnostic>;
+pub type PlanSource =
+    fn(&Node, &GlobalOptions, &BuildEnv<'_>) -> Result<Box<dyn SourceDriver>, Diagnostic>;
 /// Plans a destination driver call.
 pub type PlanDestination =
     fn(&Node, &GlobalOptions, &BuildEnv<'_>) -> Result<Box<dyn DestinationDriver>, Diagnostic>;
@@ -145,8 +146,8 @@ static SUPPORTED: &[Driver] = &[
     supported!(Source, "udp6", UdpSourceOptions, runs: Source(network::plan_ip_source)),
     supported!(Source, "unix-stream", UnixStreamSourceOptions, runs: Source(net_plan::plan_unix_source)),
     supported!(Source, "unix-dgram", UnixDgramSourceOptions, runs: Source(net_plan::plan_unix_source)),
-    supported!(Source, "python", PythonSourceOptions),
-    supported!(Source, "python-fetcher", PythonFetcherSourceOptions),
+    supported!(Source, "python", PythonSourceOptions, runs: Source(python::plan_driver)),
+    supported!(Source, "python-fetcher", PythonFetcherSourceOptions, runs: Source(python::plan_driver)),
     supported!(Destination, "file", FileDestinationOptions, runs: Destination(dst::file::plan_driver)),
     supported!(Destination, "pipe", PipeDestinationOptions, runs: Destination(dst::pipe::plan_driver)),
     supported!(Destination, "network", NetworkDestinationOptions, runs: Destination(dst::socket::plan_driver)),

@@ -95,7 +95,8 @@ pub fn run(args: Args) -> i32 {
         }
     };
     init_logging(&args);
-    let started = Daemon::start(args, paths, config, plan.needs_persist()).and_then(|daemon| {
+    let needs_persist = wants_persist(&plan, &config);
+    let started = Daemon::start(args, paths, config, needs_persist).and_then(|daemon| {
         let bound = match daemon.config.lock() {
             Ok(c) => bind_python(&mut plan, &c, config_dir.as_deref()),
             Err(p) => bind_python(&mut plan, &p.into_inner(), config_dir.as_deref()),
@@ -142,6 +143,12 @@ impl StartError {
             _ => EXIT_RUNTIME_FAILURE,
         }
     }
+}
+
+/// Whether a configuration needs the persist file: a driver keeps state there, or its Python
+/// code may (`syslogng.Persist`, usable from any `init()` on).
+fn wants_persist(plan: &Plan, config: &CheckedConfig) -> bool {
+    plan.needs_persist() || config.uses_python()
 }
 
 /// Runs the configuration's `python {}` blocks and binds its Python drivers, parsers and
@@ -228,6 +235,7 @@ impl Daemon {
         } else {
             None
         };
+        crate::python::persist::set_store(persist.clone());
         let pid =
             pidfile::PidFile::create(&paths.pidfile).map_err(|error| StartError::PidFile {
                 path: paths.pidfile.clone(),
@@ -437,21 +445,26 @@ impl Daemon {
         };
         let mut new_plan = new_plan;
         if !check {
+            // Before binding: the new Python objects' init() may use Persist.
+            if wants_persist(&new_plan, &new) && self.persist.is_none() {
+                match crate::persist::Persist::open(&self.paths.persist) {
+                    Ok(p) => {
+                        let p = Arc::new(p);
+                        crate::python::persist::set_store(Some(p.clone()));
+                        self.persist = Some(p);
+                    }
+                    Err(e) => {
+                        tracing::error!("Error reloading configuration: {e}");
+                        return Err(Reply::fail(e.to_string()));
+                    }
+                }
+            }
             let dir = path.parent().map(PathBuf::from);
             if let Err(e) = bind_python(&mut new_plan, &new, dir.as_deref()) {
                 tracing::error!("Error reloading configuration, keeping the running one: {e}");
                 return Err(Reply::fail(format!(
                     "Config reload failed, the running configuration is kept:\n{e}"
                 )));
-            }
-            if new_plan.needs_persist() && self.persist.is_none() {
-                match crate::persist::Persist::open(&self.paths.persist) {
-                    Ok(p) => self.persist = Some(Arc::new(p)),
-                    Err(e) => {
-                        tracing::error!("Error reloading configuration: {e}");
-                        return Err(Reply::fail(e.to_string()));
-                    }
-                }
             }
         }
         Ok((new, new_plan))

@@ -14,13 +14,19 @@
 //! versions, and the natural form of the Python `Persist` dictionaries that come later. Values
 //! are small and written at most once per batch, so a denser encoding would buy nothing.
 //!
-//! Writes go to sled's memory at once and reach the disk within its flush interval (500 ms) or
-//! at [`Persist::flush`], which the daemon calls when it stops. [`Persist::apply`] writes several
-//! entries atomically (all or none survive a crash). This module knows no actors: the runtime
-//! decides *when* a value may be written (e.g. a file position only once the destinations
-//! acknowledged the lines before it).
+//! Every write is appended to the journal beside the database ([`journal`]: one `write()`,
+//! no `fsync`) before it goes to sled's memory, so a value written before a `kill -9` is there
+//! after the restart; sled reaches the disk within its flush interval (500 ms), at
+//! [`Persist::flush`] (the daemon calls it when it stops), or when the journal has grown, and
+//! the journal is emptied then. [`Persist::apply`] writes several entries with one journal
+//! record each and one write (a crash keeps a prefix of them: a torn last record is ignored).
+//! This module knows no actors: the runtime decides *when* a value may be written (e.g. a
+//! file position only once the destinations acknowledged the lines before it).
+
+mod journal;
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -54,6 +60,13 @@ pub enum PersistError {
         #[source]
         source: sled::Error,
     },
+    /// The journal could not be written.
+    #[error("Error writing persist journal; filename='{}', error='{source}'", path.display())]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The persist file of one daemon run.
@@ -61,24 +74,28 @@ pub enum PersistError {
 pub struct Persist {
     db: sled::Db,
     path: PathBuf,
+    /// Taken around each write to the journal and sled together, so that a checkpoint
+    /// (sled flushed, journal emptied) never loses a write made between the two.
+    journal: Mutex<journal::Journal>,
 }
 
 /// Several writes applied together by [`Persist::apply`].
 #[derive(Debug, Default)]
 pub struct PersistBatch {
-    batch: sled::Batch,
+    changes: Vec<journal::Change>,
 }
 
 impl PersistBatch {
     /// Sets `name` to `value` when the batch is applied.
     pub fn set<T: Serialize>(&mut self, name: &str, value: &T) -> Result<(), PersistError> {
-        self.batch.insert(name.as_bytes(), encode(name, value)?);
+        self.changes
+            .push((name.as_bytes().to_vec(), Some(encode(name, value)?)));
         Ok(())
     }
 
     /// Removes `name` when the batch is applied.
     pub fn remove(&mut self, name: &str) {
-        self.batch.remove(name.as_bytes());
+        self.changes.push((name.as_bytes().to_vec(), None));
     }
 }
 
@@ -116,10 +133,63 @@ impl Persist {
             .path(path)
             .open()
             .map_err(|e| fail(open_reason(path, &e)))?;
-        Ok(Persist {
+        // After sled: its lock keeps a second daemon away from the journal too.
+        let journal_path = journal::path_for(path);
+        let (journal, changes, damaged) = journal::Journal::open(&journal_path)
+            .map_err(|e| fail(format!("journal {}: {e}", journal_path.display())))?;
+        if damaged > 0 {
+            tracing::warn!(
+                filename = %journal_path.display(),
+                bytes = damaged,
+                "The persist journal ends with a damaged record (a write cut short by a \
+                 crash); it is ignored, the records before it are kept"
+            );
+        }
+        let p = Persist {
             db,
             path: path.to_path_buf(),
+            journal: Mutex::new(journal),
+        };
+        if !changes.is_empty() {
+            p.db.apply_batch(sled_batch(&changes))
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        p.checkpoint(&mut p.lock_journal())?;
+        Ok(p)
+    }
+
+    fn lock_journal(&self) -> std::sync::MutexGuard<'_, journal::Journal> {
+        // A panic mid-write leaves at worst a torn record, which replay ignores.
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes sled durable and empties the journal (the caller holds the journal lock).
+    fn checkpoint(&self, j: &mut journal::Journal) -> Result<(), PersistError> {
+        self.db.flush().map_err(|e| self.store_err(e))?;
+        j.truncate().map_err(|source| PersistError::Journal {
+            path: j.path().to_path_buf(),
+            source,
         })
+    }
+
+    /// Journals `changes` (one write), then applies them to sled.
+    fn write(&self, changes: &[journal::Change]) -> Result<(), PersistError> {
+        let mut j = self.lock_journal();
+        j.append(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))
+            .map_err(|source| PersistError::Journal {
+                path: j.path().to_path_buf(),
+                source,
+            })?;
+        match changes {
+            [(k, Some(v))] => self.db.insert(k, v.as_slice()).map(drop),
+            [(k, None)] => self.db.remove(k).map(drop),
+            _ => self.db.apply_batch(sled_batch(changes)),
+        }
+        .map_err(|e| self.store_err(e))?;
+        if j.wants_checkpoint() {
+            self.checkpoint(&mut j)?;
+        }
+        Ok(())
     }
 
     /// Where the persist file is.
@@ -147,21 +217,20 @@ impl Persist {
             })
     }
 
-    /// Stores `value` under `name`, replacing what was there.
+    /// Stores `value` under `name`, replacing what was there; on disk (the journal) when
+    /// it returns.
     pub fn set<T: Serialize>(&self, name: &str, value: &T) -> Result<(), PersistError> {
         let bytes = encode(name, value)?;
-        self.db
-            .insert(name, bytes)
-            .map(drop)
-            .map_err(|e| self.store_err(e))
+        self.write(&[(name.as_bytes().to_vec(), Some(bytes))])
     }
 
     /// Removes `name`; whether it was there.
     pub fn remove(&self, name: &str) -> Result<bool, PersistError> {
-        self.db
-            .remove(name)
-            .map(|old| old.is_some())
-            .map_err(|e| self.store_err(e))
+        let was = self.db.contains_key(name).map_err(|e| self.store_err(e))?;
+        if was {
+            self.write(&[(name.as_bytes().to_vec(), None)])?;
+        }
+        Ok(was)
     }
 
     /// The names stored, in byte order (names that are not UTF-8 are skipped).
@@ -176,17 +245,41 @@ impl Persist {
         Ok(out)
     }
 
-    /// Applies every write of `batch` atomically.
-    pub fn apply(&self, batch: PersistBatch) -> Result<(), PersistError> {
-        self.db
-            .apply_batch(batch.batch)
-            .map_err(|e| self.store_err(e))
+    /// The names starting with `prefix`, in byte order.
+    pub fn names_with_prefix(&self, prefix: &str) -> Result<Vec<String>, PersistError> {
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix(prefix) {
+            let (k, _) = kv.map_err(|e| self.store_err(e))?;
+            if let Ok(s) = std::str::from_utf8(&k) {
+                out.push(s.to_string());
+            }
+        }
+        Ok(out)
     }
 
-    /// Writes everything stored so far to disk and waits for it.
-    pub fn flush(&self) -> Result<(), PersistError> {
-        self.db.flush().map(drop).map_err(|e| self.store_err(e))
+    /// Applies every write of `batch` (one journal write).
+    pub fn apply(&self, batch: PersistBatch) -> Result<(), PersistError> {
+        if batch.changes.is_empty() {
+            return Ok(());
+        }
+        self.write(&batch.changes)
     }
+
+    /// Writes everything stored so far into the database files and waits for it.
+    pub fn flush(&self) -> Result<(), PersistError> {
+        self.checkpoint(&mut self.lock_journal())
+    }
+}
+
+fn sled_batch(changes: &[journal::Change]) -> sled::Batch {
+    let mut b = sled::Batch::default();
+    for (k, v) in changes {
+        match v {
+            Some(v) => b.insert(k.as_slice(), v.as_slice()),
+            None => b.remove(k.as_slice()),
+        }
+    }
+    b
 }
 
 #[cfg(test)]
@@ -238,6 +331,46 @@ mod tests {
         assert_eq!(p.get::<Pos>("missing").expect("get"), None);
         assert!(p.remove("py.dict").expect("remove"));
         assert!(!p.remove("py.dict").expect("remove"));
+    }
+
+    /// Opens `path`, waiting (bounded) for a dropped handle's sled threads to let it go.
+    fn reopen(path: &Path) -> Persist {
+        let mut reopened = Persist::open(path);
+        for _ in 0..500 {
+            if reopened.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            reopened = Persist::open(path);
+        }
+        reopened.expect("reopen")
+    }
+
+    #[test]
+    fn what_the_journal_holds_is_replayed_at_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sluice.persist");
+        drop(Persist::open(&path).expect("open"));
+        // What a daemon killed before sled's flush leaves: records only in the journal,
+        // the last one torn.
+        {
+            let (mut j, _, _) = journal::Journal::open(&journal::path_for(&path)).expect("journal");
+            j.append([(&b"pos"[..], Some(&b"42"[..])), (&b"gone"[..], None)])
+                .expect("append");
+        }
+        let torn = [9u8, 0, 0, 0, 1, 2];
+        let mut data = std::fs::read(journal::path_for(&path)).expect("read");
+        data.extend_from_slice(&torn);
+        std::fs::write(journal::path_for(&path), &data).expect("write");
+        let p = reopen(&path);
+        assert_eq!(p.get::<u32>("pos").expect("get"), Some(42));
+        assert_eq!(
+            std::fs::metadata(journal::path_for(&path))
+                .map(|m| m.len())
+                .ok(),
+            Some(0),
+            "the journal is emptied once sled holds its records"
+        );
     }
 
     #[test]

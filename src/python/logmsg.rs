@@ -103,8 +103,7 @@ impl PyLogMessage {
     }
 
     /// What `set_bookmark()` stored (or the constructor's `bookmark`); the ack
-    /// trackers of Python sources (part 2) read it, tests do today.
-    #[cfg(test)]
+    /// tracker of the source that posts the message reports it.
     pub(crate) fn bookmark(&self) -> Option<&Py<PyAny>> {
         self.bookmark.as_ref()
     }

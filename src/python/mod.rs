@@ -11,6 +11,7 @@ pub mod interpreter;
 pub(crate) mod logmsg;
 pub(crate) mod object;
 pub(crate) mod parser;
+pub(crate) mod persist;
 pub(crate) mod source_classes;
 pub(crate) mod syslogng;
 pub(crate) mod template_fn;

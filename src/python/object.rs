@@ -17,6 +17,8 @@ use crate::config::span::Span;
 pub(crate) enum Role {
     Destination,
     Parser,
+    Source,
+    Fetcher,
 }
 
 impl Role {
@@ -24,6 +26,39 @@ impl Role {
         match self {
             Role::Destination => "python-dest",
             Role::Parser => "python-parser",
+            Role::Source => "python-source",
+            Role::Fetcher => "python-fetcher",
+        }
+    }
+}
+
+/// `MODULE.` + what the class's static `generate_persist_name(options)` returns; `None`
+/// when it has none, or it raised (logged) — the caller's default applies. A class that
+/// cannot be found gets the default here; creating the object reports it.
+pub(crate) fn generated_persist_name(
+    py: Python<'_>,
+    cx: &BindCx<'_>,
+    class: &str,
+    options: &crate::actors::python_options::PyOptions,
+    module: &str,
+    driver: &str,
+) -> Option<String> {
+    let class_object = cx.code.resolve(py, class).ok()?;
+    let generate = class_object.getattr("generate_persist_name").ok()?;
+    let name = crate::actors::python_options::options_dict(py, options, cx.compat_3x)
+        .and_then(|options| generate.call1((options,)))
+        .and_then(|n| n.str().map(|s| s.to_string()));
+    match name {
+        Ok(n) => Some(format!("{module}.{n}")),
+        Err(e) => {
+            log_exception(
+                py,
+                &e,
+                "Exception while calling generate_persist_name()",
+                driver,
+                class,
+            );
+            None
         }
     }
 }

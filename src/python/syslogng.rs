@@ -32,7 +32,12 @@ pub(crate) mod module {
     #[pymodule_export]
     use super::{PyLogDestination, PyLogMessage, PyLogParser, PyLogger};
     #[pymodule_export]
-    use crate::python::source_classes::{PyLogFetcher, PyLogSource};
+    use crate::python::persist::PyPersist;
+    #[pymodule_export]
+    use crate::python::source_classes::{
+        PyAckTracker, PyBatchedAckTracker, PyConsecutiveAckTracker, PyInstantAckTracker,
+        PyLogFetcher, PyLogSource,
+    };
 }
 
 /// Adds `syslogng` to the built-in modules. Call once, before the interpreter is

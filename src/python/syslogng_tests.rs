@@ -542,9 +542,13 @@ fn source_base_classes_carry_syslog_ng_3_38_constants() {
              f = F()\n\
              codes = (F.FETCH_ERROR, F.FETCH_NOT_CONNECTED, F.FETCH_SUCCESS,\n\
                       f.FETCH_TRY_AGAIN, f.FETCH_NO_DATA)\n\
+             short = (F.ERROR, F.NOT_CONNECTED, F.SUCCESS, F.TRY_AGAIN, F.NO_DATA)\n\
+             from syslogng import LogMessage\n\
              class S(LogSource):\n    def __init__(self, x):\n        self.x = x\n\
-             try:\n    S(1).post_message(None)\n    posted = 'posted'\n\
-             except RuntimeError as e:\n    posted = str(e)\n",
+             try:\n    S(1).post_message(LogMessage('m'))\n    posted = 'posted'\n\
+             except RuntimeError as e:\n    posted = str(e)\n\
+             try:\n    S(1).post_message(None)\nexcept TypeError as e:\n    wrong = str(e)\n\
+             s = S(1)\ns.auto_close_batches = False\nmanual = s.auto_close_batches\n",
             &[],
         )
         .expect("runs");
@@ -552,6 +556,87 @@ fn source_base_classes_carry_syslog_ng_3_38_constants() {
             get::<(i32, i32, i32, i32, i32)>(&g, "codes"),
             (0, 1, 2, 3, 4)
         );
+        assert_eq!(
+            get::<(i32, i32, i32, i32, i32)>(&g, "short"),
+            (0, 1, 2, 3, 4)
+        );
         assert!(get::<String>(&g, "posted").contains("not running"));
+        assert_eq!(
+            get::<String>(&g, "wrong"),
+            "LogMessage expected in the first parameter"
+        );
+        assert!(!get::<bool>(&g, "manual"));
     });
+}
+
+#[test]
+fn ack_trackers_take_a_callable() {
+    attach(|py| {
+        let g = run(
+            py,
+            "from syslogng import InstantAckTracker, ConsecutiveAckTracker, BatchedAckTracker\n\
+             a = InstantAckTracker(ack_callback=print)\n\
+             b = ConsecutiveAckTracker(print)\n\
+             c = BatchedAckTracker(timeout=500, batch_size=100, batched_ack_callback=print)\n\
+             try:\n    InstantAckTracker(ack_callback=5)\nexcept TypeError as e:\n    bad = str(e)\n",
+            &[],
+        )
+        .expect("runs");
+        assert_eq!(
+            get::<String>(&g, "bad"),
+            "A callable object is expected (ack_callback)"
+        );
+    });
+}
+
+#[test]
+fn persist_keeps_typed_values_in_the_persist_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = std::sync::Arc::new(
+        crate::persist::Persist::open(&dir.path().join("p")).expect("persist file"),
+    );
+    crate::python::persist::set_store(Some(store.clone()));
+    attach(|py| {
+        let g = run(
+            py,
+            "from syslogng import Persist\n\
+             p = Persist('MyFetcher', defaults={'counter': 1, 'name': 'x'})\n\
+             p['counter'] += 1\n\
+             p['raw'] = b'\\x00\\xff'\n\
+             p['big'] = 2**70\n\
+             q = Persist('MyFetcher', defaults={'counter': 100})\n\
+             got = (q['counter'], q['name'], q['raw'], q['big'], 'big' in q, 'nope' in q)\n\
+             keys = sorted(q)\n\
+             try:\n    q['missing']\nexcept KeyError as e:\n    missing = str(e)\n\
+             try:\n    q['f'] = 1.5\nexcept TypeError as e:\n    typed = str(e)\n\
+             try:\n    Persist('a##b')\nexcept ValueError as e:\n    named = str(e)\n",
+            &[],
+        )
+        .expect("runs");
+        let got: (i64, String, Vec<u8>, u128, bool, bool) = get(&g, "got");
+        assert_eq!(
+            got,
+            (2, "x".into(), vec![0, 0xff], 1u128 << 70, true, false)
+        );
+        assert_eq!(
+            get::<Vec<String>>(&g, "keys"),
+            vec!["big", "counter", "name", "raw"]
+        );
+        assert_eq!(
+            get::<String>(&g, "missing"),
+            "'Persist has no such key: missing'"
+        );
+        assert_eq!(
+            get::<String>(&g, "typed"),
+            "Value must be either string, integer or bytes"
+        );
+        assert_eq!(get::<String>(&g, "named"), "persist name cannot contain ##");
+    });
+    crate::python::persist::set_store(None);
+    assert_eq!(
+        store
+            .get::<serde_json::Value>("MyFetcher##counter")
+            .expect("entry"),
+        Some(serde_json::json!({"int": "2"}))
+    );
 }

@@ -164,7 +164,23 @@ impl Window {
 /// finish (a reader's position tracker: see [`super::bookmark`]).
 pub trait AckTracker: Send + Sync + std::fmt::Debug {
     /// Batch `seq` is finished; `aborted` when it was discarded undelivered (shutdown).
-    fn acked(&self, seq: u64, aborted: bool);
+    /// `credits` go back to the reader's window when dropped: a tracker that reports the
+    /// acknowledgement later (a Python callback) keeps them until it has, so the window
+    /// bounds what is delivered but not yet reported, as in syslog-ng.
+    fn acked(&self, seq: u64, aborted: bool, credits: Credits);
+}
+
+/// Credits on their way back to a window: released when dropped.
+#[derive(Debug)]
+pub struct Credits {
+    window: Arc<Window>,
+    n: u32,
+}
+
+impl Drop for Credits {
+    fn drop(&mut self) {
+        self.window.release(self.n);
+    }
 }
 
 /// Where a batch stands in its reader's input (a file position, later a Python bookmark):
@@ -232,9 +248,13 @@ impl BatchAck {
 
 impl Drop for BatchAck {
     fn drop(&mut self) {
-        self.window.release(*self.credits.get_mut());
-        if let Some(b) = self.bookmark.take() {
-            b.tracker.acked(b.seq, *self.aborted.get_mut());
+        let credits = Credits {
+            window: self.window.clone(),
+            n: *self.credits.get_mut(),
+        };
+        match self.bookmark.take() {
+            Some(b) => b.tracker.acked(b.seq, *self.aborted.get_mut(), credits),
+            None => drop(credits),
         }
     }
 }

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use super::ack::{AckTracker, Bookmark};
+use super::ack::{AckTracker, Bookmark, Credits};
 
 struct Slot<T> {
     end: Option<T>,
@@ -103,7 +103,7 @@ impl<T: Send + 'static> ConsecutiveTracker<T> {
 }
 
 impl<T: Send + 'static> AckTracker for ConsecutiveTracker<T> {
-    fn acked(&self, seq: u64, aborted: bool) {
+    fn acked(&self, seq: u64, aborted: bool, _credits: Credits) {
         let last = {
             let mut s = self.lock();
             let Some(i) = seq.checked_sub(s.base) else {

@@ -81,6 +81,10 @@ pub trait SourceDriver: Debug + Send + Sync {
     /// The option groups its messages are parsed with.
     fn ingest_options(&self) -> IngestOptions<'_>;
 
+    /// Told its `OBJECT#INDEX` once planned (a driver that names itself in messages keeps
+    /// it).
+    fn set_driver_id(&self, _driver_id: &str) {}
+
     /// Binds, or takes from `lent` (the running graph's), what must succeed before anything
     /// starts, into `mine`. `object` names the source in errors. On error, whatever this
     /// call took from `lent` is back in `lent` or in `mine` (the caller gives `mine` back).

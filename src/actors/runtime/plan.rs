@@ -222,15 +222,19 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         };
         for (i, call) in o.drivers().enumerate() {
             hooks.extend(hooks_of(call, &o.name.value, i));
-            match plan_source(call, &globals) {
-                Ok(driver) => sources.push(SourcePlan {
-                    object: o.name.value.clone(),
-                    driver_id: format!("{}#{i}", o.name.value),
-                    id,
-                    persist_name: driver.persist_name(),
-                    fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
-                    driver,
-                }),
+            match plan_source(call, &globals, &env) {
+                Ok(driver) => {
+                    let driver_id = format!("{}#{i}", o.name.value);
+                    driver.set_driver_id(&driver_id);
+                    sources.push(SourcePlan {
+                        object: o.name.value.clone(),
+                        driver_id,
+                        id,
+                        persist_name: driver.persist_name(),
+                        fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
+                        driver,
+                    });
+                }
                 Err(d) => errors.push(d),
             }
         }
@@ -353,13 +357,17 @@ fn driver_name(call: &Node) -> Option<&crate::config::span::Spanned<String>> {
     }
 }
 
-fn plan_source(call: &Node, globals: &GlobalOptions) -> Result<Box<dyn SourceDriver>, Diagnostic> {
+fn plan_source(
+    call: &Node,
+    globals: &GlobalOptions,
+    env: &BuildEnv<'_>,
+) -> Result<Box<dyn SourceDriver>, Diagnostic> {
     let ctx = |d: Diagnostic| d.with_context("source");
     let Some(name) = driver_name(call) else {
         return Err(ctx(Diagnostic::new("expected a driver", call.span())));
     };
     match Registry::runs(ObjectKind::Source, &name.value) {
-        Some(Runs::Source(plan)) => plan(call, globals).map_err(ctx),
+        Some(Runs::Source(plan)) => plan(call, globals, env).map_err(ctx),
         _ => Err(ctx(unsupported_driver(name))),
     }
 }
@@ -408,13 +416,14 @@ mod tests {
     #[test]
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
-            "source s { python-fetcher(class(\"a.B\")); };\ndestination d { usertty(\"root\"); };\n\
+            "source s { wildcard-file(base-dir(\"/tmp\") filename-pattern(\"*.log\")); };\n\
+             destination d { usertty(\"root\"); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
-        assert!(msgs.contains(&"driver `python-fetcher` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `wildcard-file` is not supported by the runtime yet"));
         assert!(msgs.contains(&"driver `usertty` is not supported by the runtime yet"));
         let e = try_plan(
             "source s { network(transport(proxied-tcp)); };\n\

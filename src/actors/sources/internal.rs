@@ -209,6 +209,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for InternalLayer {
 pub fn plan_internal(
     call: &crate::config::Node,
     _globals: &crate::config::global_options::GlobalOptions,
+    _env: &crate::pipeline::BuildEnv<'_>,
 ) -> Result<
     Box<dyn crate::actors::runtime::driver::SourceDriver>,
     crate::config::diagnostic::Diagnostic,

@@ -220,6 +220,7 @@ impl LinesPlan {
 pub fn plan_driver(
     call: &Node,
     globals: &GlobalOptions,
+    _env: &crate::pipeline::BuildEnv<'_>,
 ) -> Result<Box<dyn SourceDriver>, Diagnostic> {
     let name = match call {
         Node::Call { name, .. } => name.value.as_str(),

@@ -53,6 +53,7 @@ pub enum NetKind {
 pub fn plan_unix_source(
     call: &Node,
     globals: &GlobalOptions,
+    _env: &crate::pipeline::BuildEnv<'_>,
 ) -> Result<Box<dyn crate::actors::runtime::driver::SourceDriver>, Diagnostic> {
     match plan_net_source(call, globals)? {
         Some(n) => Ok(Box::new(n)),

@@ -161,6 +161,7 @@ driver_options! {
 pub fn plan_ip_source(
     call: &Node,
     globals: &GlobalOptions,
+    _env: &crate::pipeline::BuildEnv<'_>,
 ) -> Result<Box<dyn crate::actors::runtime::driver::SourceDriver>, Diagnostic> {
     if let Some(net) = super::net_plan::plan_net_source(call, globals)? {
         return Ok(Box::new(net));

@@ -268,33 +268,17 @@ impl Binding {
         format!("python({})", self.class)
     }
 
-    /// `python.` + the class's `generate_persist_name(options)`, or `python(CLASS)` when it
-    /// has none (or it raised: logged). A class that cannot be found gets the default here;
-    /// creating the object reports it.
+    /// `python.` + the class's `generate_persist_name(options)`, or `python(CLASS)`.
     fn generated_persist_name(&self, py: Python<'_>, cx: &BindCx<'_>, driver: &str) -> String {
-        let fallback = self.class_persist_name();
-        let Ok(class) = cx.code.resolve(py, &self.class) else {
-            return fallback;
-        };
-        let Ok(generate) = class.getattr("generate_persist_name") else {
-            return fallback;
-        };
-        let name = crate::actors::python_options::options_dict(py, &self.options, cx.compat_3x)
-            .and_then(|options| generate.call1((options,)))
-            .and_then(|n| n.str().map(|s| s.to_string()));
-        match name {
-            Ok(n) => format!("python.{n}"),
-            Err(e) => {
-                crate::python::binding::log_exception(
-                    py,
-                    &e,
-                    "Exception while calling generate_persist_name()",
-                    driver,
-                    &self.class,
-                );
-                fallback
-            }
-        }
+        crate::python::object::generated_persist_name(
+            py,
+            cx,
+            &self.class,
+            &self.options,
+            "python",
+            driver,
+        )
+        .unwrap_or_else(|| self.class_persist_name())
     }
 }
 
