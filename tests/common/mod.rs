@@ -101,6 +101,33 @@ impl Daemon {
         }
     }
 
+    /// Starts `sluice -F` again with the same configuration and state files (after it was
+    /// stopped or killed); its standard error goes on in the same file.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.stderr_path)
+            .expect("stderr file");
+        self.child = Command::new(SLUICE)
+            .arg("-F")
+            .arg("-f")
+            .arg(&self.config)
+            .arg("-c")
+            .arg(&self.control)
+            .arg("-p")
+            .arg(&self.pidfile)
+            .arg("-R")
+            .arg(self.dir.path().join("sluice.persist"))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("sluice starts again");
+    }
+
     /// Waits until the control socket answers a health check.
     pub fn wait_ready(&mut self) {
         let control = self.control.clone();
