@@ -212,8 +212,7 @@ fn http_server() -> u16 {
             let Ok(mut conn) = conn else { return };
             let mut buf = [0u8; 4096];
             let mut request = Vec::new();
-            loop {
-                let Ok(k) = conn.read(&mut buf) else { break };
+            while let Ok(k) = conn.read(&mut buf) {
                 if k == 0 {
                     break;
                 }
