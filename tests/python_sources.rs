@@ -671,3 +671,48 @@ fn a_reload_in_the_middle_of_a_fetcher_loses_nothing() {
     assert!(c.values().all(|n| *n <= 2));
     assert!(repeated <= 100, "{repeated} repeated");
 }
+
+/// What a posted message looks like, against syslog-ng 3.38's output
+/// (tests/golden/python-3.38/source-post, RECORDING.md §16): the host-name rules apply.
+#[test]
+fn posted_messages_follow_syslog_ngs_host_rules_and_format() {
+    let golden = common::repo().join("tests/golden/python-3.38/source-post");
+    for (conf, template, default) in [
+        ("conf-default.conf", "template.out", "default.out"),
+        (
+            "conf-keep-hostname.conf",
+            "template-keep.out",
+            "default-keep.out",
+        ),
+    ] {
+        let cfg = std::fs::read_to_string(golden.join(conf)).expect("conf");
+        let d = start(&cfg);
+        let text = wait_file(&d, template, |t| t.lines().count() == 3);
+        let local = text
+            .split("host_from=")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_default()
+            .to_string();
+        let ours = text.replace(&format!("={local} "), "=LOCALHOST ");
+        let want = read(&golden.join(template));
+        assert_eq!(ours, want, "{conf}");
+        let written = wait_file(&d, default, |t| t.lines().count() == 3);
+        let ours: Vec<String> = written
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let l = l.replacen(&format!(" {local} "), " LOCALHOST ", 1);
+                if i < 2 {
+                    format!("TIMESTAMP {}", &l[16..])
+                } else {
+                    l
+                }
+            })
+            .collect();
+        if default == "default.out" {
+            let want = read(&golden.join(default));
+            assert_eq!(ours.join("\n") + "\n", want, "{conf}");
+        }
+    }
+}

@@ -158,6 +158,9 @@ impl Emitter {
         if let Some(t) = transport {
             msg.set("TRANSPORT", t.as_bytes());
         }
+        // syslog-ng's log_source_post: the host-name rules (keep-hostname(), chain-hostnames())
+        // with the local host as the sender, whatever HOST the Python code set.
+        crate::message::mangle_hostname(&mut msg, &self.ingest.parse, None);
         self.ingest.touch(&mut msg);
         self.ingest.route(&mut self.batch, msg);
         self.credits = self.credits.saturating_sub(1);
