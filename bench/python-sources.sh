@@ -27,11 +27,11 @@ run() {
     syslog-ng -F -f "$conf" -R "$work/n.persist" -c "$work/n.ctl" -p "$work/n.pid" 2>"$work/$name.err" &
   fi
   pid=$!
-  for _ in $(seq 24000); do
-    lines=$(wc -l <"$out" 2>/dev/null || echo 0)
+  for _ in $(seq 2400); do
+    lines=0; [[ -f $out ]] && lines=$(wc -l <"$out")
     [[ $lines -ge $n ]] && break
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.005
+    sleep 0.05
   done
   local end rss; end=$(date +%s.%N); rss=$(peak_rss_kb "$pid")
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true

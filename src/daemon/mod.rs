@@ -381,12 +381,11 @@ impl Daemon {
         EXIT_OK
     }
 
-    /// Reads, checks and plans the configuration (`file`, else the daemon's own) and hands
-    /// it to the supervisor; any error keeps the running graph as it is. With `check`, the
-    /// supervisor only says what the reload would do to each component.
-    /// Reads, checks and plans the configuration (`file`, else the daemon's own), then hands
-    /// it to the supervisor on a task of its own: the daemon loop goes on answering the
-    /// control socket while the supervisor swaps graphs. `reply` gets the outcome.
+    /// Reads, checks and plans the configuration (`file`, else the daemon's own), then — on
+    /// a task of its own, so the daemon loop goes on answering the control socket — binds
+    /// its Python code and hands it to the supervisor; any error keeps the running graph as
+    /// it is, and `reply` gets the outcome. With `check`, the supervisor only says what the
+    /// reload would do to each component.
     fn reload(
         &mut self,
         sup: &actix::Addr<ConfigSupervisor>,
@@ -405,11 +404,26 @@ impl Daemon {
         };
         match self.prepare_reload(check, file) {
             Err(r) => answer(reply, r),
-            Ok((new, plan)) => {
+            Ok((new, plan, dir)) => {
                 let (sup, config, persist) =
                     (sup.clone(), self.config.clone(), self.persist.clone());
                 actix_rt::spawn(async move {
-                    let r = apply_reload(&sup, new, plan, persist, check, &config).await;
+                    let mut plan = plan;
+                    // Python sources with ack trackers hand over first (their bookmarks
+                    // reported), so that the new objects' init() reads the final positions.
+                    let paused = match check {
+                        false => Some(crate::actors::sources::python::pause_for_reload().await),
+                        true => None,
+                    };
+                    let r = match check {
+                        false => bind_for_reload(&mut plan, &new, dir.as_deref()),
+                        true => Ok(()),
+                    };
+                    let r = match r {
+                        Ok(()) => apply_reload(&sup, new, plan, persist, check, &config).await,
+                        Err(r) => r,
+                    };
+                    drop(paused);
                     answer(reply, r);
                 });
             }
@@ -422,7 +436,7 @@ impl Daemon {
         &mut self,
         check: bool,
         file: Option<PathBuf>,
-    ) -> Result<(CheckedConfig, Plan), Reply> {
+    ) -> Result<(CheckedConfig, Plan, Option<PathBuf>), Reply> {
         let opts = load_options(&self.args.include_path);
         let path = file.unwrap_or_else(|| self.paths.config.clone());
         let checked = load_and_check(&path, &opts).and_then(|new| {
@@ -443,7 +457,6 @@ impl Daemon {
                 )));
             }
         };
-        let mut new_plan = new_plan;
         if !check {
             // Before binding: the new Python objects' init() may use Persist.
             if wants_persist(&new_plan, &new) && self.persist.is_none() {
@@ -459,16 +472,23 @@ impl Daemon {
                     }
                 }
             }
-            let dir = path.parent().map(PathBuf::from);
-            if let Err(e) = bind_python(&mut new_plan, &new, dir.as_deref()) {
-                tracing::error!("Error reloading configuration, keeping the running one: {e}");
-                return Err(Reply::fail(format!(
-                    "Config reload failed, the running configuration is kept:\n{e}"
-                )));
-            }
         }
-        Ok((new, new_plan))
+        Ok((new, new_plan, path.parent().map(PathBuf::from)))
     }
+}
+
+/// Binds a reload's Python code; an error is the reload's reply.
+fn bind_for_reload(
+    plan: &mut Plan,
+    new: &CheckedConfig,
+    dir: Option<&std::path::Path>,
+) -> Result<(), Reply> {
+    bind_python(plan, new, dir).map_err(|e| {
+        tracing::error!("Error reloading configuration, keeping the running one: {e}");
+        Reply::fail(format!(
+            "Config reload failed, the running configuration is kept:\n{e}"
+        ))
+    })
 }
 
 /// Hands a checked plan to the supervisor (which applies one reload at a time) and says how

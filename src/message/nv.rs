@@ -214,6 +214,12 @@ impl Default for Span {
 impl Payload {
     /// A payload whose buffer starts with `raw` (spans into it are made with
     /// [`Payload::raw_span`]) and has room for `extra` more bytes.
+    /// Makes room for `n` more bytes of values (a message that will be given values
+    /// soon: one allocation instead of several).
+    pub fn reserve(&mut self, n: usize) {
+        self.buf.reserve(n);
+    }
+
     pub fn with_raw(raw: &[u8], extra: usize) -> Payload {
         let mut buf = Vec::with_capacity(raw.len() + extra);
         buf.extend_from_slice(raw);

@@ -102,6 +102,22 @@ impl PyLogMessage {
         &self.msg
     }
 
+    /// Takes the message out to be posted by a source: without a copy when this view was
+    /// its only holder. The view is left empty until [`PyLogMessage::share`] gives it the
+    /// posted message back.
+    pub(crate) fn take_message(&mut self) -> LogMessage {
+        static EMPTY: LazyLock<Arc<LogMessage>> =
+            LazyLock::new(|| Arc::new(LogMessage::new(UnixTime::new(0, 0, 0))));
+        let msg = std::mem::replace(&mut self.msg, EMPTY.clone());
+        Arc::try_unwrap(msg).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    /// Makes the view show `msg` (what a source posted, shared with the queues: a later
+    /// write from Python copies it first, so what was posted does not change).
+    pub(crate) fn share(&mut self, msg: Arc<LogMessage>) {
+        self.msg = msg;
+    }
+
     /// What `set_bookmark()` stored (or the constructor's `bookmark`); the ack
     /// tracker of the source that posts the message reports it.
     pub(crate) fn bookmark(&self) -> Option<&Py<PyAny>> {
@@ -416,6 +432,8 @@ impl PyLogMessage {
                     type_name(m)
                 )));
             };
+            // Room for what a source adds when it is posted (HOST, HOST_FROM, SOURCE).
+            msg.nv.reserve(text.len() + 64);
             msg.set_builtin(Builtin::Message, &text);
         }
         let mut me = PyLogMessage::new_wrapped(Arc::new(msg));

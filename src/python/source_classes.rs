@@ -19,8 +19,8 @@ use super::logmsg::PyLogMessage;
 
 /// What a running `python()` source does with what its `run()` posts.
 pub(crate) trait Poster: Send + Sync {
-    /// Posts `msg` (a message of the calling thread, checked by the implementation).
-    fn post(&self, py: Python<'_>, msg: &PyLogMessage) -> PyResult<()>;
+    /// Posts `msg` (from the thread running `run()`, checked by the implementation).
+    fn post(&self, py: Python<'_>, msg: &Bound<'_, PyLogMessage>) -> PyResult<()>;
     /// Sends the messages posted since the last batch (`auto_close_batches = False`).
     fn close_batch(&self, py: Python<'_>) -> PyResult<()>;
 }
@@ -33,6 +33,8 @@ pub(crate) struct SourceLink {
     /// False: messages wait for `close_batch()`.
     manual_batches: AtomicBool,
     transport: Mutex<Option<String>>,
+    /// Whether `transport` was ever set (read on every post without the lock).
+    has_transport: AtomicBool,
 }
 
 impl SourceLink {
@@ -48,6 +50,9 @@ impl SourceLink {
 
     /// The `$TRANSPORT` the object asked for, if any.
     pub(crate) fn transport(&self) -> Option<String> {
+        if !self.has_transport.load(Ordering::Acquire) {
+            return None;
+        }
         self.transport
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -56,6 +61,7 @@ impl SourceLink {
 
     fn set_transport(&self, name: String) {
         *self.transport.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+        self.has_transport.store(true, Ordering::Release);
     }
 }
 
@@ -86,7 +92,7 @@ impl PyLogSource {
             ));
         };
         match self.link.poster.get() {
-            Some(p) => p.post(py, &msg.borrow()),
+            Some(p) => p.post(py, msg),
             None => Err(PyRuntimeError::new_err(
                 "post_message() called on a LogSource that is not running as a python() source",
             )),

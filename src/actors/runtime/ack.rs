@@ -71,7 +71,8 @@ impl Window {
         })
     }
 
-    fn paused(&self) -> bool {
+    /// Whether the source's pause switch is closed (no credits until it opens).
+    pub fn paused(&self) -> bool {
         self.gate.as_ref().is_some_and(|g| g.is_paused())
     }
 

@@ -82,7 +82,8 @@ impl Gate {
         w
     }
 
-    fn set(&self, paused: bool) {
+    /// Closes (true) or opens the switch; opening wakes the readers waiting on it.
+    pub(crate) fn set(&self, paused: bool) {
         self.paused.store(paused, Ordering::Release);
         if !paused {
             for w in self.live_windows() {

@@ -173,6 +173,12 @@ impl Ingest {
 
     /// Runs the log paths for one message and collects its deliveries into the batch.
     pub fn route(&self, b: &mut Batcher, msg: LogMessage) {
+        self.route_shared(b, Arc::new(msg));
+    }
+
+    /// [`Ingest::route`] for a message someone else holds too (a Python source's view of
+    /// what it posted).
+    pub fn route_shared(&self, b: &mut Batcher, msg: Arc<LogMessage>) {
         b.count += 1;
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         if b.out.len() < routing.outputs.queues.len() {
@@ -199,7 +205,7 @@ impl Ingest {
         };
         routing
             .router
-            .route_with(&mut cx, routing.source, Arc::new(msg), &mut deliver);
+            .route_with(&mut cx, routing.source, msg, &mut deliver);
         b.scratch = cx.into_buffers();
         b.routing = Some(routing);
     }

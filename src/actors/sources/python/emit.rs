@@ -15,6 +15,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use tokio::sync::watch;
 
+use super::handoff::Handoff;
 use super::tracker::Tracker;
 use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::counters::Counters;
@@ -79,6 +80,8 @@ pub(super) struct Emitter {
     pub(super) ingest: Arc<Ingest>,
     window: Arc<Window>,
     tracker: Option<Arc<Tracker>>,
+    /// With a tracker: what a reload waits for (see [`super::handoff`]).
+    handoff: Option<Arc<Handoff>>,
     batch: Batcher,
     /// The bookmark sequence number of the open batch (a tracker is set).
     open_seq: Option<u64>,
@@ -93,11 +96,16 @@ impl Emitter {
         ingest: Arc<Ingest>,
         window: Arc<Window>,
         tracker: Option<Arc<Tracker>>,
+        driver: &str,
     ) -> Self {
+        let handoff = tracker
+            .as_ref()
+            .map(|t| Handoff::register(ingest.gate.clone(), t.clone(), driver));
         Emitter {
             ingest,
             window,
             tracker,
+            handoff,
             batch: Batcher::default(),
             open_seq: None,
             open: false,
@@ -105,12 +113,34 @@ impl Emitter {
         }
     }
 
-    /// Whether the window has room for a message.
+    /// Whether messages may carry bookmarks (the object set an ack tracker).
+    pub(super) fn tracks(&self) -> bool {
+        self.tracker.is_some()
+    }
+
+    /// Whether the window has room for a message (none while a reload holds the source).
+    /// True starts a send, which [`Emitter::flush`] ends.
     pub(super) fn free_to_send(&mut self) -> bool {
+        if let Some(h) = &self.handoff
+            && !h.may_produce()
+        {
+            return false;
+        }
         if self.credits == 0 {
             self.credits = self.window.try_acquire();
         }
-        self.credits > 0
+        if self.credits == 0 {
+            self.sent();
+            return false;
+        }
+        true
+    }
+
+    /// The send in progress is over (a reload need not wait for this thread).
+    fn sent(&self) {
+        if let Some(h) = &self.handoff {
+            h.produced();
+        }
     }
 
     /// Adds credits a waiter took from the window.
@@ -129,13 +159,14 @@ impl Emitter {
     }
 
     /// Routes `msg` (with its Python bookmark) into the open batch, using one credit; the
-    /// caller checked [`Emitter::free_to_send`].
+    /// caller checked [`Emitter::free_to_send`]. Returns the message as routed, for the
+    /// Python view to show.
     pub(super) fn add(
         &mut self,
         msg: LogMessage,
         bookmark: Option<Py<PyAny>>,
         transport: Option<&str>,
-    ) -> Result<(), EmitError> {
+    ) -> Result<Arc<LogMessage>, EmitError> {
         if bookmark.is_some() && self.tracker.is_none() {
             return Err(EmitError::NoTracker);
         }
@@ -162,13 +193,20 @@ impl Emitter {
         // with the local host as the sender, whatever HOST the Python code set.
         crate::message::mangle_hostname(&mut msg, &self.ingest.parse, None);
         self.ingest.touch(&mut msg);
-        self.ingest.route(&mut self.batch, msg);
+        let shared = Arc::new(msg);
+        self.ingest.route_shared(&mut self.batch, shared.clone());
         self.credits = self.credits.saturating_sub(1);
-        Ok(())
+        Ok(shared)
     }
 
-    /// Sends the open batch, if any.
+    /// Messages in the open batch.
+    pub(super) fn pending(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Sends the open batch, if any; ends the send in progress.
     pub(super) fn flush(&mut self) {
+        self.sent();
         if self.open {
             self.ingest.flush(&mut self.batch);
             self.open = false;

@@ -155,18 +155,21 @@ fn fetch_run(
                     bad_result(object);
                     return Next::Error;
                 };
-                let msg = msg.borrow();
-                let bookmark = msg.bookmark().map(|b| b.clone_ref(py));
-                let transport = link_of(instance).and_then(|l| l.transport());
-                let message = (**msg.message()).clone();
-                if let Err(EmitError::NoTracker) =
-                    emitter.add(message, bookmark, transport.as_deref())
-                {
+                let mut view = msg.borrow_mut();
+                let bookmark = view.bookmark().map(|b| b.clone_ref(py));
+                if bookmark.is_some() && !emitter.tracks() {
                     tracing::error!(driver = %object.driver, class = %object.class,
                         "Error in Python fetcher, bookmarks can not be used without creating \
                          an AckTracker instance (self.ack_tracker)");
                     return Next::Error;
                 }
+                let transport = link_of(instance).and_then(|l| l.transport());
+                let message = view.take_message();
+                match emitter.add(message, bookmark, transport.as_deref()) {
+                    Ok(posted) => view.share(posted),
+                    Err(EmitError::NoTracker) => return Next::Error,
+                }
+                drop(view);
                 emitter.flush();
             }
             3 => return Next::Again,

@@ -12,9 +12,10 @@
 //! sending; [`tracker`]: the ack trackers) a Python source is a source driver like any
 //! other: its messages take credits of its window (`log-iw-size()`), get the source's
 //! touches and go through the log paths in batches with ack tokens. It is never kept across
-//! a reload (its class is the new configuration's): the old one gets `request_exit()`, its
-//! thread ends, `deinit()`; the new one, already initialised when the configuration was
-//! bound, starts. Persist names: `python-source.NAME` / `python-fetcher.NAME` with
+//! a reload (its class is the new configuration's): a source with an ack tracker is first
+//! paused until its bookmarks are reported ([`handoff`]), so that the new object's `init()`
+//! reads the final position; then the old one gets `request_exit()`, its thread ends,
+//! `deinit()`; the new one, initialised when the configuration was bound, starts. Persist names: `python-source.NAME` / `python-fetcher.NAME` with
 //! `persist-name()` or a static `generate_persist_name(options)`, else
 //! `python-source(CLASS)` / `python-fetcher(CLASS)` (syslog-ng 3.38's); two Python drivers
 //! with one name are refused when the configuration is bound.
@@ -22,6 +23,7 @@
 mod bind;
 mod emit;
 mod fetcher;
+mod handoff;
 mod source;
 mod tracker;
 
@@ -47,6 +49,7 @@ use crate::pipeline::BuildEnv;
 use bind::{Binding, Kind};
 
 pub use crate::actors::python_options::{PyOptionValue, PyOptions, PythonParserOptions};
+pub(crate) use handoff::pause_for_reload;
 
 /// The `python()` source's own options.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -316,7 +319,7 @@ impl SourceDriver for PythonSourcePlan {
             None => None,
         };
         let window = ingest.window(self.window);
-        let emitter = emit::Emitter::new(ingest, window, tracker);
+        let emitter = emit::Emitter::new(ingest, window, tracker, &driver);
         let stop = cx.stop.clone();
         let done = move || {
             let _ = tx.send(());

@@ -2,8 +2,14 @@
 //! through [`SourcePoster`] (syslog-ng's `python-source.c` and threaded source).
 //!
 //! `post_message()` works only on that thread (elsewhere: RuntimeError, as syslog-ng, whose
-//! posting from a foreign thread could crash it). Each message is a batch of its own unless
-//! the object set `auto_close_batches = False` (then `close_batch()` sends). Flow control:
+//! posting from a foreign thread could crash it). With `auto_close_batches` (the default)
+//! posted messages go out together, at [`BATCH_MAX`] messages, when the window is empty, or
+//! at the latest [`FLUSH_AFTER`] after the first of them (the source's flusher thread): one
+//! queue push and one acknowledgement for many messages instead of one each. A source with
+//! an ack tracker sends each message alone: a batch is acknowledged as a whole, and each
+//! bookmark must be reported when its own message is delivered. With
+//! `auto_close_batches = False`,
+//! `close_batch()` sends. Flow control:
 //! when a post leaves the window empty, a class without `suspend()` blocks in
 //! `post_message()` — without the GIL — until credits return (or the graph stops); a class
 //! with `suspend()`/`wakeup()` gets `suspend()` at once and `wakeup()` from the source's
@@ -14,9 +20,10 @@
 //! An exception out of `run()` is logged with its traceback and stops this source only;
 //! `deinit()` follows when `run()` has returned.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::ThreadId;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -28,17 +35,30 @@ use crate::python::logmsg::PyLogMessage;
 use crate::python::object::DriverObject;
 use crate::python::source_classes::{Poster, link_of};
 
+thread_local! {
+    /// The poster whose `run()` this thread runs (its address; 0: none).
+    static RUN_THREAD_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How long a posted message may wait for more to go with it.
+const FLUSH_AFTER: Duration = Duration::from_millis(1);
+
+/// Messages sent together at most (auto-closed batches).
+const BATCH_MAX: usize = 64;
+
 /// The running side of a `LogSource` object.
 pub(super) struct SourcePoster {
     object: Arc<DriverObject>,
     emitter: Mutex<Emitter>,
-    /// The thread running `run()`.
-    thread: OnceLock<ThreadId>,
     /// The class has `suspend()`/`wakeup()`.
     suspends: bool,
     suspended: AtomicBool,
     /// Raised when the source is suspended: the waker thread waits for credits then.
     wake_needed: (Mutex<bool>, Condvar),
+    /// Raised when a batch is left open for the flusher.
+    flush_needed: (Mutex<bool>, Condvar),
+    /// `flush_needed` is raised (read on every post without its lock).
+    flush_pending: AtomicBool,
     stop: watch::Receiver<bool>,
 }
 
@@ -52,12 +72,53 @@ impl SourcePoster {
         Arc::new(SourcePoster {
             object,
             emitter: Mutex::new(emitter),
-            thread: OnceLock::new(),
             suspends,
             suspended: AtomicBool::new(false),
             wake_needed: (Mutex::new(false), Condvar::new()),
+            flush_needed: (Mutex::new(false), Condvar::new()),
+            flush_pending: AtomicBool::new(false),
             stop,
         })
+    }
+
+    /// Auto-closed batches: sends now when the batch is full, else leaves it to the
+    /// flusher (see the module doc).
+    fn auto_flush(&self, emitter: &mut Emitter) {
+        // A batch is acknowledged as a whole: with a tracker each message goes alone, so
+        // each bookmark is reported when its own message is delivered.
+        if emitter.tracks() || emitter.pending() >= BATCH_MAX {
+            emitter.flush();
+            return;
+        }
+        if !self.flush_pending.swap(true, Ordering::AcqRel) {
+            let (lock, cv) = &self.flush_needed;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            cv.notify_one();
+        }
+    }
+
+    /// The flusher thread: sends a batch left open [`FLUSH_AFTER`] ago; ends when the graph
+    /// stops (run()'s thread sends what is left when it returns).
+    fn flush_loop(&self) {
+        let (lock, cv) = &self.flush_needed;
+        loop {
+            {
+                let mut needed = lock.lock().unwrap_or_else(|p| p.into_inner());
+                while !*needed {
+                    if stopping(&self.stop) {
+                        return;
+                    }
+                    let (g, _) = cv
+                        .wait_timeout(needed, Duration::from_millis(200))
+                        .unwrap_or_else(|p| p.into_inner());
+                    needed = g;
+                }
+                *needed = false;
+            }
+            std::thread::sleep(FLUSH_AFTER);
+            self.flush_pending.store(false, Ordering::Release);
+            self.emitter().flush();
+        }
     }
 
     fn emitter(&self) -> std::sync::MutexGuard<'_, Emitter> {
@@ -66,7 +127,8 @@ impl SourcePoster {
     }
 
     fn check_thread(&self, what: &str) -> PyResult<()> {
-        if self.thread.get() != Some(&std::thread::current().id()) {
+        let me = self as *const SourcePoster as usize;
+        if RUN_THREAD_OF.with(Cell::get) != me {
             return Err(PyRuntimeError::new_err(format!(
                 "{what} must be called from main thread"
             )));
@@ -135,7 +197,7 @@ impl SourcePoster {
 }
 
 impl Poster for SourcePoster {
-    fn post(&self, py: Python<'_>, msg: &PyLogMessage) -> PyResult<()> {
+    fn post(&self, py: Python<'_>, msg: &Bound<'_, PyLogMessage>) -> PyResult<()> {
         self.check_thread("post_message")?;
         let mut emitter = self.emitter();
         if self.suspended.load(Ordering::Acquire) || !emitter.free_to_send() {
@@ -147,16 +209,22 @@ impl Poster for SourcePoster {
         let instance = self.object.instance.bind(py);
         let link = link_of(instance);
         let transport = link.and_then(|l| l.transport());
-        let bookmark = msg.bookmark().map(|b| b.clone_ref(py));
-        let message = (**msg.message()).clone();
-        if let Err(EmitError::NoTracker) = emitter.add(message, bookmark, transport.as_deref()) {
+        let mut view = msg.borrow_mut();
+        let bookmark = view.bookmark().map(|b| b.clone_ref(py));
+        if bookmark.is_some() && !emitter.tracks() {
             return Err(PyRuntimeError::new_err(
                 "Bookmarks can not be used without creating an AckTracker instance \
                  (self.ack_tracker)",
             ));
         }
+        let message = view.take_message();
+        match emitter.add(message, bookmark, transport.as_deref()) {
+            Ok(posted) => view.share(posted),
+            Err(EmitError::NoTracker) => {}
+        }
+        drop(view);
         if link.is_none_or(|l| l.auto_close_batches()) {
-            emitter.flush();
+            self.auto_flush(&mut emitter);
         }
         self.after_send(py, &mut emitter);
         Ok(())
@@ -183,10 +251,14 @@ pub(super) fn spawn(
             .name("py-src-wake".into())
             .spawn(move || p.wake_loop())?;
     }
+    let p = poster.clone();
+    std::thread::Builder::new()
+        .name("py-src-flush".into())
+        .spawn(move || p.flush_loop())?;
     std::thread::Builder::new()
         .name("py-source".into())
         .spawn(move || {
-            let _ = poster.thread.set(std::thread::current().id());
+            RUN_THREAD_OF.with(|t| t.set(Arc::as_ptr(&poster) as usize));
             crate::python::interpreter::keep_thread_state();
             Python::attach(|py| {
                 if let Some(run) = poster.object.method(py, "run")

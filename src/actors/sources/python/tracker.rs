@@ -16,17 +16,21 @@
 //! discarded undelivered (left in a queue at shutdown) reports nothing, and stops a
 //! consecutive tracker for good: its messages are read again on the next run.
 //!
-//! The tracker outlives its source: messages still queued at a reload keep it, and their
-//! bookmarks are reported when they are delivered, by the old object's callback (which
-//! writes the same `Persist` entries the new object reads). Its thread ends when the last
-//! bookmark is in (the source and every batch gone).
+//! A reload waits for [`Tracker::drained`] (see [`super::handoff`]) before the new object
+//! reads the `Persist` entries the old one's callback writes. Should that wait be cut short,
+//! the tracker outlives its source: messages still queued keep it, and their bookmarks are
+//! reported when they are delivered, by the old object's callback. Its thread ends when the
+//! last bookmark is in (the source and every batch gone).
 
 use std::collections::VecDeque;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use tokio::sync::Notify;
 
 use crate::actors::runtime::ack::{AckTracker, Bookmark, Credits};
 use crate::python::source_classes::TrackerKind;
@@ -59,6 +63,12 @@ struct Shared {
     callback: Py<PyAny>,
     state: Mutex<State>,
     driver: String,
+    /// Acknowledgements sent whose callbacks have not run yet.
+    unreported: AtomicUsize,
+    /// A handover waits: a batched tracker reports what it holds as soon as the stream is in.
+    report_now: AtomicBool,
+    /// Raised after each round of callbacks (a handover's wait).
+    reported: Notify,
 }
 
 impl Shared {
@@ -68,9 +78,13 @@ impl Shared {
     }
 }
 
-/// An acknowledgement on its way to the tracker's thread, with the credits it returns
-/// once reported.
-type Event = (u64, bool, Credits);
+/// What the tracker's thread gets.
+enum Event {
+    /// Batch `seq` finished (`true`: aborted), with the credits it returns once reported.
+    Acked(u64, bool, Credits),
+    /// A handover waits ([`Tracker::drained`]).
+    Wake,
+}
 
 /// A source's ack tracker (see the module doc).
 pub(super) struct Tracker {
@@ -101,6 +115,9 @@ impl Tracker {
                 batch: Vec::new(),
             }),
             driver: driver.to_string(),
+            unreported: AtomicUsize::new(0),
+            report_now: AtomicBool::new(false),
+            reported: Notify::new(),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let on_thread = shared.clone();
@@ -128,6 +145,36 @@ impl Tracker {
         }
     }
 
+    /// Whether every bookmark handed to the tracker has been reported (or dropped with an
+    /// aborted batch).
+    fn is_idle(&self) -> bool {
+        if self.shared.unreported.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        let s = self.shared.lock();
+        s.slots.is_empty() && s.batch.is_empty()
+    }
+
+    /// Resolves once every batch opened so far is acknowledged and its bookmarks reported
+    /// (a batched tracker reports what it holds without waiting for its timeout).
+    pub(super) async fn drained(&self) {
+        self.shared.report_now.store(true, Ordering::SeqCst);
+        let _ = self.events.send(Event::Wake);
+        loop {
+            let mut reported = pin!(self.shared.reported.notified());
+            reported.as_mut().enable();
+            if self.is_idle() {
+                return;
+            }
+            reported.await;
+        }
+    }
+
+    /// Back to the batched tracker's own timing (a handover was cancelled).
+    pub(super) fn report_on_schedule(&self) {
+        self.shared.report_now.store(false, Ordering::SeqCst);
+    }
+
     /// Adds a message's bookmark to batch `seq` (before the batch is sent).
     pub(super) fn add(&self, seq: u64, bookmark: Py<PyAny>) {
         let mut s = self.shared.lock();
@@ -144,7 +191,14 @@ impl AckTracker for Tracker {
     fn acked(&self, seq: u64, aborted: bool, credits: Credits) {
         // The thread is gone only when this tracker is: nothing is lost by ignoring this
         // (the credits go back as the event is dropped).
-        let _ = self.events.send((seq, aborted, credits));
+        self.shared.unreported.fetch_add(1, Ordering::SeqCst);
+        if self
+            .events
+            .send(Event::Acked(seq, aborted, credits))
+            .is_err()
+        {
+            self.shared.unreported.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -220,14 +274,22 @@ fn dispatch(shared: &Shared, events: &Receiver<Event>) {
             Ok(event) => {
                 let mut state = shared.lock();
                 let mut next = Some(event);
-                while let Some((seq, aborted, c)) = next {
-                    calls.extend(on_ack(shared.kind, &mut state, seq, aborted));
-                    credits.push(c);
+                while let Some(event) = next {
+                    if let Event::Acked(seq, aborted, c) = event {
+                        calls.extend(on_ack(shared.kind, &mut state, seq, aborted));
+                        credits.push(c);
+                    }
                     next = if credits.len() < EVENTS_PER_CALL {
                         events.try_recv().ok()
                     } else {
                         None
                     };
+                }
+                if shared.report_now.load(Ordering::SeqCst)
+                    && state.slots.is_empty()
+                    && !state.batch.is_empty()
+                {
+                    calls.push(Call::List(std::mem::take(&mut state.batch)));
                 }
                 drop(state);
                 if let (Some(p), true) = (period, calls.iter().any(|c| matches!(c, Call::List(_))))
@@ -254,7 +316,9 @@ fn dispatch(shared: &Shared, events: &Receiver<Event>) {
         if !calls.is_empty() {
             call(shared, calls);
         }
+        shared.unreported.fetch_sub(credits.len(), Ordering::SeqCst);
         credits.clear();
+        shared.reported.notify_waiters();
         if end {
             return;
         }
@@ -387,5 +451,64 @@ mod tests {
             assert!(values(py, on_ack(k, &mut s, 0, false)).is_empty());
             assert_eq!(s.batch.len(), 1);
         });
+    }
+
+    /// A handover's wait: `drained()` resolves only once the delivered batch's bookmark
+    /// went through the callback — a batched tracker's partial batch too, without its
+    /// timeout — and the window has its credits back by then.
+    #[test]
+    fn drained_resolves_once_the_callback_has_run() {
+        use crate::actors::runtime::ack::{BatchAck, Window};
+        crate::python::ensure_initialized().expect("interpreter");
+        let (callback, seen) = Python::attach(|py| {
+            let seen = pyo3::types::PyList::empty(py);
+            let append = seen.getattr("append").expect("append").unbind();
+            (append, seen.unbind())
+        });
+        let kind = TrackerKind::Batched {
+            timeout_ms: 3_600_000,
+            batch_size: 100,
+        };
+        let tracker = Tracker::start(kind, callback, "test").expect("tracker");
+        let window = Window::new(4);
+        assert_eq!(window.try_acquire(), 4);
+        let bookmark = tracker.open();
+        Python::attach(|py| {
+            let Ok(v) = 7i64.into_pyobject(py);
+            tracker.add(bookmark.seq, v.into_any().unbind());
+        });
+        let ack = BatchAck::with_bookmark(window.clone(), 4, Some(bookmark));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut wait = std::pin::pin!(tracker.drained());
+            assert!(
+                futures_poll_once(wait.as_mut()).await.is_none(),
+                "drained in flight"
+            );
+            drop(ack);
+            wait.await;
+        });
+        Python::attach(|py| {
+            let seen = seen.bind(py);
+            assert_eq!(seen.len(), 1);
+            let reported: Vec<i64> = seen.get_item(0).expect("item").extract().expect("list");
+            assert_eq!(reported, vec![7]);
+        });
+        assert_eq!(window.available(), 4);
+    }
+
+    /// Polls `f` once: `Some` when it was ready.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+        let mut f = f;
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await
     }
 }
