@@ -409,6 +409,103 @@ log { source { python(class(S)); }; source(s_tcp); destination { file("out.log" 
     assert!(ctl(&d.control, "healthcheck").status.success());
 }
 
+/// An exception in each method of a fetcher (and in its ack callback) is logged with its
+/// traceback and handled as syslog-ng 3.38 does (recorded by hand with its -e output):
+/// `open()` raising is "not connected" (open again after time-reopen()), `fetch()` raising
+/// is an error (close(), time-reopen(), open()), the others are only logged; at stop the
+/// order is request_exit(), close(), deinit().
+#[test]
+fn an_exception_in_each_fetcher_method_is_logged_and_handled() {
+    let cfg = r#"@version: 3.38
+python {
+from syslogng import LogFetcher, LogMessage, InstantAckTracker
+class F(LogFetcher):
+    def init(self, options):
+        self.n = {}
+        self.sent = 0
+        self.ack_tracker = InstantAckTracker(ack_callback=self.acked)
+        return True
+    def once(self, name):
+        self.n[name] = self.n.get(name, 0) + 1
+        with open("calls.log", "a") as f:
+            f.write(name + "\n")
+        if self.n[name] == 1:
+            raise ValueError(name + " fails")
+    def acked(self, bookmark):
+        self.once("ack")
+    def open(self):
+        self.once("open")
+        return True
+    def close(self):
+        self.once("close")
+    def deinit(self):
+        self.once("deinit")
+    def request_exit(self):
+        self.once("request_exit")
+    def fetch(self):
+        self.once("fetch")
+        if self.sent >= 3:
+            return LogFetcher.FETCH_NO_DATA, None
+        self.sent += 1
+        m = LogMessage("m%d" % self.sent)
+        m.set_bookmark(self.sent)
+        return LogFetcher.FETCH_SUCCESS, m
+};
+log { source { python-fetcher(class(F) time-reopen(1) fetch-no-data-delay(0.2)); };
+      destination { file("out.log" template("$MSG\n")); }; flags(flow-control); };
+"#;
+    let mut d = start(cfg);
+    wait_file(&d, "out.log", |t| t == "m1\nm2\nm3\n");
+    wait_file(&d, "calls.log", |t| t.matches("ack\n").count() == 3);
+    stop(&mut d);
+    let calls = read(&d.dir.path().join("calls.log"));
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        &calls[..5],
+        &["open", "open", "fetch", "close", "open"],
+        "{calls:?}"
+    );
+    assert_eq!(
+        &calls[calls.len() - 3..],
+        &["request_exit", "close", "deinit"],
+        "{calls:?}"
+    );
+    let err = d.stderr();
+    for method in ["open", "fetch", "close", "ack", "request_exit", "deinit"] {
+        assert!(
+            err.contains(&format!("ValueError: {method} fails")),
+            "{method}: {err}"
+        );
+    }
+    assert!(
+        err.matches("Traceback (most recent call last)").count() >= 6,
+        "{err}"
+    );
+    assert!(err.contains("Error during fetching messages"), "{err}");
+}
+
+/// `init()` raising stops the start: exit code 2, the traceback and the driver's place.
+#[test]
+fn an_exception_in_init_stops_the_start() {
+    let cfg = r#"@version: 3.38
+python {
+from syslogng import LogFetcher
+class F(LogFetcher):
+    def init(self, options):
+        raise ValueError("init fails")
+    def fetch(self):
+        return LogFetcher.FETCH_NO_DATA, None
+};
+log { source { python-fetcher(class(F)); }; destination { file("out.log"); }; };
+"#;
+    let mut d = Daemon::start(cfg, None);
+    assert_eq!(d.wait_exit(WAIT), Some(2), "{}", d.stderr());
+    let err = d.stderr();
+    assert!(err.contains("ValueError: init fails"), "{err}");
+    assert!(err.contains("Traceback (most recent call last)"), "{err}");
+    assert!(err.contains("init() raised an exception"), "{err}");
+}
+
 /// A Python destination that holds every message until the file `gate` exists.
 const GATED_DESTINATION: &str = r#"
 import os, time
@@ -578,6 +675,52 @@ log {{ source(s); filter {{ "${{parity}}" eq "odd" }}; destination(d_odd); flags
             assert_eq!(got, vec![0, 1, 2, 3, 4, 5]);
         }
     }
+}
+
+/// `BatchedAckTracker`: the delivered bookmarks as lists of `batch_size`, and what is left
+/// after `timeout` ms.
+#[test]
+fn a_batched_ack_tracker_reports_full_batches_then_the_rest_after_its_timeout() {
+    let cfg = r#"@version: 3.38
+python {
+import threading, time
+from syslogng import LogSource, LogMessage, BatchedAckTracker
+class S(LogSource):
+    def init(self, options):
+        self.ack_tracker = BatchedAckTracker(timeout=400, batch_size=2,
+                                             batched_ack_callback=self.acked)
+        self.exit = threading.Event()
+        return True
+    def acked(self, bookmarks):
+        with open("acks.log", "a") as f:
+            f.write("%r %.3f\n" % (sorted(bookmarks), time.monotonic() - self.posted))
+    def run(self):
+        self.posted = time.monotonic()
+        for i in range(5):
+            m = LogMessage("m%d" % i)
+            m.set_bookmark(i)
+            self.post_message(m)
+        self.exit.wait()
+    def request_exit(self):
+        self.exit.set()
+};
+log { source { python(class(S)); }; destination { file("out.log" template("$MSG\n")); };
+      flags(flow-control); };
+"#;
+    let mut d = start(cfg);
+    let acks = wait_file(&d, "acks.log", |t| t.lines().count() == 3);
+    let lines: Vec<(&str, f64)> = acks
+        .lines()
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(b, t)| (b, t.parse().unwrap_or(-1.0)))
+        .collect();
+    let lists: Vec<&str> = lines.iter().map(|(b, _)| *b).collect();
+    assert_eq!(lists, ["[0, 1]", "[2, 3]", "[4]"], "{acks}");
+    assert!(
+        lines[2].1 >= 0.39,
+        "the last one waited for the timeout: {acks}"
+    );
+    stop(&mut d);
 }
 
 const COUNTING_FETCHER: &str = r#"@version: 4.0

@@ -58,9 +58,10 @@ impl Window {
         Window::new(configured.min(READER_IN_FLIGHT_CAP))
     }
 
-    /// [`Window::for_reader`] under a source's pause switch (see [`Gate::window`]).
-    pub fn for_reader_gated(configured: u32, gate: Arc<Gate>) -> Arc<Window> {
-        let size = configured.clamp(1, READER_IN_FLIGHT_CAP);
+    /// A reader's window of its configured size, at most `cap`, under a source's pause
+    /// switch (see [`Gate::window`]).
+    pub fn for_reader_gated(configured: u32, cap: u32, gate: Arc<Gate>) -> Arc<Window> {
+        let size = configured.clamp(1, cap.max(1));
         Arc::new(Window {
             credits: AtomicU32::new(size),
             size,

@@ -75,7 +75,12 @@ impl Gate {
 
     /// A reader's window under this gate (see [`Window::for_reader`]).
     pub fn window(self: &Arc<Self>, configured: u32) -> Arc<Window> {
-        let w = Window::for_reader_gated(configured, self.clone());
+        self.window_up_to(configured, super::ack::READER_IN_FLIGHT_CAP)
+    }
+
+    /// A window under this gate of the configured size, at most `cap`.
+    pub fn window_up_to(self: &Arc<Self>, configured: u32, cap: u32) -> Arc<Window> {
+        let w = Window::for_reader_gated(configured, cap, self.clone());
         let mut ws = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         ws.retain(|w| w.strong_count() > 0);
         ws.push(Arc::downgrade(&w));

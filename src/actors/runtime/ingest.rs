@@ -55,6 +55,12 @@ impl Ingest {
         self.gate.window(configured)
     }
 
+    /// A window of the configured size up to `cap`, under the source's pause switch (a
+    /// source whose readers are not sockets: see its cap).
+    pub fn window_up_to(&self, configured: u32, cap: u32) -> Arc<Window> {
+        self.gate.window_up_to(configured, cap)
+    }
+
     /// The next configuration's log paths and queues, for a source that goes on running.
     pub fn set_routing(&self, routing: Arc<Routing>) {
         let mut r = self.routing.write().unwrap_or_else(|p| p.into_inner());

@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tokio::sync::watch;
 
+use super::ExitRequested;
 use super::emit::{EmitError, Emitter, sleep_or_stop, stopping};
 use crate::python::logmsg::PyLogMessage;
 use crate::python::object::DriverObject;
@@ -49,12 +50,14 @@ enum Next {
     Stop,
 }
 
-/// Runs the fetcher until the graph stops.
+/// Runs the fetcher until the graph stops; then, once `request_exit()` has returned,
+/// `close()` and `deinit()`.
 pub(super) fn run(
     object: &DriverObject,
     mut emitter: Emitter,
     plan: &FetchPlan,
     stop: &watch::Receiver<bool>,
+    exit_requested: &ExitRequested,
 ) {
     crate::python::interpreter::keep_thread_state();
     let mut connected = false;
@@ -103,6 +106,7 @@ pub(super) fn run(
         }
     }
     drop(emitter);
+    exit_requested.wait();
     Python::attach(|py| {
         object.call_optional(py, "close");
         object.deinit(py);
@@ -209,12 +213,13 @@ pub(super) fn spawn(
     emitter: Emitter,
     plan: FetchPlan,
     stop: watch::Receiver<bool>,
+    exit_requested: Arc<ExitRequested>,
     done: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("py-fetcher".into())
         .spawn(move || {
-            run(&object, emitter, &plan, &stop);
+            run(&object, emitter, &plan, &stop, &exit_requested);
             done();
         })
         .map(drop)
