@@ -144,6 +144,13 @@ impl Graph {
                 "Messages not delivered before shutdown are lost (no disk-buffer)"
             );
         }
+        for d in &self.dests {
+            let (queued, in_hand) = d.queue.kept_on_disk();
+            if queued + in_hand > 0 {
+                tracing::info!(destination = %d.persist_name, messages = queued + in_hand,
+                    "Messages not delivered yet stay in the disk-buffer for the next start");
+            }
+        }
         for (name, w) in writers {
             stop_arbiter(w.arbiter, &name).await;
         }
@@ -199,7 +206,8 @@ fn count_undelivered(d: &DestComponent) -> usize {
             a.abort();
         }
     }
-    let n = left.len() + d.queue.in_hand();
+    let (_, in_hand_on_disk) = d.queue.kept_on_disk();
+    let n = left.len() + d.queue.in_hand().saturating_sub(in_hand_on_disk);
     Counters::add(&d.queue.counters.dropped, n as u64);
     n
 }

@@ -12,6 +12,7 @@
 //! ConfigSupervisor gives a matched destination the very same `Arc<Queue>` (contents, counters
 //! and the ack tokens inside), so nothing is moved and nothing is reordered.
 
+pub mod disk;
 pub mod memory;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -59,8 +60,17 @@ pub trait QueueStore: Send + std::fmt::Debug {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Takes every stored entry out (a stop after the drain timeout).
+    /// Takes every stored entry out (a stop after the drain timeout). A store on disk
+    /// keeps its records for the next run and takes out only what it holds in memory.
     fn take_all(&mut self) -> Vec<Entry>;
+    /// Entries in the writer's hand that are on disk too (a stop does not lose them).
+    fn in_hand_on_disk(&self) -> usize {
+        0
+    }
+    /// Entries kept on disk for the next run, besides those in hand.
+    fn on_disk(&self) -> usize {
+        0
+    }
 }
 
 /// A destination driver's queue.
@@ -94,8 +104,11 @@ impl Queue {
         Queue::with_store(name, Box::new(memory::MemoryStore::new(fifo_size)))
     }
 
-    /// A queue keeping its entries in `store`.
+    /// A queue keeping its entries in `store` (which may hold some already: a disk-buffer
+    /// from the previous run).
     pub fn with_store(name: impl Into<String>, store: Box<dyn QueueStore>) -> Arc<Queue> {
+        let counters = Arc::new(Counters::default());
+        Counters::add(&counters.queued, store.len() as u64);
         Arc::new(Queue {
             name: name.into(),
             store: Mutex::new(store),
@@ -106,7 +119,7 @@ impl Queue {
             hand: AtomicU64::new(0),
             paused: AtomicBool::new(false),
             owner: AtomicU64::new(0),
-            counters: Arc::new(Counters::default()),
+            counters,
         })
     }
 
@@ -297,6 +310,13 @@ impl Queue {
     /// Whether [`Queue::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Entries a stop leaves on disk for the next run (none without a disk-buffer): those
+    /// queued, and those in the writer's hand.
+    pub fn kept_on_disk(&self) -> (usize, usize) {
+        let s = self.lock();
+        (s.on_disk(), s.in_hand_on_disk())
     }
 
     /// Takes every entry out (shutdown after the drain timeout).

@@ -1,0 +1,667 @@
+//! The disk-buffer: the second [`QueueStore`], keeping a destination's queue in files so that
+//! it survives restarts, crashes (`kill -9`) and long outages of the destination.
+//!
+//! Records are appended to segment files (`segment.rs`; format in docs/disk-buffer.md); the
+//! writer pops them in order and the store advances the *head* — the oldest unacknowledged
+//! record, kept in the position file — only as the destination acknowledges them. A segment
+//! wholly behind the head is deleted. At open, every segment from the head on is scanned:
+//! the records are counted, a torn or damaged tail is moved aside into a `.damaged-*` file
+//! (with an error naming it) and the segment cut there, so every readable record is
+//! delivered and the daemon runs on.
+//!
+//! A pushed entry's acknowledgement (its flow-control credit, its source's bookmark) is
+//! released once its record is written — with `reliable(yes)` once the batch is on disk
+//! (one `fdatasync` per pushed batch). What a store cannot put on disk stays in memory with
+//! its acknowledgement: when `disk-buf-size()` is reached, flow-controlled entries wait in an
+//! overflow (so their sources stop), others are dropped and counted.
+//!
+//! Entries that are not records — the writer's own (suppression summaries) and those a sink
+//! kept after they were acknowledged — come back through a rewind into a memory-only front.
+
+mod segment;
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use std::io::Write;
+
+use super::{Entry, QueueStore};
+use crate::message::serial;
+pub use segment::DiskError;
+use segment::{HEADER_LEN, Next, Pos, io};
+
+/// How a disk-buffer is set up (from the destination's `disk-buffer()`).
+#[derive(Debug, Clone)]
+pub struct DiskOptions {
+    /// The directory of its files.
+    pub dir: PathBuf,
+    /// The files' common name (from the destination's persist name).
+    pub base: String,
+    /// `disk-buf-size()`: bytes of records at most.
+    pub capacity: u64,
+    /// `reliable(yes)`: each pushed batch is synced to disk before it is acknowledged.
+    pub reliable: bool,
+}
+
+/// The smallest `disk-buf-size()` (syslog-ng's: smaller values are raised to it).
+pub const MIN_CAPACITY: u64 = 1024 * 1024;
+
+/// The largest segment file.
+const SEGMENT_MAX: u64 = 64 * 1024 * 1024;
+
+/// Bytes read from a segment at a time.
+const READ_CHUNK: usize = 256 * 1024;
+
+impl DiskOptions {
+    /// The file name base for a destination's persist name: its characters that are safe in
+    /// a file name, and a checksum of the whole name so that two names never share files.
+    pub fn base_for(persist_name: &str) -> String {
+        let safe: String = persist_name
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+                _ => '_',
+            })
+            .take(80)
+            .collect();
+        format!("{safe}-{:08x}", crc32c::crc32c(persist_name.as_bytes()))
+    }
+
+    fn segment_max(&self) -> u64 {
+        (self.capacity / 8).clamp(64 * 1024, SEGMENT_MAX)
+    }
+}
+
+/// What the writer has in hand, oldest first.
+#[derive(Debug)]
+enum Hand {
+    /// A record, ending at `end`, `len` bytes on disk.
+    Record { msg: usize, len: u64, end: Pos },
+    /// A record that could not be decoded (logged): acknowledged with the next.
+    Skipped { len: u64, end: Pos },
+    /// An entry of the overflow, not on disk.
+    Overflow { msg: usize },
+    /// An entry of the front, not on disk.
+    Front,
+}
+
+#[derive(Debug)]
+struct Seg {
+    id: u64,
+    /// Bytes in the file (header included).
+    len: u64,
+}
+
+/// A queue kept in segment files (see the module doc).
+#[derive(Debug)]
+pub struct DiskStore {
+    opts: DiskOptions,
+    segments: VecDeque<Seg>,
+    tail: File,
+    positions: File,
+    head: Pos,
+    read: Pos,
+    /// Records from `read` to the end.
+    unread: usize,
+    /// Bytes of records from `head` to the end.
+    used: u64,
+    in_hand: VecDeque<Hand>,
+    front: VecDeque<Entry>,
+    overflow: VecDeque<Entry>,
+    /// A write failed: new entries stay in memory (the overflow) from now on.
+    broken: bool,
+    reader: Option<(u64, File)>,
+    scratch: Vec<u8>,
+    record: Vec<u8>,
+}
+
+fn ptr(e: &Entry) -> usize {
+    Arc::as_ptr(&e.msg) as usize
+}
+
+impl DiskStore {
+    /// Opens (or creates) the buffer `opts` names, recovering what a previous run left.
+    pub fn open(opts: DiskOptions) -> Result<DiskStore, DiskError> {
+        let opts = DiskOptions {
+            capacity: opts.capacity.max(MIN_CAPACITY),
+            ..opts
+        };
+        let (dir, base) = (opts.dir.clone(), opts.base.clone());
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let ids = segment::list_segments(&dir, &base)?;
+        let pos_path = segment::position_path(&dir, &base);
+        let saved = segment::read_position(&pos_path);
+        let first = ids.first().copied().unwrap_or(0);
+        let mut head = saved.filter(|p| ids.contains(&p.seg)).unwrap_or(Pos {
+            seg: first,
+            off: HEADER_LEN,
+        });
+        let mut segments = VecDeque::new();
+        let (mut unread, mut used) = (0, 0);
+        for &id in &ids {
+            let path = segment::segment_path(&dir, &base, id);
+            if id < head.seg {
+                // Wholly acknowledged before the last run ended.
+                std::fs::remove_file(&path).map_err(io(&path))?;
+                continue;
+            }
+            let start = if id == head.seg { head.off } else { HEADER_LEN };
+            match scan(&path, start) {
+                Ok((count, good)) => {
+                    if id == head.seg && head.off > good {
+                        head.off = good;
+                    }
+                    unread += count;
+                    used += good.saturating_sub(start);
+                    segments.push_back(Seg { id, len: good });
+                }
+                Err(e) => {
+                    let aside = set_aside(&path);
+                    tracing::error!(error = %e, moved_to = %aside.display(),
+                        "Error opening a disk-buffer segment, moved aside");
+                    if id == head.seg {
+                        head = Pos {
+                            seg: id + 1,
+                            off: HEADER_LEN,
+                        };
+                    }
+                }
+            }
+        }
+        let tail = match segments.back() {
+            Some(s) => segment::open_segment(&segment::segment_path(&dir, &base, s.id))?,
+            None => {
+                let id = ids.last().map_or(0, |l| l + 1).max(head.seg);
+                head = Pos {
+                    seg: id,
+                    off: HEADER_LEN,
+                };
+                segments.push_back(Seg {
+                    id,
+                    len: HEADER_LEN,
+                });
+                segment::create_segment(&segment::segment_path(&dir, &base, id))?
+            }
+        };
+        if head.seg < segments.front().map_or(head.seg, |s| s.id) {
+            head = Pos {
+                seg: segments.front().map_or(0, |s| s.id),
+                off: HEADER_LEN,
+            };
+        }
+        let positions = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&pos_path)
+            .map_err(io(&pos_path))?;
+        segment::write_position(&positions, &pos_path, head)?;
+        if unread > 0 {
+            tracing::info!(buffer = %segment::segment_path(&dir, &base, head.seg).display(),
+                messages = unread, "Disk-buffer opened with messages from the previous run");
+        }
+        Ok(DiskStore {
+            opts,
+            segments,
+            tail,
+            positions,
+            head,
+            read: head,
+            unread,
+            used,
+            in_hand: VecDeque::new(),
+            front: VecDeque::new(),
+            overflow: VecDeque::new(),
+            broken: false,
+            reader: None,
+            scratch: Vec::new(),
+            record: Vec::new(),
+        })
+    }
+
+    /// Bytes of records kept on disk (acknowledged ones excluded).
+    pub fn disk_bytes(&self) -> u64 {
+        self.used
+    }
+
+    fn path(&self, id: u64) -> PathBuf {
+        segment::segment_path(&self.opts.dir, &self.opts.base, id)
+    }
+
+    fn tail_len(&self) -> u64 {
+        self.segments.back().map_or(HEADER_LEN, |s| s.len)
+    }
+
+    /// Writes the pending bytes to the tail segment.
+    fn write_pending(&mut self) -> Result<(), DiskError> {
+        if self.scratch.is_empty() {
+            return Ok(());
+        }
+        let path = self.path(self.segments.back().map_or(0, |s| s.id));
+        self.tail.write_all(&self.scratch).map_err(io(&path))?;
+        if let Some(s) = self.segments.back_mut() {
+            s.len += self.scratch.len() as u64;
+        }
+        self.scratch.clear();
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), DiskError> {
+        if self.opts.reliable {
+            let path = self.path(self.segments.back().map_or(0, |s| s.id));
+            self.tail.sync_data().map_err(io(&path))?;
+        }
+        Ok(())
+    }
+
+    /// Starts the next segment (the tail is synced first).
+    fn roll(&mut self) -> Result<(), DiskError> {
+        self.write_pending()?;
+        self.sync()?;
+        let id = self.segments.back().map_or(0, |s| s.id + 1);
+        self.tail = segment::create_segment(&self.path(id))?;
+        self.segments.push_back(Seg {
+            id,
+            len: HEADER_LEN,
+        });
+        Ok(())
+    }
+
+    /// Appends the records of `entries` (leaving it empty); entries that do not fit go to
+    /// the overflow (flow-controlled) or are dropped. Returns (stored, dropped). Should a
+    /// write fail, the store is broken: what was not written stays in memory, in order.
+    fn append(&mut self, entries: &mut Vec<Entry>) -> (usize, usize) {
+        let (mut stored, mut dropped) = (0, 0);
+        let mut written: Vec<Entry> = Vec::with_capacity(entries.len());
+        // The last of `written` have their records in `scratch`, not on disk yet.
+        let (mut pending_records, mut pending_bytes) = (0, 0);
+        let seg_max = self.opts.segment_max();
+        let mut failure = None;
+        let mut rest = entries.drain(..);
+        for e in rest.by_ref() {
+            if self.broken || !self.overflow.is_empty() {
+                keep_or_drop(&mut self.overflow, e, &mut stored, &mut dropped);
+                continue;
+            }
+            self.record.clear();
+            serial::encode(&e.msg, &mut self.record);
+            let len = (segment::RECORD_HEAD + self.record.len()) as u64;
+            let pending = self.scratch.len() as u64;
+            if self.used + len > self.opts.capacity {
+                keep_or_drop(&mut self.overflow, e, &mut stored, &mut dropped);
+                continue;
+            }
+            if self.tail_len() + pending + len > seg_max && self.tail_len() + pending > HEADER_LEN {
+                if let Err(err) = self.roll() {
+                    failure = Some(err);
+                    self.overflow.push_back(e);
+                    stored += 1;
+                    break;
+                }
+                (pending_records, pending_bytes) = (0, 0);
+            }
+            let record = std::mem::take(&mut self.record);
+            segment::put_record(&mut self.scratch, &record);
+            self.record = record;
+            pending_records += 1;
+            pending_bytes += len;
+            self.used += len;
+            self.unread += 1;
+            stored += 1;
+            written.push(e);
+        }
+        if failure.is_none() {
+            match self.write_pending().and_then(|()| self.sync()) {
+                Ok(()) => (pending_records, pending_bytes) = (0, 0),
+                Err(err) => failure = Some(err),
+            }
+        }
+        if let Some(err) = failure {
+            // What was not written stays in memory, before what waited already.
+            self.fail(&err);
+            self.scratch.clear();
+            self.used -= pending_bytes;
+            self.unread -= pending_records;
+            let done = written.len() - pending_records;
+            let unwritten: Vec<Entry> = written.drain(done..).collect();
+            let tail: Vec<Entry> = self.overflow.drain(..).collect();
+            self.overflow.extend(unwritten);
+            self.overflow.extend(tail);
+            for e in rest {
+                self.overflow.push_back(e);
+                stored += 1;
+            }
+        }
+        // On disk: the entries' acknowledgements go back to their sources now.
+        drop(written);
+        (stored, dropped)
+    }
+
+    /// Moves overflow entries to disk while there is room.
+    fn drain_overflow(&mut self) {
+        if self.overflow.is_empty() || self.broken {
+            return;
+        }
+        let mut batch: Vec<Entry> = self.overflow.drain(..).collect();
+        // `append` puts entries in the overflow again from the first one that does not fit.
+        self.append(&mut batch);
+    }
+
+    fn fail(&mut self, e: &DiskError) {
+        tracing::error!(error = %e,
+            "Error writing the disk-buffer; new messages are kept in memory from now on");
+        self.broken = true;
+    }
+
+    /// Reads up to `max` records at `self.read` into `out`.
+    fn read_records(&mut self, max: usize, out: &mut Vec<Entry>) -> usize {
+        let mut n = 0;
+        let mut buf = Vec::new();
+        while n < max && self.unread > 0 {
+            let Some(seg_len) = self
+                .segments
+                .iter()
+                .find(|s| s.id == self.read.seg)
+                .map(|s| s.len)
+            else {
+                tracing::error!(segment = self.read.seg, "Disk-buffer segment missing");
+                self.unread = 0;
+                break;
+            };
+            if self.read.off >= seg_len {
+                match self.segments.iter().find(|s| s.id > self.read.seg) {
+                    Some(next) => {
+                        self.read = Pos {
+                            seg: next.id,
+                            off: HEADER_LEN,
+                        };
+                        continue;
+                    }
+                    None => {
+                        self.unread = 0;
+                        break;
+                    }
+                }
+            }
+            let want = ((seg_len - self.read.off) as usize).min(READ_CHUNK);
+            if !self.read_at(self.read, want, &mut buf) {
+                break;
+            }
+            let mut at = 0;
+            while n < max && self.unread > 0 {
+                match segment::next_record(&buf[at..]) {
+                    Next::Record(payload, len) => {
+                        let len = len as u64;
+                        let end = Pos {
+                            seg: self.read.seg,
+                            off: self.read.off + len,
+                        };
+                        match serial::decode(payload) {
+                            Ok(msg) => {
+                                let e = Entry {
+                                    msg: Arc::new(msg),
+                                    ack: None,
+                                };
+                                self.in_hand.push_back(Hand::Record {
+                                    msg: ptr(&e),
+                                    len,
+                                    end,
+                                });
+                                out.push(e);
+                                n += 1;
+                            }
+                            Err(err) => {
+                                tracing::error!(error = %err, segment = %self.path(self.read.seg).display(),
+                                    "Disk-buffer record cannot be read, skipped");
+                                self.in_hand.push_back(Hand::Skipped { len, end });
+                            }
+                        }
+                        self.read = end;
+                        self.unread -= 1;
+                        at += len as usize;
+                    }
+                    Next::Partial if at > 0 => break,
+                    Next::Partial | Next::Damaged => {
+                        // Checked at open and written whole since: only a file changed under
+                        // us gets here.
+                        tracing::error!(segment = %self.path(self.read.seg).display(),
+                            "Disk-buffer segment damaged while running; skipping its rest");
+                        self.read.off = seg_len;
+                        break;
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    fn read_at(&mut self, at: Pos, len: usize, buf: &mut Vec<u8>) -> bool {
+        if self.reader.as_ref().is_none_or(|(id, _)| *id != at.seg) {
+            let path = self.path(at.seg);
+            match File::open(&path) {
+                Ok(f) => self.reader = Some((at.seg, f)),
+                Err(e) => {
+                    tracing::error!(error = %e, segment = %path.display(),
+                        "Error opening a disk-buffer segment for reading");
+                    return false;
+                }
+            }
+        }
+        let Some((_, f)) = &self.reader else {
+            return false;
+        };
+        buf.resize(len, 0);
+        match f.read_exact_at(buf, at.off) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "Error reading the disk-buffer");
+                false
+            }
+        }
+    }
+
+    /// Deletes segments wholly behind the head.
+    fn reclaim(&mut self) {
+        while self.segments.len() > 1 && self.segments.front().is_some_and(|s| s.id < self.head.seg)
+        {
+            if let Some(s) = self.segments.pop_front() {
+                let path = self.path(s.id);
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(error = %e, segment = %path.display(),
+                        "Error removing a finished disk-buffer segment");
+                }
+                if self.reader.as_ref().is_some_and(|(id, _)| *id == s.id) {
+                    self.reader = None;
+                }
+            }
+        }
+    }
+}
+
+fn keep_or_drop(overflow: &mut VecDeque<Entry>, e: Entry, stored: &mut usize, dropped: &mut usize) {
+    if e.ack.is_some() {
+        overflow.push_back(e);
+        *stored += 1;
+    } else {
+        *dropped += 1;
+    }
+}
+
+/// Counts the whole records of segment `path` from `start`; returns (records, end of the
+/// last whole one). A damaged or torn rest is moved aside and the segment cut there.
+fn scan(path: &Path, start: u64) -> Result<(usize, u64), DiskError> {
+    let f = segment::open_segment(path)?;
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    let mut at = (start as usize).min(bytes.len());
+    let mut count = 0;
+    let damaged = loop {
+        match segment::next_record(&bytes[at..]) {
+            Next::Record(_, len) => {
+                at += len;
+                count += 1;
+            }
+            Next::Partial if at == bytes.len() => break false,
+            Next::Partial | Next::Damaged => break true,
+        }
+    };
+    if damaged {
+        let aside = damaged_path(path);
+        let saved = std::fs::write(&aside, &bytes[at..]);
+        tracing::error!(segment = %path.display(), moved_to = %aside.display(),
+            bytes = bytes.len() - at, records_kept = count, saved = saved.is_ok(),
+            "Disk-buffer segment damaged: the readable records are delivered, the rest is moved aside");
+        f.set_len(at as u64).map_err(io(path))?;
+    }
+    Ok((count, at as u64))
+}
+
+fn damaged_path(path: &Path) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".damaged-{stamp}"));
+    PathBuf::from(p)
+}
+
+/// Renames a segment that cannot be used out of the buffer's way.
+fn set_aside(path: &Path) -> PathBuf {
+    let aside = damaged_path(path);
+    if let Err(e) = std::fs::rename(path, &aside) {
+        tracing::error!(error = %e, segment = %path.display(), "Error moving a segment aside");
+    }
+    aside
+}
+
+impl QueueStore for DiskStore {
+    fn push(&mut self, batch: &mut Vec<Entry>) -> (usize, usize) {
+        self.append(batch)
+    }
+
+    fn pop(&mut self, max: usize, out: &mut Vec<Entry>) -> usize {
+        self.drain_overflow();
+        let mut n = 0;
+        while n < max {
+            let Some(e) = self.front.pop_front() else {
+                break;
+            };
+            self.in_hand.push_back(Hand::Front);
+            out.push(e);
+            n += 1;
+        }
+        n += self.read_records(max - n, out);
+        while n < max && self.unread == 0 {
+            let Some(e) = self.overflow.pop_front() else {
+                break;
+            };
+            self.in_hand.push_back(Hand::Overflow { msg: ptr(&e) });
+            out.push(e);
+            n += 1;
+        }
+        n
+    }
+
+    fn ack(&mut self, n: usize) {
+        let mut left = n;
+        let mut moved = false;
+        while let Some(h) = self.in_hand.front() {
+            let counted = !matches!(h, Hand::Skipped { .. });
+            if counted && left == 0 {
+                break;
+            }
+            let Some(h) = self.in_hand.pop_front() else {
+                break;
+            };
+            match h {
+                Hand::Record { len, end, .. } | Hand::Skipped { len, end } => {
+                    self.head = end;
+                    self.used = self.used.saturating_sub(len);
+                    moved = true;
+                }
+                Hand::Overflow { .. } | Hand::Front => {}
+            }
+            if counted {
+                left -= 1;
+            }
+        }
+        if moved {
+            let path = segment::position_path(&self.opts.dir, &self.opts.base);
+            if let Err(e) = segment::write_position(&self.positions, &path, self.head) {
+                tracing::error!(error = %e, "Error saving the disk-buffer position");
+            }
+            self.reclaim();
+        }
+        self.drain_overflow();
+    }
+
+    fn rewind(&mut self, entries: &mut Vec<Entry>) {
+        let kinds: HashMap<usize, bool> = self
+            .in_hand
+            .iter()
+            .filter_map(|h| match h {
+                Hand::Record { msg, .. } => Some((*msg, true)),
+                Hand::Overflow { msg } => Some((*msg, false)),
+                _ => None,
+            })
+            .collect();
+        let records = self
+            .in_hand
+            .iter()
+            .filter(|h| matches!(h, Hand::Record { .. } | Hand::Skipped { .. }))
+            .count();
+        self.in_hand.clear();
+        // The records are read again from the head; the rest goes back in memory, in order.
+        self.read = self.head;
+        self.unread += records;
+        let (mut overflow, mut front) = (Vec::new(), Vec::new());
+        for e in entries.drain(..) {
+            match kinds.get(&ptr(&e)) {
+                Some(true) => {}
+                Some(false) => overflow.push(e),
+                None => front.push(e),
+            }
+        }
+        for e in overflow.into_iter().rev() {
+            self.overflow.push_front(e);
+        }
+        for e in front.into_iter().rev() {
+            self.front.push_front(e);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.front.len() + self.unread + self.overflow.len()
+    }
+
+    fn take_all(&mut self) -> Vec<Entry> {
+        // The records stay on disk for the next run; only what is in memory is taken.
+        let mut v: Vec<Entry> = self.front.drain(..).collect();
+        v.extend(self.overflow.drain(..));
+        v
+    }
+
+    fn on_disk(&self) -> usize {
+        self.unread
+    }
+
+    fn in_hand_on_disk(&self) -> usize {
+        self.in_hand
+            .iter()
+            .filter(|h| matches!(h, Hand::Record { .. }))
+            .count()
+    }
+}
+
+impl Drop for DiskStore {
+    fn drop(&mut self) {
+        let _ = self.write_pending();
+        let _ = self.tail.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests;
