@@ -76,7 +76,7 @@ pub fn run(args: Args) -> i32 {
             }
         };
     }
-    let mut plan = match plan_config(&config) {
+    let mut plan = match plan_config(&config, &paths.persist) {
         Ok(plan) => plan,
         Err(rendered) => {
             eprint!("{rendered}");
@@ -180,10 +180,15 @@ fn python_start_error(e: crate::python::BindError, config: &CheckedConfig) -> St
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Plans a checked configuration for the runtime; errors come rendered, with file:line:col.
-fn plan_config(config: &CheckedConfig) -> Result<Plan, String> {
+/// Disk-buffers without `dir()` go next to the persist file (`persist`).
+fn plan_config(config: &CheckedConfig, persist: &std::path::Path) -> Result<Plan, String> {
     let mut p = plan(&config.model)
         .map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))?;
     p.locate_hooks(&config.loaded.map);
+    p.disk_dir = match persist.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
     Ok(p)
 }
 
@@ -440,7 +445,7 @@ impl Daemon {
         let opts = load_options(&self.args.include_path);
         let path = file.unwrap_or_else(|| self.paths.config.clone());
         let checked = load_and_check(&path, &opts).and_then(|new| {
-            plan_config(&new)
+            plan_config(&new, &self.paths.persist)
                 .map(|p| (new, p))
                 .map_err(|rendered| config_load::ConfigError { rendered })
         });

@@ -314,11 +314,15 @@ mod tests {
         match planned_as::<ProgramDestPlan>(
             r#"program("cat" disk-buffer(disk-buf-size(2000000) reliable(no)))"#,
         ) {
-            Err(ds) => assert_eq!(
-                ds.first().map(|d| d.message.as_str()),
-                Some("disk-buffer() is not supported by the runtime yet")
+            Ok(p) => assert_eq!(
+                p.writer.disk,
+                Some(crate::actors::destinations::writer::DiskPlan {
+                    reliable: false,
+                    capacity: 2_000_000,
+                    dir: None
+                })
             ),
-            other => panic!("planned: {other:?}"),
+            other => panic!("not planned: {other:?}"),
         }
     }
 

@@ -181,6 +181,7 @@ pub fn plan_pseudofile(
             suppress: None,
             mark: MarkPlan::new(MarkMode::Internal, None, globals),
             ignore_errors: false,
+            disk: None,
         },
     })
 }

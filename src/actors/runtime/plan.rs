@@ -86,6 +86,9 @@ pub struct Plan {
     /// The `python {}` blocks and every part that needs them, bound once the daemon runs
     /// ([`crate::python::binding`]).
     pub(crate) python: crate::python::PythonPlan,
+    /// Where disk-buffers without `dir()` keep their files: the persist file's directory
+    /// (the daemon sets it; the state directory until then).
+    pub disk_dir: std::path::PathBuf,
 }
 
 /// A driver's `hook-commands()` and where the driver is (rendered into a location once the
@@ -298,6 +301,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         daemon,
         hooks,
         python,
+        disk_dir: crate::paths::state_dir(),
     })
 }
 

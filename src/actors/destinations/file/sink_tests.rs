@@ -39,6 +39,7 @@ fn plan(path: &str) -> FileDestPlan {
                 every: None,
             },
             ignore_errors: false,
+            disk: None,
         },
         open: OpenPlan {
             create_dirs: true,

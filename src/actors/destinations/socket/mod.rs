@@ -270,6 +270,7 @@ pub(crate) mod testing {
                 suppress: None,
                 mark: MarkPlan::new(MarkMode::None, None, &Default::default()),
                 ignore_errors: false,
+                disk: None,
             },
             target,
             kind,
@@ -402,10 +403,6 @@ mod tests {
         refused(
             r#"network("h" transport(udp) spoof-source(yes))"#,
             "spoof-source()",
-        );
-        refused(
-            r#"network("h" disk-buffer(disk-buf-size(2000000)))"#,
-            "disk-buffer()",
         );
         let e = try_plan(r#"network("h" port("no-such-service"))"#)
             .err()

@@ -31,6 +31,7 @@ fn plan() -> WriterPlan {
             every: None,
         },
         ignore_errors: false,
+        disk: None,
     }
 }
 

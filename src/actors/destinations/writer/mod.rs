@@ -34,7 +34,6 @@ pub use throttle::Throttle;
 use crate::actors::destinations::common::{
     DestDriverOptions, DestFlag, TemplateOptions, WriterOptions,
 };
-use crate::actors::options::option_span;
 use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::queue::{Entry, Queue};
 use crate::actors::runtime::settings;
@@ -66,6 +65,19 @@ pub struct WriterPlan {
     /// `flags(ignore-errors)`: a batch that cannot be written is dropped (and counted)
     /// instead of retried.
     pub ignore_errors: bool,
+    /// `disk-buffer()`: the queue is kept on disk.
+    pub disk: Option<DiskPlan>,
+}
+
+/// A destination's `disk-buffer()`, as the queue is opened with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskPlan {
+    /// `reliable()`: each batch is synced to disk before its sources get their credits back.
+    pub reliable: bool,
+    /// `disk-buf-size()`, raised to 1 MiB.
+    pub capacity: u64,
+    /// `dir()`; default: the directory of the persist file.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// The option groups a queued destination driver has, for [`plan_writer`].
@@ -86,12 +98,6 @@ pub fn plan_writer(
     globals: &GlobalOptions,
     env: &BuildEnv<'_>,
 ) -> Result<WriterPlan, Diagnostic> {
-    if o.dest.disk_buffer.is_some() {
-        return Err(Diagnostic::new(
-            "disk-buffer() is not supported by the runtime yet",
-            option_span(call, &["disk-buffer"]),
-        ));
-    }
     let render = RenderPlan::from_options(
         o.writer,
         settings::template_options(o.template, globals),
@@ -120,6 +126,13 @@ pub fn plan_writer(
         suppress: (suppress > 0).then(|| Duration::from_secs(u64::from(suppress))),
         mark: MarkPlan::new(o.mark_mode, mark_freq, globals),
         ignore_errors: o.writer.flags.contains(&DestFlag::IgnoreErrors),
+        disk: o.dest.disk_buffer.as_ref().map(|d| DiskPlan {
+            reliable: d.reliable,
+            capacity: d
+                .disk_buf_size
+                .max(crate::actors::runtime::queue::disk::MIN_CAPACITY),
+            dir: d.dir.as_ref().map(std::path::PathBuf::from),
+        }),
     })
 }
 

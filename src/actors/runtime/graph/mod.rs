@@ -357,7 +357,7 @@ fn ingest_for(
 fn start_dest(d: &DestPlan, plan: &Plan, handover: &mut Handover) -> DestComponent {
     let previous = handover.dests.remove(&d.persist_name);
     let Some(mut old) = previous else {
-        let queue = Queue::new(d.object.clone(), d.driver.writer().fifo_size);
+        let queue = new_queue(d, plan);
         return launch(d, plan, queue, Parking::default(), None);
     };
     if old.is_running() && old.fingerprint == d.fingerprint && !old.queue.is_detached() {
@@ -373,6 +373,28 @@ fn start_dest(d: &DestPlan, plan: &Plan, handover: &mut Handover) -> DestCompone
             "Messages queued before the reload go on to the new configuration");
     }
     launch(d, plan, old.queue, old.park, old.writer.take())
+}
+
+/// A new queue for `d`: on disk with `disk-buffer()` (what a previous run left in its
+/// files comes first), else in memory. A disk-buffer that cannot be opened is an error in
+/// the log, and the destination queues in memory.
+fn new_queue(d: &DestPlan, plan: &Plan) -> Arc<Queue> {
+    use crate::actors::runtime::queue::disk::{DiskOptions, DiskStore};
+    let w = d.driver.writer();
+    if let Some(disk) = &w.disk {
+        let opts = DiskOptions {
+            dir: disk.dir.clone().unwrap_or_else(|| plan.disk_dir.clone()),
+            base: DiskOptions::base_for(&d.persist_name),
+            capacity: disk.capacity,
+            reliable: disk.reliable,
+        };
+        match DiskStore::open(opts) {
+            Ok(store) => return Queue::with_store(d.object.clone(), Box::new(store)),
+            Err(e) => tracing::error!(destination = %d.persist_name, error = %e,
+                "Error opening the disk-buffer; this destination queues in memory"),
+        }
+    }
+    Queue::new(d.object.clone(), w.fifo_size)
 }
 
 /// Starts the writer of `d` on `queue` — at once, or once `predecessor` (a detached writer of
