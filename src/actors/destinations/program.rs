@@ -319,7 +319,8 @@ mod tests {
                 Some(crate::actors::destinations::writer::DiskPlan {
                     reliable: false,
                     capacity: 2_000_000,
-                    dir: None
+                    dir: None,
+                    mem_entries: 10_000
                 })
             ),
             other => panic!("not planned: {other:?}"),

@@ -78,6 +78,8 @@ pub struct DiskPlan {
     pub capacity: u64,
     /// `dir()`; default: the directory of the persist file.
     pub dir: Option<std::path::PathBuf>,
+    /// `reliable(no)`'s `mem-buf-length()` (default `log-fifo-size()`); 0 when reliable.
+    pub mem_entries: usize,
 }
 
 /// The option groups a queued destination driver has, for [`plan_writer`].
@@ -107,6 +109,7 @@ pub fn plan_writer(
         env,
     )?;
     let suppress = o.writer.suppress.unwrap_or(globals.suppress);
+    let fifo_size = o.dest.log_fifo_size.unwrap_or(globals.log_fifo_size).get() as usize;
     let mark_freq = if o.mark_mode == MarkMode::Internal {
         None
     } else {
@@ -121,12 +124,16 @@ pub fn plan_writer(
         time_reopen: Duration::from_secs(u64::from(
             o.writer.time_reopen.unwrap_or(globals.time_reopen).get(),
         )),
-        fifo_size: o.dest.log_fifo_size.unwrap_or(globals.log_fifo_size).get() as usize,
+        fifo_size,
         throttle: o.dest.throttle,
         suppress: (suppress > 0).then(|| Duration::from_secs(u64::from(suppress))),
         mark: MarkPlan::new(o.mark_mode, mark_freq, globals),
         ignore_errors: o.writer.flags.contains(&DestFlag::IgnoreErrors),
         disk: o.dest.disk_buffer.as_ref().map(|d| DiskPlan {
+            mem_entries: match d.reliable {
+                true => 0,
+                false => d.mem_buf_length.map_or(fifo_size, |n| n as usize),
+            },
             reliable: d.reliable,
             capacity: d
                 .disk_buf_size

@@ -387,6 +387,7 @@ fn new_queue(d: &DestPlan, plan: &Plan) -> Arc<Queue> {
             base: DiskOptions::base_for(&d.persist_name),
             capacity: disk.capacity,
             reliable: disk.reliable,
+            mem_entries: disk.mem_entries,
         };
         match DiskStore::open(opts) {
             Ok(store) => return Queue::with_store(d.object.clone(), Box::new(store)),

@@ -17,6 +17,12 @@
 //!
 //! Entries that are not records — the writer's own (suppression summaries) and those a sink
 //! kept after they were acknowledged — come back through a rewind into a memory-only front.
+//!
+//! `reliable(no)` keeps up to `mem-buf-length()` entries in memory while nothing waits on
+//! disk — a destination that keeps up never makes the buffer write — and acknowledges them
+//! at once, as syslog-ng does. Once they do not fit, they are written out first and
+//! everything after them goes to disk, so the order holds; a stop writes them out too. A
+//! crash loses at most them.
 
 mod segment;
 
@@ -44,6 +50,9 @@ pub struct DiskOptions {
     pub capacity: u64,
     /// `reliable(yes)`: each pushed batch is synced to disk before it is acknowledged.
     pub reliable: bool,
+    /// `mem-buf-length()` of `reliable(no)`: entries kept in memory while nothing waits on
+    /// disk (0 with `reliable(yes)`).
+    pub mem_entries: usize,
 }
 
 /// The smallest `disk-buf-size()` (syslog-ng's: smaller values are raised to it).
@@ -51,6 +60,10 @@ pub const MIN_CAPACITY: u64 = 1024 * 1024;
 
 /// The largest segment file.
 const SEGMENT_MAX: u64 = 64 * 1024 * 1024;
+
+/// A tail segment everything of which is acknowledged is replaced by a new one past this
+/// size, so that a destination that keeps up holds little disk.
+const RECLAIM_AT: u64 = 4 * 1024 * 1024;
 
 /// Bytes read from a segment at a time.
 const READ_CHUNK: usize = 256 * 1024;
@@ -86,6 +99,8 @@ enum Hand {
     Overflow { msg: usize },
     /// An entry of the front, not on disk.
     Front,
+    /// An entry of the memory part (`reliable(no)`), not on disk.
+    Mem { msg: usize },
 }
 
 #[derive(Debug)]
@@ -110,6 +125,8 @@ pub struct DiskStore {
     used: u64,
     in_hand: VecDeque<Hand>,
     front: VecDeque<Entry>,
+    /// `reliable(no)`'s memory part: newer than every record, older than the overflow.
+    mem: VecDeque<Entry>,
     overflow: VecDeque<Entry>,
     /// A write failed: new entries stay in memory (the overflow) from now on.
     broken: bool,
@@ -215,6 +232,7 @@ impl DiskStore {
             used,
             in_hand: VecDeque::new(),
             front: VecDeque::new(),
+            mem: VecDeque::new(),
             overflow: VecDeque::new(),
             broken: false,
             reader: None,
@@ -349,6 +367,17 @@ impl DiskStore {
         let mut batch: Vec<Entry> = self.overflow.drain(..).collect();
         // `append` puts entries in the overflow again from the first one that does not fit.
         self.append(&mut batch);
+    }
+
+    /// Writes the memory part out (before anything newer). Returns how many it held.
+    fn spill(&mut self) -> usize {
+        if self.mem.is_empty() {
+            return 0;
+        }
+        let mut all: Vec<Entry> = self.mem.drain(..).collect();
+        let n = all.len();
+        self.append(&mut all);
+        n
     }
 
     fn fail(&mut self, e: &DiskError) {
@@ -539,6 +568,22 @@ fn set_aside(path: &Path) -> PathBuf {
 
 impl QueueStore for DiskStore {
     fn push(&mut self, batch: &mut Vec<Entry>) -> (usize, usize) {
+        let n = batch.len();
+        if self.unread == 0
+            && self.overflow.is_empty()
+            && !self.broken
+            && self.mem.len() + n <= self.opts.mem_entries
+        {
+            // Taken: acknowledged to the sources now, as syslog-ng's non-reliable buffer
+            // does (flow control holds them back only once the buffer is full).
+            self.mem.extend(batch.drain(..).map(|e| Entry {
+                msg: e.msg,
+                ack: None,
+            }));
+            return (n, 0);
+        }
+        // The memory part was counted when it came: only the batch's entries count now.
+        self.spill();
         self.append(batch)
     }
 
@@ -555,6 +600,14 @@ impl QueueStore for DiskStore {
         }
         n += self.read_records(max - n, out);
         while n < max && self.unread == 0 {
+            let Some(e) = self.mem.pop_front() else {
+                break;
+            };
+            self.in_hand.push_back(Hand::Mem { msg: ptr(&e) });
+            out.push(e);
+            n += 1;
+        }
+        while n < max && self.unread == 0 && self.mem.is_empty() {
             let Some(e) = self.overflow.pop_front() else {
                 break;
             };
@@ -582,10 +635,26 @@ impl QueueStore for DiskStore {
                     self.used = self.used.saturating_sub(len);
                     moved = true;
                 }
-                Hand::Overflow { .. } | Hand::Front => {}
+                Hand::Overflow { .. } | Hand::Front | Hand::Mem { .. } => {}
             }
             if counted {
                 left -= 1;
+            }
+        }
+        if moved && self.unread == 0 && self.in_hand.is_empty() && self.tail_len() > RECLAIM_AT {
+            let tail = self.segments.back().map(|s| (s.id, s.len));
+            if tail == Some((self.head.seg, self.head.off)) {
+                match self.roll() {
+                    Ok(()) => {
+                        let id = self.segments.back().map_or(0, |s| s.id);
+                        self.head = Pos {
+                            seg: id,
+                            off: HEADER_LEN,
+                        };
+                        self.read = self.head;
+                    }
+                    Err(e) => self.fail(&e),
+                }
             }
         }
         if moved {
@@ -599,12 +668,13 @@ impl QueueStore for DiskStore {
     }
 
     fn rewind(&mut self, entries: &mut Vec<Entry>) {
-        let kinds: HashMap<usize, bool> = self
+        let kinds: HashMap<usize, Kind> = self
             .in_hand
             .iter()
             .filter_map(|h| match h {
-                Hand::Record { msg, .. } => Some((*msg, true)),
-                Hand::Overflow { msg } => Some((*msg, false)),
+                Hand::Record { msg, .. } => Some((*msg, Kind::Record)),
+                Hand::Overflow { msg } => Some((*msg, Kind::Overflow)),
+                Hand::Mem { msg } => Some((*msg, Kind::Mem)),
                 _ => None,
             })
             .collect();
@@ -617,16 +687,20 @@ impl QueueStore for DiskStore {
         // The records are read again from the head; the rest goes back in memory, in order.
         self.read = self.head;
         self.unread += records;
-        let (mut overflow, mut front) = (Vec::new(), Vec::new());
+        let (mut overflow, mut mem, mut front) = (Vec::new(), Vec::new(), Vec::new());
         for e in entries.drain(..) {
             match kinds.get(&ptr(&e)) {
-                Some(true) => {}
-                Some(false) => overflow.push(e),
+                Some(Kind::Record) => {}
+                Some(Kind::Overflow) => overflow.push(e),
+                Some(Kind::Mem) => mem.push(e),
                 None => front.push(e),
             }
         }
         for e in overflow.into_iter().rev() {
             self.overflow.push_front(e);
+        }
+        for e in mem.into_iter().rev() {
+            self.mem.push_front(e);
         }
         for e in front.into_iter().rev() {
             self.front.push_front(e);
@@ -634,11 +708,13 @@ impl QueueStore for DiskStore {
     }
 
     fn len(&self) -> usize {
-        self.front.len() + self.unread + self.overflow.len()
+        self.front.len() + self.unread + self.mem.len() + self.overflow.len()
     }
 
     fn take_all(&mut self) -> Vec<Entry> {
-        // The records stay on disk for the next run; only what is in memory is taken.
+        // The records stay on disk for the next run, the memory part joins them; only what
+        // cannot be written is taken.
+        self.spill();
         let mut v: Vec<Entry> = self.front.drain(..).collect();
         v.extend(self.overflow.drain(..));
         v
@@ -656,8 +732,16 @@ impl QueueStore for DiskStore {
     }
 }
 
+/// Where an entry in the writer's hand came from.
+enum Kind {
+    Record,
+    Overflow,
+    Mem,
+}
+
 impl Drop for DiskStore {
     fn drop(&mut self) {
+        self.spill();
         let _ = self.write_pending();
         let _ = self.tail.flush();
     }

@@ -12,6 +12,7 @@ fn opts(dir: &Path, capacity: u64) -> DiskOptions {
         base: DiskOptions::base_for("d_test"),
         capacity,
         reliable: true,
+        mem_entries: 0,
     }
 }
 
@@ -201,6 +202,65 @@ fn a_full_buffer_drops_without_flow_control_and_holds_flow_controlled_entries() 
         &(20_000..20_100).collect::<Vec<_>>()[..]
     );
     assert!(seen.windows(2).all(|p| p[0] < p[1]), "in order");
+}
+
+/// `reliable(no)`: a destination that keeps up makes the buffer write nothing; once the
+/// memory part is full it goes to disk first, in order; a stop writes it out.
+#[test]
+fn the_memory_part_of_a_non_reliable_buffer_keeps_the_order_and_is_written_at_stop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = DiskOptions {
+        reliable: false,
+        mem_entries: 100,
+        ..opts(dir.path(), 4 * 1024 * 1024)
+    };
+    let mut s = DiskStore::open(o.clone()).expect("open");
+    push(&mut s, 0..60);
+    assert_eq!(s.disk_bytes(), 0, "in memory only");
+    let b = pop(&mut s, 10);
+    assert_eq!(numbers(&b), (0..10).collect::<Vec<_>>());
+    s.ack(10);
+    push(&mut s, 60..200);
+    assert!(s.disk_bytes() > 0, "spilled");
+    assert_eq!(s.len(), 190);
+    let b = pop(&mut s, 20);
+    assert_eq!(numbers(&b), (10..30).collect::<Vec<_>>());
+    s.ack(20);
+    push(&mut s, 200..210);
+    assert!(s.take_all().is_empty());
+    drop(s);
+    let mut s = DiskStore::open(o).expect("reopen");
+    assert_eq!(s.len(), 180);
+    let mut got = Vec::new();
+    loop {
+        let b = pop(&mut s, 50);
+        if b.is_empty() {
+            break;
+        }
+        s.ack(b.len());
+        got.extend(numbers(&b));
+    }
+    assert_eq!(got, (30..210).collect::<Vec<_>>());
+}
+
+/// A destination that keeps up holds little disk: a fully acknowledged tail segment past
+/// `RECLAIM_AT` is replaced by an empty one.
+#[test]
+fn a_drained_tail_segment_is_replaced_once_large() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = DiskStore::open(opts(dir.path(), 512 * 1024 * 1024)).expect("open");
+    for round in 0..40u64 {
+        push(&mut s, round * 1000..(round + 1) * 1000);
+        let b = pop(&mut s, 1000);
+        s.ack(b.len());
+    }
+    let left = segment::list_segments(dir.path(), &s.opts.base).expect("list");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0] > 0, "the first tail was replaced");
+    let len = std::fs::metadata(segment::segment_path(dir.path(), &s.opts.base, left[0]))
+        .expect("tail")
+        .len();
+    assert!(len <= RECLAIM_AT + 200 * 1000, "{len}");
 }
 
 #[derive(Debug, Clone)]
