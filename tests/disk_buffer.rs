@@ -173,3 +173,159 @@ fn a_clean_stop_keeps_the_undelivered_rest_for_the_next_start() {
     d.signal(libc::SIGTERM);
     assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
 }
+
+/// A reload that keeps a buffered destination keeps its messages; one that changes its
+/// options hands the same buffer to the new driver; one that removes it leaves them in its
+/// files (and says so), and the next start that has it again delivers them.
+#[test]
+fn reloads_keep_hand_over_and_leave_a_buffer_on_disk() {
+    const N: u64 = 10_000;
+    let (src, dst) = (free_port(), free_port());
+    let cfg = config(src, dst, true);
+    let mut d = started(&cfg);
+    send_range(src, 0..N);
+    assert!(wait_for(WAIT, || stat(
+        &d.control,
+        "destination;d;processed"
+    ) == Some(N)));
+    let reload = |d: &Daemon, text: &str| {
+        std::fs::write(&d.config, text).expect("config");
+        let r = common::ctl(&d.control, "reload");
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    };
+    reload(&d, &cfg);
+    reload(
+        &d,
+        &cfg.replace(
+            "options { time-reopen(1); };",
+            "options { time-reopen(2); };",
+        ),
+    );
+    let without = format!(
+        "source s {{ network(ip(127.0.0.1) port({src})); }};\n\
+         destination f {{ file(\"other.log\"); }};\n\
+         log {{ source(s); destination(f); }};\n"
+    );
+    reload(&d, &without);
+    assert!(
+        wait_for(WAIT, || d.stderr().contains(
+            "keeps its undelivered messages in its disk-buffer files"
+        )),
+        "{}",
+        d.stderr()
+    );
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    std::fs::write(&d.config, &cfg).expect("config");
+    let r = Receiver::start(dst);
+    d.restart();
+    assert!(
+        wait_for(WAIT, || r.got().len() as u64 >= N),
+        "{} of {N}\n{}",
+        r.got().len(),
+        d.stderr()
+    );
+    assert_eq!(r.got(), (0..N).collect::<Vec<_>>());
+}
+
+/// A damaged buffer file: the records before the damage are delivered, the rest is moved
+/// aside with an error naming the file, and the daemon runs on.
+#[test]
+fn a_damaged_buffer_delivers_what_is_readable_and_runs_on() {
+    const N: u64 = 1_000;
+    let (src, dst) = (free_port(), free_port());
+    let mut d = started(&config(src, dst, true));
+    send_range(src, 0..N);
+    assert!(wait_for(WAIT, || stat(
+        &d.control,
+        "destination;d;processed"
+    ) == Some(N)));
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    let segment = std::fs::read_dir(d.dir.path())
+        .expect("dir")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "sqd"))
+        .expect("a segment file next to the persist file");
+    let mut bytes = std::fs::read(&segment).expect("segment");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&segment, &bytes).expect("damage");
+    let r = Receiver::start(dst);
+    d.restart();
+    d.wait_ready();
+    assert!(
+        wait_for(WAIT, || d.stderr().contains("Disk-buffer segment damaged")),
+        "{}",
+        d.stderr()
+    );
+    let got_some = wait_for(WAIT, || r.got().len() as u64 >= N / 3);
+    assert!(got_some, "{} delivered\n{}", r.got().len(), d.stderr());
+    let got = r.got();
+    assert!((got.len() as u64) < N, "the damaged rest is not delivered");
+    assert_eq!(
+        got,
+        (0..got.len() as u64).collect::<Vec<_>>(),
+        "the readable prefix, in order"
+    );
+    assert!(
+        d.stderr().contains(&segment.display().to_string()),
+        "{}",
+        d.stderr()
+    );
+    assert!(common::ctl(&d.control, "healthcheck").status.success());
+}
+
+/// A full buffer (`disk-buf-size()` reached, the destination down): with flow control the
+/// source stops taking messages and nothing is dropped; without it the rest is dropped and
+/// counted. Either way what the buffer holds is delivered once the destination is up.
+#[test]
+fn a_full_buffer_stops_flow_controlled_sources_and_drops_otherwise() {
+    const N: u64 = 30_000;
+    for flow_control in [true, false] {
+        let (src, dst) = (free_port(), free_port());
+        let cfg = config(src, dst, true)
+            .replace("disk-buf-size(200000000)", "disk-buf-size(1048576)")
+            .replace(
+                " flags(flow-control);",
+                if flow_control {
+                    " flags(flow-control);"
+                } else {
+                    ""
+                },
+            );
+        let d = started(&cfg);
+        let sender = std::thread::spawn(move || send_range(src, 0..N));
+        let dropped = || stat(&d.control, "destination;d;dropped").unwrap_or(0);
+        let processed = || stat(&d.control, "destination;d;processed").unwrap_or(0);
+        if flow_control {
+            // The buffer fills (1 MiB: about 7,000 of these), then the window's messages
+            // wait in memory and the source stops: it cannot have taken all N.
+            assert!(wait_for(WAIT, || processed() > 5_000), "{}", d.stderr());
+            let received = stat(&d.control, "source;s;received").unwrap_or(0);
+            assert!(received < N / 2, "the source took {received}");
+            assert_eq!(dropped(), 0);
+        } else {
+            assert!(wait_for(WAIT, || processed() == N), "{}", d.stderr());
+            assert!(dropped() > 0, "nothing dropped");
+        }
+        let r = Receiver::start(dst);
+        if flow_control {
+            assert!(
+                wait_for(WAIT, || r.got().len() as u64 >= N),
+                "{} of {N}",
+                r.got().len()
+            );
+            assert_eq!(r.got(), (0..N).collect::<Vec<_>>());
+        } else {
+            let kept = N - dropped();
+            assert!(
+                wait_for(WAIT, || r.got().len() as u64 >= kept),
+                "{} of {kept}",
+                r.got().len()
+            );
+            assert!(r.got().windows(2).all(|w| w[0] < w[1]));
+        }
+        let _ = sender.join();
+    }
+}

@@ -176,7 +176,14 @@ pub fn drain_removed(
                 if let Some(w) = d.writer.take() {
                     finish_writer(w, timeout, &d.persist_name).await;
                 }
-                (d.persist_name.clone(), count_undelivered(&d))
+                let lost = count_undelivered(&d);
+                let (queued, in_hand) = d.queue.kept_on_disk();
+                if queued + in_hand > 0 {
+                    tracing::warn!(destination = %d.persist_name, messages = queued + in_hand,
+                        "A destination the reload removed keeps its undelivered messages in \
+                         its disk-buffer files, for a configuration that brings it back");
+                }
+                (d.persist_name.clone(), lost)
             })
         })
         .collect();
