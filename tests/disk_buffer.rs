@@ -329,3 +329,41 @@ fn a_full_buffer_stops_flow_controlled_sources_and_drops_otherwise() {
         let _ = sender.join();
     }
 }
+
+/// `sluice-ctl dq info|cat` read a buffer the daemon left, without the daemon.
+#[test]
+fn sluice_ctl_dq_reads_a_buffer_without_the_daemon() {
+    const N: u64 = 100;
+    let (src, dst) = (free_port(), free_port());
+    let mut d = started(&config(src, dst, true));
+    send_range(src, 0..N);
+    assert!(wait_for(WAIT, || stat(
+        &d.control,
+        "destination;d;processed"
+    ) == Some(N)));
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    let segment = std::fs::read_dir(d.dir.path())
+        .expect("dir")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "sqd"))
+        .expect("a segment file");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice-ctl"))
+            .args(args)
+            .output()
+            .expect("sluice-ctl runs")
+    };
+    let path = segment.to_string_lossy().to_string();
+    let info = run(&["dq", "info", &path]);
+    let text = String::from_utf8_lossy(&info.stdout).to_string();
+    assert!(info.status.success(), "{text}");
+    assert!(text.contains(&format!("records: {N} health: ok")), "{text}");
+    let cat = run(&["dq", "cat", "--template", "$MSG", &path]);
+    let text = String::from_utf8_lossy(&cat.stdout).to_string();
+    let want: String = (0..N).map(|n| format!("n {n}\n")).collect();
+    assert_eq!(text, want);
+    let bad = run(&["dq", "info", "/nonexistent/x.00000000.sqd"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent"));
+}

@@ -24,6 +24,7 @@
 //! everything after them goes to disk, so the order holds; a stop writes them out too. A
 //! crash loses at most them.
 
+pub mod inspect;
 mod segment;
 
 use std::collections::{HashMap, VecDeque};
@@ -525,27 +526,16 @@ fn keep_or_drop(overflow: &mut VecDeque<Entry>, e: Entry, stored: &mut usize, dr
 fn scan(path: &Path, start: u64) -> Result<(usize, u64), DiskError> {
     let f = segment::open_segment(path)?;
     let bytes = std::fs::read(path).map_err(io(path))?;
-    let mut at = (start as usize).min(bytes.len());
-    let mut count = 0;
-    let damaged = loop {
-        match segment::next_record(&bytes[at..]) {
-            Next::Record(_, len) => {
-                at += len;
-                count += 1;
-            }
-            Next::Partial if at == bytes.len() => break false,
-            Next::Partial | Next::Damaged => break true,
-        }
-    };
-    if damaged {
+    let (count, good, health) = inspect::walk(&bytes, start, |_| {});
+    if health != inspect::Health::Ok {
         let aside = damaged_path(path);
-        let saved = std::fs::write(&aside, &bytes[at..]);
+        let saved = std::fs::write(&aside, &bytes[good as usize..]);
         tracing::error!(segment = %path.display(), moved_to = %aside.display(),
-            bytes = bytes.len() - at, records_kept = count, saved = saved.is_ok(),
+            bytes = bytes.len() as u64 - good, records_kept = count, saved = saved.is_ok(),
             "Disk-buffer segment damaged: the readable records are delivered, the rest is moved aside");
-        f.set_len(at as u64).map_err(io(path))?;
+        f.set_len(good).map_err(io(path))?;
     }
-    Ok((count, at as u64))
+    Ok((count, good))
 }
 
 fn damaged_path(path: &Path) -> PathBuf {
