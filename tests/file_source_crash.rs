@@ -84,3 +84,56 @@ fn a_followed_file_resumes_from_its_acknowledged_position_after_sigkill() {
         "{repeated} repeated after {kills} kills (window {WINDOW})"
     );
 }
+
+/// A persist file sluice cannot read (here: syslog-ng's own) does not stop the start: it is
+/// moved aside with a warning naming both paths, and a new one is started.
+#[test]
+fn an_unreadable_persist_file_is_moved_aside_and_the_daemon_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let persist = dir.path().join("sluice.persist");
+    std::fs::write(&persist, b"SLP4 not ours").expect("foreign persist file");
+    let input = dir.path().join("in.log");
+    append(&input, 0..3);
+    let config = dir.path().join("sluice.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "source s {{ file(\"{}\" flags(no-parse)); }};\n\
+             destination d {{ file(\"{}\" template(\"$MSG\\n\")); }};\n\
+             log {{ source(s); destination(d); }};\n",
+            input.display(),
+            dir.path().join("out.log").display()
+        ),
+    )
+    .expect("config");
+    let stderr = std::fs::File::create(dir.path().join("err.log")).expect("stderr");
+    let mut child = std::process::Command::new(common::SLUICE)
+        .arg("-F")
+        .arg("-f")
+        .arg(&config)
+        .arg("-R")
+        .arg(&persist)
+        .arg("-c")
+        .arg(dir.path().join("ctl"))
+        .arg("-p")
+        .arg(dir.path().join("pid"))
+        .stderr(stderr)
+        .spawn()
+        .expect("sluice starts");
+    let out = dir.path().join("out.log");
+    let ok = wait_for(Duration::from_secs(30), || count_lines(&out) == 3);
+    let err = std::fs::read_to_string(dir.path().join("err.log")).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "{err}");
+    assert!(err.contains("The persist file cannot be read"), "{err}");
+    let moved = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| n.starts_with("sluice.persist.unreadable-"))
+        .expect("moved aside");
+    assert_eq!(
+        std::fs::read(dir.path().join(moved)).expect("kept"),
+        b"SLP4 not ours"
+    );
+}

@@ -236,7 +236,9 @@ impl Daemon {
         // Before the pid file: a second sluice on the same persist file must not touch the
         // first one's pid file.
         let persist = if needs_persist {
-            Some(Arc::new(crate::persist::Persist::open(&paths.persist)?))
+            Some(Arc::new(crate::persist::Persist::open_or_start_afresh(
+                &paths.persist,
+            )?))
         } else {
             None
         };
@@ -465,7 +467,7 @@ impl Daemon {
         if !check {
             // Before binding: the new Python objects' init() may use Persist.
             if wants_persist(&new_plan, &new) && self.persist.is_none() {
-                match crate::persist::Persist::open(&self.paths.persist) {
+                match crate::persist::Persist::open_or_start_afresh(&self.paths.persist) {
                     Ok(p) => {
                         let p = Arc::new(p);
                         crate::python::persist::set_store(Some(p.clone()));

@@ -35,10 +35,17 @@ use serde::de::DeserializeOwned;
 /// style and name the file or the entry.
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
-    /// The database could not be opened (locked by another process, not a sluice persist
-    /// file, no permission...).
+    /// The database could not be opened (not a sluice persist file, damaged, no
+    /// permission...).
     #[error("Error opening persist file; filename='{}', error='{reason}'", path.display())]
     Open { path: PathBuf, reason: String },
+    /// Another process holds the database (another sluice with the same `-R`).
+    #[error(
+        "Error opening persist file; filename='{}', error='the file is locked by another \
+         process (is another sluice running with it?)'",
+        path.display()
+    )]
+    Locked { path: PathBuf },
     /// A value could not be encoded.
     #[error("Error encoding persist entry; name='{name}', error='{source}'")]
     Encode {
@@ -109,10 +116,6 @@ fn encode<T: Serialize>(name: &str, value: &T) -> Result<Vec<u8>, PersistError> 
 /// sled's open errors, said for an operator.
 fn open_reason(path: &Path, e: &sled::Error) -> String {
     let text = e.to_string();
-    if text.contains("could not acquire lock") {
-        return "the file is locked by another process (is another sluice running with it?)"
-            .to_string();
-    }
     if path.is_file() {
         return format!("not a sluice persist file (a sled database directory): {text}");
     }
@@ -120,6 +123,39 @@ fn open_reason(path: &Path, e: &sled::Error) -> String {
 }
 
 impl Persist {
+    /// [`Persist::open`], except that a persist file that cannot be read (foreign or
+    /// damaged) is moved aside — with its journal — with a warning saying where, and a new
+    /// one is started, as syslog-ng starts afresh: file positions and Python `Persist`
+    /// values begin again. Another sluice holding the file is still an error, and so is a
+    /// file that cannot be moved.
+    pub fn open_or_start_afresh(path: &Path) -> Result<Persist, PersistError> {
+        let reason = match Persist::open(path) {
+            Err(PersistError::Open { reason, .. }) if path.exists() => reason,
+            other => return other,
+        };
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = |p: &Path| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(format!(".unreadable-{stamp}"));
+            PathBuf::from(s)
+        };
+        let moved = aside(path);
+        std::fs::rename(path, &moved).map_err(|e| PersistError::Open {
+            path: path.to_path_buf(),
+            reason: format!("{reason}; moving it aside failed: {e}"),
+        })?;
+        let journal = journal::path_for(path);
+        if journal.exists() {
+            let _ = std::fs::rename(&journal, aside(&journal));
+        }
+        tracing::warn!(filename = %path.display(), moved_to = %moved.display(), error = %reason,
+            "The persist file cannot be read; it is moved aside and a new one is started \
+             (file positions and Python Persist values begin again)");
+        Persist::open(path)
+    }
+
     /// Opens (creating it and its parent directories if needed) the persist file at `path`.
     pub fn open(path: &Path) -> Result<Persist, PersistError> {
         let fail = |reason: String| PersistError::Open {
@@ -129,10 +165,15 @@ impl Persist {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|e| fail(open_reason(path, &e)))?;
+        let db = sled::Config::new().path(path).open().map_err(|e| {
+            if e.to_string().contains("could not acquire lock") {
+                PersistError::Locked {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                fail(open_reason(path, &e))
+            }
+        })?;
         // After sled: its lock keeps a second daemon away from the journal too.
         let journal_path = journal::path_for(path);
         let (journal, changes, damaged) = journal::Journal::open(&journal_path)
@@ -423,5 +464,29 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("not a sluice persist file"), "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_persist_file_is_moved_aside_and_a_new_one_started() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("syslog-ng.persist");
+        std::fs::write(&path, b"SLP4").expect("write");
+        let p = Persist::open_or_start_afresh(&path).expect("afresh");
+        p.set("k", &1u32).expect("set");
+        let moved: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("syslog-ng.persist.unreadable-"))
+            .collect();
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        let kept = std::fs::read(dir.path().join(&moved[0])).expect("kept");
+        assert_eq!(kept, b"SLP4", "the old file is kept as it was");
+        drop(p);
+        // A second daemon on the same file is still refused.
+        let _first = Persist::open(&path).expect("open");
+        assert!(matches!(
+            Persist::open_or_start_afresh(&path),
+            Err(PersistError::Locked { .. })
+        ));
     }
 }
