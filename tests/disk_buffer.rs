@@ -367,3 +367,20 @@ fn sluice_ctl_dq_reads_a_buffer_without_the_daemon() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent"));
 }
+
+/// A disk-buffer whose `dir()` cannot hold files stops the start: exit 2 and the reason.
+#[test]
+fn a_buffer_directory_that_cannot_be_used_stops_the_start() {
+    let (src, dst) = (free_port(), free_port());
+    let blocker = tempfile::NamedTempFile::new().expect("a file in the way");
+    let dir = blocker.path().join("buffers");
+    let cfg = config(src, dst, true).replace(
+        "reliable(yes))",
+        &format!("reliable(yes) dir(\"{}\"))", dir.display()),
+    );
+    let mut d = Daemon::start(&cfg, None);
+    assert_eq!(d.wait_exit(WAIT), Some(2), "{}", d.stderr());
+    let err = d.stderr();
+    assert!(err.contains("Error opening disk-buffer directory"), "{err}");
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+}

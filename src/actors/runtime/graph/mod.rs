@@ -146,6 +146,7 @@ pub struct Graph {
 /// taking from `lent` (the running graph's resources) what is already there. On error,
 /// everything taken goes back into `lent` and what was bound is closed.
 pub fn acquire(plan: &Plan, lent: &mut Resources) -> Result<Resources, RuntimeError> {
+    check_disk_buffer_dirs(plan)?;
     let mut mine = Resources::default();
     for s in &plan.sources {
         if let Err(e) = s.driver.acquire(&s.object, lent, &mut mine) {
@@ -373,6 +374,30 @@ fn start_dest(d: &DestPlan, plan: &Plan, handover: &mut Handover) -> DestCompone
             "Messages queued before the reload go on to the new configuration");
     }
     launch(d, plan, old.queue, old.park, old.writer.take())
+}
+
+/// The directory of each disk-buffer exists (or is created) and takes files: a buffer that
+/// cannot be kept stops the start (or the reload) with the reason, before anything runs.
+fn check_disk_buffer_dirs(plan: &Plan) -> Result<(), RuntimeError> {
+    for d in &plan.dests {
+        let Some(disk) = &d.driver.writer().disk else {
+            continue;
+        };
+        let dir = disk.dir.clone().unwrap_or_else(|| plan.disk_dir.clone());
+        let probe = dir.join(format!(".sluice-probe-{}", std::process::id()));
+        let ok = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::File::create(&probe)?;
+            std::fs::remove_file(&probe)
+        });
+        if let Err(e) = ok {
+            return Err(RuntimeError::Open(format!(
+                "Error opening disk-buffer directory; dir='{}', destination='{}', error='{e}'",
+                dir.display(),
+                d.object
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A new queue for `d`: on disk with `disk-buffer()` (what a previous run left in its
