@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tcp -> file through disk-buffer(reliable(yes)) and disk-buffer(reliable(no)), the same config
 # (bench/tcp-to-file-disk.conf) under sluice and syslog-ng 3.38, driven by loggen (200-byte
-# messages, 1 connection, SECONDS per run). Prints msg/s, sent, written, lost, peak RSS, the
+# messages, CONNECTIONS connections, SECONDS per run). Prints msg/s, sent, written, lost, peak RSS, the
 # buffer's peak disk use and the ratios (to syslog-ng, and to sluice's memory queue, measured
 # first in the same run). Needs syslog-ng-core (which brings loggen).
-# Usage: bench/disk-buffer.sh [SECONDS]   (default 10)
+# Usage: bench/disk-buffer.sh [SECONDS [CONNECTIONS]]   (default 10 s, 1 connection)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+conns=${2:-1}
 command -v loggen >/dev/null || { echo "loggen not found: apt-get install -y syslog-ng-core"; exit 2; }
 cargo build --release --quiet --bin sluice
 sluice=target/release/sluice
@@ -32,7 +33,7 @@ run() {
   ( while kill -0 "$pid" 2>/dev/null; do du -sk "$work/buf" 2>/dev/null | cut -f1; sleep 0.2; done ) >"$work/du" &
   local du=$!
   local lg rate sent
-  lg=$(loggen -i -S -s 200 -r 100000000 -I "$secs" 127.0.0.1 "$port" 2>&1 || true)
+  lg=$(loggen -i -S -s 200 -r 100000000 -I "$secs" --active-connections="$conns" 127.0.0.1 "$port" 2>&1 || true)
   rate=$(sed -n 's/.*average rate = \([0-9.]*\) msg\/sec.*/\1/p' <<<"$lg" | tail -1)
   sent=$(sed -n 's/.*count=\([0-9]*\).*/\1/p' <<<"$lg" | tail -1)
   local lines=0

@@ -3,8 +3,8 @@
 //!
 //! The seam is [`QueueStore`], syslog-ng's `LogQueue` contract: push a batch, pop a batch,
 //! acknowledge what the destination finished, rewind what it could not write. The memory FIFO
-//! ([`memory::MemoryStore`]) is the first implementation; a disk-buffer is the second, and
-//! readers, writers and sinks do not change for it. [`Queue`] adds what every store shares:
+//! ([`memory::MemoryStore`]) is the first implementation; the disk-buffer
+//! ([`disk::DiskStore`]) is the second, and readers, writers and sinks do not change for it. [`Queue`] adds what every store shares:
 //! one lock taken once per batch on either side, the [`Notify`] the destination sleeps on,
 //! close / detach, and the counters.
 //!
@@ -43,8 +43,9 @@ pub struct Entry {
 ///
 /// The counts are of popped entries only: the writer leaves out the entries it made itself
 /// (MARKs, suppression summaries). A sink that keeps entries after the writer acknowledged
-/// them (a `file()` that cannot be opened yet) holds them outside the queue; a backlog store
-/// must not rely on those (the disk-buffer issue settles that case).
+/// them (a `file()` that cannot be opened yet) holds them outside the queue and gives them
+/// back through a rewind; the disk-buffer keeps those in memory only (its records are
+/// acknowledged already), so a crash while a `file()` cannot be opened loses them.
 pub trait QueueStore: Send + std::fmt::Debug {
     /// Moves `batch` in (leaving it empty, capacity kept); returns (stored, dropped).
     fn push(&mut self, batch: &mut Vec<Entry>) -> (usize, usize);
