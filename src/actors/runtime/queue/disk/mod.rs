@@ -136,17 +136,39 @@ pub struct DiskStore {
     record: Vec<u8>,
 }
 
+/// The buffers open in this process (directory joined with base name).
+fn open_buffers() -> std::sync::MutexGuard<'static, std::collections::HashSet<PathBuf>> {
+    static OPEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    OPEN.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
 fn ptr(e: &Entry) -> usize {
     Arc::as_ptr(&e.msg) as usize
 }
 
 impl DiskStore {
-    /// Opens (or creates) the buffer `opts` names, recovering what a previous run left.
+    /// Opens (or creates) the buffer `opts` names, recovering what a previous run left. A
+    /// buffer is open once per process at most.
     pub fn open(opts: DiskOptions) -> Result<DiskStore, DiskError> {
         let opts = DiskOptions {
             capacity: opts.capacity.max(MIN_CAPACITY),
             ..opts
         };
+        let key = opts.dir.join(&opts.base);
+        if !open_buffers().insert(key.clone()) {
+            return Err(DiskError::InUse { path: key });
+        }
+        let opened = Self::open_files(opts);
+        if opened.is_err() {
+            open_buffers().remove(&key);
+        }
+        opened
+    }
+
+    fn open_files(opts: DiskOptions) -> Result<DiskStore, DiskError> {
         let (dir, base) = (opts.dir.clone(), opts.base.clone());
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let ids = segment::list_segments(&dir, &base)?;
@@ -240,6 +262,13 @@ impl DiskStore {
             scratch: Vec::new(),
             record: Vec::new(),
         })
+    }
+
+    /// Lets the buffer be opened again while this store lives on unused: a test's stand-in
+    /// for the process dying (then the store is forgotten, not dropped).
+    #[cfg(test)]
+    fn release_for_test(&self) {
+        open_buffers().remove(&self.opts.dir.join(&self.opts.base));
     }
 
     /// Bytes of records kept on disk (acknowledged ones excluded).
@@ -734,6 +763,7 @@ impl Drop for DiskStore {
         self.spill();
         let _ = self.write_pending();
         let _ = self.tail.flush();
+        open_buffers().remove(&self.opts.dir.join(&self.opts.base));
     }
 }
 

@@ -36,6 +36,10 @@ pub enum DiskError {
     NotASegment { path: PathBuf },
     #[error("disk-buffer file {path} has format version {found}; this build reads {VERSION}")]
     Version { path: PathBuf, found: u32 },
+    #[error(
+        "disk-buffer {path} is open already (a destination of the same persist name still drains)"
+    )]
+    InUse { path: PathBuf },
 }
 
 /// An I/O error on `path`, for `map_err`.

@@ -79,6 +79,7 @@ fn a_reopened_buffer_resumes_at_the_oldest_unacknowledged_record() {
     s.ack(20);
     drop(b);
     // A crash: no Drop, nothing flushed beyond what each call wrote.
+    s.release_for_test();
     std::mem::forget(s);
     let mut s = DiskStore::open(opts(dir.path(), 4 * 1024 * 1024)).expect("reopen");
     assert_eq!(s.len(), 80);
@@ -263,6 +264,18 @@ fn a_drained_tail_segment_is_replaced_once_large() {
     assert!(len <= RECLAIM_AT + 200 * 1000, "{len}");
 }
 
+#[test]
+fn a_buffer_is_open_once_per_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = DiskStore::open(opts(dir.path(), 0)).expect("open");
+    assert!(matches!(
+        DiskStore::open(opts(dir.path(), 0)),
+        Err(DiskError::InUse { .. })
+    ));
+    drop(s);
+    assert!(DiskStore::open(opts(dir.path(), 0)).is_ok());
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Push(u8),
@@ -321,6 +334,7 @@ proptest! {
                 }
                 Op::Crash => {
                     // The old store vanishes without its Drop, as in kill -9.
+                    s.release_for_test();
                     let old = std::mem::replace(&mut s, DiskStore::open(o.clone()).expect("reopen"));
                     std::mem::forget(old);
                     hand.clear();
