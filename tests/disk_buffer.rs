@@ -384,3 +384,44 @@ fn a_buffer_directory_that_cannot_be_used_stops_the_start() {
     assert!(err.contains("Error opening disk-buffer directory"), "{err}");
     assert!(err.contains(&dir.display().to_string()), "{err}");
 }
+
+/// A `file()` destination whose file cannot be opened for a while: its disk-buffer holds
+/// everything (nothing is dropped past `log-fifo-size()`), and once the directory exists
+/// every message is written, in order.
+#[test]
+fn a_file_that_cannot_be_opened_for_a_while_loses_nothing() {
+    const N: u64 = 5_000;
+    let src = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("later").join("out.log");
+    let cfg = format!(
+        "options {{ time-reopen(1); log-fifo-size(100); }};\n\
+         source s {{ network(ip(127.0.0.1) port({src}) log-iw-size(1000)); }};\n\
+         destination d {{ file(\"{}\" template(\"$MSG\\n\") create-dirs(no)\n\
+             disk-buffer(disk-buf-size(100000000) reliable(yes))); }};\n\
+         log {{ source(s); destination(d); flags(flow-control); }};\n",
+        target.display()
+    );
+    let d = started(&cfg);
+    send_range(src, 0..N);
+    assert!(
+        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
+            == Some(N)),
+        "{}",
+        d.stderr()
+    );
+    std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+    let want: String = (0..N).map(|n| format!("n {n}\n")).collect();
+    let ok = wait_for(WAIT, || {
+        std::fs::read_to_string(&target).is_ok_and(|t| t.len() >= want.len())
+    });
+    let got = std::fs::read_to_string(&target).unwrap_or_default();
+    assert!(ok, "{} of {N} lines\n{}", got.lines().count(), d.stderr());
+    let first_difference = got.lines().zip(want.lines()).position(|(a, b)| a != b);
+    assert!(
+        got == want,
+        "{} lines for {N}; first difference at line {first_difference:?}",
+        got.lines().count()
+    );
+    assert_eq!(stat(&d.control, "destination;d;dropped"), Some(0));
+}

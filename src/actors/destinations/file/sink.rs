@@ -132,6 +132,9 @@ impl Sink for FileSink {
     }
 
     async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
+        if self.sh.queue.is_persistent() {
+            return self.send_through(batch, r, Instant::now());
+        }
         self.send_at(batch, r, Instant::now());
         Ok(())
     }
@@ -206,6 +209,96 @@ impl FileSink {
         }
         if sh.out.capacity() > 4 << 20 {
             sh.out = Vec::with_capacity(256 << 10);
+        }
+    }
+
+    /// [`Sink::send`] for a destination with a disk-buffer: nothing is held back in memory.
+    /// The entries from the first one a file cannot take (not openable, or its write
+    /// failed) on fail the send, so the writer puts them back and retries after
+    /// `time-reopen()` while the disk-buffer keeps them; files of a templated name that can
+    /// be written take their entries before that point.
+    fn send_through(
+        &mut self,
+        batch: &[Entry],
+        r: &mut Renderer,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let sh = &mut self.sh;
+        sh.kept = 0;
+        let cannot =
+            |path: &Path| std::io::Error::other(format!("cannot open or write {}", path.display()));
+        let (template, targets, name, order) = match &mut self.mode {
+            Mode::Fixed(t) => {
+                if t.ready(sh, now) {
+                    sh.out.clear();
+                    for e in batch {
+                        r.render(&e.msg, &mut sh.out);
+                    }
+                    if t.write_out(sh, now) {
+                        return Ok(());
+                    }
+                }
+                let error = cannot(t.path());
+                return Err(SendError { written: 0, error });
+            }
+            Mode::Templated {
+                template,
+                targets,
+                name,
+                order,
+            } => (template, targets, name, order),
+        };
+        order.clear();
+        for (i, e) in batch.iter().enumerate() {
+            name.clear();
+            let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
+            template.render(&e.msg, &cx, name);
+            let slot = targets.slot_for(name, now);
+            if let Some(t) = targets.get_mut(slot) {
+                if t.batch.is_empty() {
+                    order.push(slot);
+                }
+                t.batch.push(i);
+            }
+        }
+        let mut upto = batch.len();
+        let mut error = None;
+        for &slot in order.iter() {
+            if let Some(t) = targets.get_mut(slot)
+                && !t.ready(sh, now)
+                && let Some(&first) = t.batch.first()
+                && first < upto
+            {
+                upto = first;
+                error = Some(cannot(t.path()));
+            }
+        }
+        for &slot in order.iter() {
+            let Some(t) = targets.get_mut(slot) else {
+                continue;
+            };
+            let mine: Vec<usize> = t.batch.iter().copied().filter(|&i| i < upto).collect();
+            t.batch.clear();
+            if mine.is_empty() || t.file.is_none() {
+                continue;
+            }
+            sh.out.clear();
+            for &i in &mine {
+                r.render(&batch[i].msg, &mut sh.out);
+            }
+            if !t.write_out(sh, now) {
+                // Entries of other files past this point may be written twice.
+                upto = upto.min(mine[0]);
+                error = Some(cannot(t.path()));
+            }
+        }
+        sh.wake_at(now + sh.plan.time_reap);
+        match error {
+            None => Ok(()),
+            Some(error) => Err(SendError {
+                written: upto,
+                error,
+            }),
         }
     }
 

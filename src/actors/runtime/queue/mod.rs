@@ -72,6 +72,10 @@ pub trait QueueStore: Send + std::fmt::Debug {
     fn on_disk(&self) -> usize {
         0
     }
+    /// Whether the entries are on disk (a sink must then not hold any back in memory).
+    fn persistent(&self) -> bool {
+        false
+    }
 }
 
 /// A destination driver's queue.
@@ -311,6 +315,11 @@ impl Queue {
     /// Whether [`Queue::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether the queue is a disk-buffer.
+    pub fn is_persistent(&self) -> bool {
+        self.lock().persistent()
     }
 
     /// Entries a stop leaves on disk for the next run (none without a disk-buffer): those

@@ -687,6 +687,10 @@ impl QueueStore for DiskStore {
     }
 
     fn rewind(&mut self, entries: &mut Vec<Entry>) {
+        // Nothing comes back (a sink that kept nothing): what is in hand stays in hand.
+        if entries.is_empty() {
+            return;
+        }
         let kinds: HashMap<usize, Kind> = self
             .in_hand
             .iter()
@@ -741,6 +745,10 @@ impl QueueStore for DiskStore {
 
     fn on_disk(&self) -> usize {
         self.unread
+    }
+
+    fn persistent(&self) -> bool {
+        true
     }
 
     fn in_hand_on_disk(&self) -> usize {
