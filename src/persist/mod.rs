@@ -481,12 +481,11 @@ mod tests {
         assert_eq!(moved.len(), 1, "{moved:?}");
         let kept = std::fs::read(dir.path().join(&moved[0])).expect("kept");
         assert_eq!(kept, b"SLP4", "the old file is kept as it was");
-        drop(p);
         // A second daemon on the same file is still refused.
-        let _first = Persist::open(&path).expect("open");
         assert!(matches!(
             Persist::open_or_start_afresh(&path),
             Err(PersistError::Locked { .. })
         ));
+        drop(p);
     }
 }

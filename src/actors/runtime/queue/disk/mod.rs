@@ -25,12 +25,13 @@
 //! crash loses at most them.
 
 pub mod inspect;
+mod open;
+mod read;
 mod segment;
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use std::io::Write;
@@ -38,7 +39,7 @@ use std::io::Write;
 use super::{Entry, QueueStore};
 use crate::message::serial;
 pub use segment::DiskError;
-use segment::{HEADER_LEN, Next, Pos, io};
+use segment::{HEADER_LEN, Pos, io};
 
 /// How a disk-buffer is set up (from the destination's `disk-buffer()`).
 #[derive(Debug, Clone)]
@@ -166,102 +167,6 @@ impl DiskStore {
             open_buffers().remove(&key);
         }
         opened
-    }
-
-    fn open_files(opts: DiskOptions) -> Result<DiskStore, DiskError> {
-        let (dir, base) = (opts.dir.clone(), opts.base.clone());
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let ids = segment::list_segments(&dir, &base)?;
-        let pos_path = segment::position_path(&dir, &base);
-        let saved = segment::read_position(&pos_path);
-        let first = ids.first().copied().unwrap_or(0);
-        let mut head = saved.filter(|p| ids.contains(&p.seg)).unwrap_or(Pos {
-            seg: first,
-            off: HEADER_LEN,
-        });
-        let mut segments = VecDeque::new();
-        let (mut unread, mut used) = (0, 0);
-        for &id in &ids {
-            let path = segment::segment_path(&dir, &base, id);
-            if id < head.seg {
-                // Wholly acknowledged before the last run ended.
-                std::fs::remove_file(&path).map_err(io(&path))?;
-                continue;
-            }
-            let start = if id == head.seg { head.off } else { HEADER_LEN };
-            match scan(&path, start) {
-                Ok((count, good)) => {
-                    if id == head.seg && head.off > good {
-                        head.off = good;
-                    }
-                    unread += count;
-                    used += good.saturating_sub(start);
-                    segments.push_back(Seg { id, len: good });
-                }
-                Err(e) => {
-                    let aside = set_aside(&path);
-                    tracing::error!(error = %e, moved_to = %aside.display(),
-                        "Error opening a disk-buffer segment, moved aside");
-                    if id == head.seg {
-                        head = Pos {
-                            seg: id + 1,
-                            off: HEADER_LEN,
-                        };
-                    }
-                }
-            }
-        }
-        let tail = match segments.back() {
-            Some(s) => segment::open_segment(&segment::segment_path(&dir, &base, s.id))?,
-            None => {
-                let id = ids.last().map_or(0, |l| l + 1).max(head.seg);
-                head = Pos {
-                    seg: id,
-                    off: HEADER_LEN,
-                };
-                segments.push_back(Seg {
-                    id,
-                    len: HEADER_LEN,
-                });
-                segment::create_segment(&segment::segment_path(&dir, &base, id))?
-            }
-        };
-        if head.seg < segments.front().map_or(head.seg, |s| s.id) {
-            head = Pos {
-                seg: segments.front().map_or(0, |s| s.id),
-                off: HEADER_LEN,
-            };
-        }
-        let positions = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&pos_path)
-            .map_err(io(&pos_path))?;
-        segment::write_position(&positions, &pos_path, head)?;
-        if unread > 0 {
-            tracing::info!(buffer = %segment::segment_path(&dir, &base, head.seg).display(),
-                messages = unread, "Disk-buffer opened with messages from the previous run");
-        }
-        Ok(DiskStore {
-            opts,
-            segments,
-            tail,
-            positions,
-            head,
-            read: head,
-            unread,
-            used,
-            in_hand: VecDeque::new(),
-            front: VecDeque::new(),
-            mem: VecDeque::new(),
-            overflow: VecDeque::new(),
-            broken: false,
-            reader: None,
-            scratch: Vec::new(),
-            record: Vec::new(),
-        })
     }
 
     /// Lets the buffer be opened again while this store lives on unused: a test's stand-in
@@ -416,113 +321,6 @@ impl DiskStore {
         self.broken = true;
     }
 
-    /// Reads up to `max` records at `self.read` into `out`.
-    fn read_records(&mut self, max: usize, out: &mut Vec<Entry>) -> usize {
-        let mut n = 0;
-        let mut buf = Vec::new();
-        while n < max && self.unread > 0 {
-            let Some(seg_len) = self
-                .segments
-                .iter()
-                .find(|s| s.id == self.read.seg)
-                .map(|s| s.len)
-            else {
-                tracing::error!(segment = self.read.seg, "Disk-buffer segment missing");
-                self.unread = 0;
-                break;
-            };
-            if self.read.off >= seg_len {
-                match self.segments.iter().find(|s| s.id > self.read.seg) {
-                    Some(next) => {
-                        self.read = Pos {
-                            seg: next.id,
-                            off: HEADER_LEN,
-                        };
-                        continue;
-                    }
-                    None => {
-                        self.unread = 0;
-                        break;
-                    }
-                }
-            }
-            let want = ((seg_len - self.read.off) as usize).min(READ_CHUNK);
-            if !self.read_at(self.read, want, &mut buf) {
-                break;
-            }
-            let mut at = 0;
-            while n < max && self.unread > 0 {
-                match segment::next_record(&buf[at..]) {
-                    Next::Record(payload, len) => {
-                        let len = len as u64;
-                        let end = Pos {
-                            seg: self.read.seg,
-                            off: self.read.off + len,
-                        };
-                        match serial::decode(payload) {
-                            Ok(msg) => {
-                                let e = Entry {
-                                    msg: Arc::new(msg),
-                                    ack: None,
-                                };
-                                self.in_hand.push_back(Hand::Record {
-                                    msg: ptr(&e),
-                                    len,
-                                    end,
-                                });
-                                out.push(e);
-                                n += 1;
-                            }
-                            Err(err) => {
-                                tracing::error!(error = %err, segment = %self.path(self.read.seg).display(),
-                                    "Disk-buffer record cannot be read, skipped");
-                                self.in_hand.push_back(Hand::Skipped { len, end });
-                            }
-                        }
-                        self.read = end;
-                        self.unread -= 1;
-                        at += len as usize;
-                    }
-                    Next::Partial if at > 0 => break,
-                    Next::Partial | Next::Damaged => {
-                        // Checked at open and written whole since: only a file changed under
-                        // us gets here.
-                        tracing::error!(segment = %self.path(self.read.seg).display(),
-                            "Disk-buffer segment damaged while running; skipping its rest");
-                        self.read.off = seg_len;
-                        break;
-                    }
-                }
-            }
-        }
-        n
-    }
-
-    fn read_at(&mut self, at: Pos, len: usize, buf: &mut Vec<u8>) -> bool {
-        if self.reader.as_ref().is_none_or(|(id, _)| *id != at.seg) {
-            let path = self.path(at.seg);
-            match File::open(&path) {
-                Ok(f) => self.reader = Some((at.seg, f)),
-                Err(e) => {
-                    tracing::error!(error = %e, segment = %path.display(),
-                        "Error opening a disk-buffer segment for reading");
-                    return false;
-                }
-            }
-        }
-        let Some((_, f)) = &self.reader else {
-            return false;
-        };
-        buf.resize(len, 0);
-        match f.read_exact_at(buf, at.off) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(error = %e, "Error reading the disk-buffer");
-                false
-            }
-        }
-    }
-
     /// Deletes segments wholly behind the head.
     fn reclaim(&mut self) {
         while self.segments.len() > 1 && self.segments.front().is_some_and(|s| s.id < self.head.seg)
@@ -548,41 +346,6 @@ fn keep_or_drop(overflow: &mut VecDeque<Entry>, e: Entry, stored: &mut usize, dr
     } else {
         *dropped += 1;
     }
-}
-
-/// Counts the whole records of segment `path` from `start`; returns (records, end of the
-/// last whole one). A damaged or torn rest is moved aside and the segment cut there.
-fn scan(path: &Path, start: u64) -> Result<(usize, u64), DiskError> {
-    let f = segment::open_segment(path)?;
-    let bytes = std::fs::read(path).map_err(io(path))?;
-    let (count, good, health) = inspect::walk(&bytes, start, |_| {});
-    if health != inspect::Health::Ok {
-        let aside = damaged_path(path);
-        let saved = std::fs::write(&aside, &bytes[good as usize..]);
-        tracing::error!(segment = %path.display(), moved_to = %aside.display(),
-            bytes = bytes.len() as u64 - good, records_kept = count, saved = saved.is_ok(),
-            "Disk-buffer segment damaged: the readable records are delivered, the rest is moved aside");
-        f.set_len(good).map_err(io(path))?;
-    }
-    Ok((count, good))
-}
-
-fn damaged_path(path: &Path) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let mut p = path.as_os_str().to_owned();
-    p.push(format!(".damaged-{stamp}"));
-    PathBuf::from(p)
-}
-
-/// Renames a segment that cannot be used out of the buffer's way.
-fn set_aside(path: &Path) -> PathBuf {
-    let aside = damaged_path(path);
-    if let Err(e) = std::fs::rename(path, &aside) {
-        tracing::error!(error = %e, segment = %path.display(), "Error moving a segment aside");
-    }
-    aside
 }
 
 impl QueueStore for DiskStore {

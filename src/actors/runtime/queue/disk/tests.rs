@@ -2,6 +2,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use std::path::Path;
+
+use super::segment::Next;
 use super::*;
 use crate::actors::runtime::ack::{BatchAck, Window};
 use crate::message::{LogMessage, UnixTime};
