@@ -11,7 +11,8 @@ use crate::config::diagnostic::{Diagnostic, did_you_mean};
 use crate::config::span::{Span, Spanned};
 
 /// The top-level statements syslog-ng 3.38 has (blocks and `python {}` are gone by now).
-const TOP_LEVEL: [&str; 9] = [
+const TOP_LEVEL: [&str; 10] = [
+    "application",
     "options",
     "source",
     "destination",
@@ -129,7 +130,85 @@ impl Builder {
             self.template(stmt, true);
         } else if kw("log") {
             self.top_log(stmt);
+        } else if kw("application") {
+            self.application(stmt);
         }
+    }
+
+    /// `application NAME[TOPIC] { filter {...}; parser {...}; };` — syslog-ng 3.38's
+    /// grammar: any number of `filter` and `parser` blocks, their contents unchecked until
+    /// an `app-parser()` uses them.
+    fn application(&mut self, stmt: &Stmt) {
+        const CTX: &str = "appmodel";
+        let nodes = &stmt.nodes;
+        let word = |i: usize| match nodes.get(i) {
+            Some(Node::Word(w)) => Some(w.clone()),
+            _ => None,
+        };
+        let op = |i: usize, o: &str| matches!(nodes.get(i), Some(Node::Op(s)) if s.value == o);
+        let unexpected = |i: usize, wanted: &str| {
+            let (what, at) = match nodes.get(i) {
+                Some(n) => (describe_node(n), n.span()),
+                None => (
+                    "the end of the statement".to_string(),
+                    nodes.last().map_or(stmt.span, Node::span),
+                ),
+            };
+            Diagnostic::new(format!("unexpected {what}, expecting {wanted}"), at)
+        };
+        let Some(name) = word(1) else {
+            let d = unexpected(1, "an application name");
+            return self.error(d, CTX);
+        };
+        if !op(2, "[") {
+            let d = unexpected(2, "'['");
+            return self.error(d, CTX);
+        }
+        let Some(topic) = word(3) else {
+            let d = unexpected(3, "a topic name");
+            return self.error(d, CTX);
+        };
+        if !op(4, "]") {
+            let d = unexpected(4, "']'");
+            return self.error(d, CTX);
+        }
+        let Some(body) = self.expect_block(stmt, 5, CTX) else {
+            return;
+        };
+        let mut app = super::Application {
+            name,
+            topic,
+            filters: Vec::new(),
+            parsers: Vec::new(),
+        };
+        for s in body {
+            let kind = match s.nodes.first() {
+                Some(Node::Word(w)) if keyword_eq(&w.value, "filter") => Some(true),
+                Some(Node::Word(w)) if keyword_eq(&w.value, "parser") => Some(false),
+                _ => None,
+            };
+            let (Some(is_filter), Some(Node::Block { stmts, .. })) = (kind, s.nodes.get(1)) else {
+                let at = match kind {
+                    Some(_) => s.nodes.get(1).or(s.nodes.first()),
+                    None => s.nodes.first(),
+                };
+                let d = match at {
+                    Some(n) => Diagnostic::new(
+                        format!("unexpected {}, expecting '}}'", describe_node(n)),
+                        n.span(),
+                    ),
+                    None => Diagnostic::new("expecting '}'", s.span),
+                };
+                self.error(d, CTX);
+                continue;
+            };
+            self.expect_end(s, 2, CTX);
+            match is_filter {
+                true => app.filters.push(stmts.clone()),
+                false => app.parsers.push(stmts.clone()),
+            }
+        }
+        self.model.applications.push(app);
     }
 
     fn options(&mut self, stmt: &Stmt) {

@@ -56,9 +56,26 @@ pub struct Model {
     pub template_functions: Vec<Template>,
     pub python_blocks: Vec<PythonBlock>,
     pub log_paths: Vec<LogPath>,
+    /// `application NAME[TOPIC] { filter {...}; parser {...}; };` definitions, for
+    /// `app-parser()` (which the runtime does not run yet).
+    pub applications: Vec<Application>,
     /// syslog-ng's `@define allow-config-dups 1`: redefinitions are accepted and the later one
     /// wins. `build` cannot see defines; the loader sets this before `check` runs.
     pub allow_config_dups: bool,
+}
+
+/// An `application` of the application model (the SCL's `cee`, `checkpoint`...): syslog-ng
+/// 3.38 keeps its filter and parser as written and reads them only when an `app-parser()`
+/// of its topic instantiates them, so they are kept as statements here too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub name: Spanned<String>,
+    /// The topic in brackets (`syslog`): the `app-parser(topic())` that uses it.
+    pub topic: Spanned<String>,
+    /// The statements of each `filter {}`, in order.
+    pub filters: Vec<Vec<crate::config::ast::Stmt>>,
+    /// The statements of each `parser {}`, in order.
+    pub parsers: Vec<Vec<crate::config::ast::Stmt>>,
 }
 
 /// A source, destination, parser or rewrite: a name and what it is made of.

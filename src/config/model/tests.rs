@@ -181,9 +181,37 @@ fn unknown_top_level_statement() {
 1-----> ^^^^^\n\
 \x20 did you mean `source`?\n"
     );
-    let (_, ast) = testing::ast("application foo { };");
+    let (_, ast) = testing::ast("junction foo { };");
     let d = &build(&ast).expect_err("error")[0];
-    assert!(d.notes[0].starts_with("valid statements: options, source"));
+    assert!(d.notes[0].starts_with("valid statements: application, options, source"));
+}
+
+/// `application NAME[TOPIC] {...}` as syslog-ng 3.38 reads it: any `filter {}` and
+/// `parser {}` blocks, their contents unchecked (3.38 accepts `mesage()` there at `-s`),
+/// the brackets and the block shape checked.
+#[test]
+fn application_statements() {
+    let (_, ast) = testing::ast(
+        "application cee[syslog] {\n\
+             filter { mesage(\"@cee:\"); };\n\
+             parser { json-parser(prefix(\".cee.\")); };\n\
+             parser { no-such-parser(); };\n\
+         };\n\
+         application empty[syslog] { };",
+    );
+    let m = build(&ast).expect("builds");
+    assert_eq!(m.applications.len(), 2);
+    let cee = &m.applications[0];
+    assert_eq!(
+        (cee.name.value.as_str(), cee.topic.value.as_str()),
+        ("cee", "syslog")
+    );
+    assert_eq!((cee.filters.len(), cee.parsers.len()), (1, 2));
+    shape_error("application cee { };", "unexpected `{...}`, expecting '['");
+    shape_error(
+        "application cee[syslog] { foo { x(); }; };",
+        "unexpected `foo`, expecting '}'",
+    );
 }
 
 #[test]
