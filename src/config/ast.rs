@@ -105,6 +105,9 @@ pub struct ModulePragma {
     /// e.g. confgen's `context(destination) name(x) exec("...")`; kept so that the
     /// preprocessed output still loads in syslog-ng.
     pub options: Vec<(String, String)>,
+    /// `@requires name "message"`: what syslog-ng says when the module is missing (the
+    /// SCL's "install syslog-ng-mod-http").
+    pub message: Option<String>,
 }
 
 /// A whole configuration after preprocessing.

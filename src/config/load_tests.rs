@@ -207,6 +207,27 @@ fn modules_and_requires_are_recorded() {
     roundtrip(&ast);
 }
 
+/// The SCL's two-argument form: `@requires MODULE "what to install"`.
+#[test]
+fn requires_takes_a_message() {
+    let ast = load(
+        "@version: 3.38\n@requires http \"install syslog-ng-mod-http\"\n@requires json-plugin\n",
+    );
+    let got: Vec<_> = ast
+        .modules
+        .iter()
+        .map(|m| (m.name.value.as_str(), m.message.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("http", Some("install syslog-ng-mod-http")),
+            ("json-plugin", None)
+        ]
+    );
+    roundtrip(&ast);
+}
+
 #[test]
 fn empty_statements_where_syslog_ng_allows_them() {
     let ast = load(";;\nsource s { internal();; ; };\nlog { source(s);; };;");

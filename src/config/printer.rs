@@ -26,6 +26,9 @@ pub fn print(ast: &Ast) -> String {
         for (key, value) in &m.options {
             let _ = write!(out, " {key}({})", pragma_value(value));
         }
+        if let Some(msg) = &m.message {
+            let _ = write!(out, " {}", pragma_value(msg));
+        }
         out.push('\n');
     }
     for py in &ast.python_blocks {
@@ -183,6 +186,7 @@ pub fn strip_spans(ast: &Ast) -> Ast {
                 name: strip(&m.name),
                 required: m.required,
                 options: m.options.clone(),
+                message: m.message.clone(),
             })
             .collect(),
     }

@@ -1,6 +1,6 @@
 //! Pragmas: a line starting with `@`. syslog-ng 3.38 knows `@version: X`,
 //! `@include "file"`, `@define name value`, `@module name [key(value) ...]` and
-//! `@requires name`; each ends at the end of its line (anything more is an error, even a
+//! `@requires name ["message"]`; each ends at the end of its line (anything more is an error, even a
 //! `;`). Module pragmas are recorded, not acted on: sluice has its drivers built in.
 
 use crate::config::ast::ModulePragma;
@@ -131,16 +131,27 @@ impl Preprocessor<'_> {
                     TokKind::Str(s, _) | TokKind::Word(s) => s.clone(),
                     _ => return Err(unexpected(&tok, "a module name")),
                 };
-                let options = if required {
-                    self.end_of_line()?;
-                    Vec::new()
+                let (options, message) = if required {
+                    let message = match self.next_in_line()? {
+                        None => None,
+                        Some(Token {
+                            kind: TokKind::Str(s, _),
+                            ..
+                        }) => {
+                            self.end_of_line()?;
+                            Some(s)
+                        }
+                        Some(other) => return Err(unexpected(&other, "end of line")),
+                    };
+                    (Vec::new(), message)
                 } else {
-                    self.module_options()?
+                    (self.module_options()?, None)
                 };
                 self.modules.push(ModulePragma {
                     name: Spanned::new(module, tok.span),
                     required,
                     options,
+                    message,
                 });
             }
             other => {
