@@ -102,14 +102,13 @@ impl PyLogMessage {
         &self.msg
     }
 
-    /// Takes the message out to be posted by a source: without a copy when this view was
-    /// its only holder. The view is left empty until [`PyLogMessage::share`] gives it the
-    /// posted message back.
-    pub(crate) fn take_message(&mut self) -> LogMessage {
+    /// Takes the message out to be posted by a source (the poster copies it only if it is
+    /// shared). The view is left empty until [`PyLogMessage::share`] gives it the posted
+    /// message back.
+    pub(crate) fn take_message(&mut self) -> Arc<LogMessage> {
         static EMPTY: LazyLock<Arc<LogMessage>> =
             LazyLock::new(|| Arc::new(LogMessage::new(UnixTime::new(0, 0, 0))));
-        let msg = std::mem::replace(&mut self.msg, EMPTY.clone());
-        Arc::try_unwrap(msg).unwrap_or_else(|shared| (*shared).clone())
+        std::mem::replace(&mut self.msg, EMPTY.clone())
     }
 
     /// Makes the view show `msg` (what a source posted, shared with the queues: a later

@@ -163,7 +163,7 @@ impl Emitter {
     /// Python view to show.
     pub(super) fn add(
         &mut self,
-        msg: LogMessage,
+        mut msg: Arc<LogMessage>,
         bookmark: Option<Py<PyAny>>,
         transport: Option<&str>,
     ) -> Result<Arc<LogMessage>, EmitError> {
@@ -185,18 +185,19 @@ impl Emitter {
         if let (Some(b), Some(t), Some(seq)) = (bookmark, &self.tracker, self.open_seq) {
             t.add(seq, b);
         }
-        let mut msg = msg;
+        // Changed in place when Python holds no other reference (the usual case), copied
+        // otherwise: what a view still shows must not change under it.
+        let m = Arc::make_mut(&mut msg);
         if let Some(t) = transport {
-            msg.set("TRANSPORT", t.as_bytes());
+            m.set("TRANSPORT", t.as_bytes());
         }
         // syslog-ng's log_source_post: the host-name rules (keep-hostname(), chain-hostnames())
         // with the local host as the sender, whatever HOST the Python code set.
-        crate::message::mangle_hostname(&mut msg, &self.ingest.parse, None);
-        self.ingest.touch(&mut msg);
-        let shared = Arc::new(msg);
-        self.ingest.route_shared(&mut self.batch, shared.clone());
+        crate::message::mangle_hostname(m, &self.ingest.parse, None);
+        self.ingest.touch(m);
+        self.ingest.route_shared(&mut self.batch, msg.clone());
         self.credits = self.credits.saturating_sub(1);
-        Ok(shared)
+        Ok(msg)
     }
 
     /// Messages in the open batch.
