@@ -182,19 +182,8 @@ impl FileSink {
                 name,
                 order,
             } => {
-                order.clear();
-                for (i, e) in batch.iter().enumerate() {
-                    name.clear();
-                    let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
-                    template.render(&e.msg, &cx, name);
-                    let slot = targets.slot_for(name, now);
-                    if let Some(t) = targets.get_mut(slot) {
-                        if t.batch.is_empty() {
-                            order.push(slot);
-                        }
-                        t.batch.push(i);
-                    }
-                }
+                let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
+                group(batch, template, targets, name, order, &cx, now);
                 for &slot in order.iter() {
                     let Some(t) = targets.get_mut(slot) else {
                         continue;
@@ -248,19 +237,8 @@ impl FileSink {
                 order,
             } => (template, targets, name, order),
         };
-        order.clear();
-        for (i, e) in batch.iter().enumerate() {
-            name.clear();
-            let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
-            template.render(&e.msg, &cx, name);
-            let slot = targets.slot_for(name, now);
-            if let Some(t) = targets.get_mut(slot) {
-                if t.batch.is_empty() {
-                    order.push(slot);
-                }
-                t.batch.push(i);
-            }
-        }
+        let cx = RenderContext::new(&sh.plan.name_options, r.daemon());
+        group(batch, template, targets, name, order, &cx, now);
         let mut upto = batch.len();
         let mut error = None;
         for &slot in order.iter() {
@@ -539,6 +517,31 @@ impl Target {
         self.file = None;
         back.extend(self.kept.drain(..));
         self.kept_unacked = 0;
+    }
+}
+
+/// Groups `batch` by rendered file name: each target's `batch` gets the indices of its
+/// entries, `order` the targets in order of first appearance (`name` is scratch).
+fn group(
+    batch: &[Entry],
+    template: &Template,
+    targets: &mut Targets,
+    name: &mut Vec<u8>,
+    order: &mut Vec<usize>,
+    cx: &RenderContext<'_>,
+    now: Instant,
+) {
+    order.clear();
+    for (i, e) in batch.iter().enumerate() {
+        name.clear();
+        template.render(&e.msg, cx, name);
+        let slot = targets.slot_for(name, now);
+        if let Some(t) = targets.get_mut(slot) {
+            if t.batch.is_empty() {
+                order.push(slot);
+            }
+            t.batch.push(i);
+        }
     }
 }
 
