@@ -48,6 +48,38 @@ const FLUSH_AFTER: Duration = Duration::from_millis(1);
 /// with the window at 384).
 const BATCH_MAX: usize = 256;
 
+/// A flag one thread raises and a helper thread waits for (the flusher, the waker).
+#[derive(Default)]
+struct Signal {
+    raised: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Signal {
+    fn raise(&self) {
+        *self.raised.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_one();
+    }
+
+    /// Waits until raised and lowers it (true), or until the graph stops (false; looked at
+    /// every 200 ms).
+    fn take(&self, stop: &watch::Receiver<bool>) -> bool {
+        let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
+        while !*raised {
+            if stopping(stop) {
+                return false;
+            }
+            let (g, _) = self
+                .cv
+                .wait_timeout(raised, Duration::from_millis(200))
+                .unwrap_or_else(|p| p.into_inner());
+            raised = g;
+        }
+        *raised = false;
+        true
+    }
+}
+
 /// The running side of a `LogSource` object.
 pub(super) struct SourcePoster {
     object: Arc<DriverObject>,
@@ -56,9 +88,9 @@ pub(super) struct SourcePoster {
     suspends: bool,
     suspended: AtomicBool,
     /// Raised when the source is suspended: the waker thread waits for credits then.
-    wake_needed: (Mutex<bool>, Condvar),
+    wake_needed: Signal,
     /// Raised when a batch is left open for the flusher.
-    flush_needed: (Mutex<bool>, Condvar),
+    flush_needed: Signal,
     /// `flush_needed` is raised (read on every post without its lock).
     flush_pending: AtomicBool,
     stop: watch::Receiver<bool>,
@@ -76,8 +108,8 @@ impl SourcePoster {
             emitter: Mutex::new(emitter),
             suspends,
             suspended: AtomicBool::new(false),
-            wake_needed: (Mutex::new(false), Condvar::new()),
-            flush_needed: (Mutex::new(false), Condvar::new()),
+            wake_needed: Signal::default(),
+            flush_needed: Signal::default(),
             flush_pending: AtomicBool::new(false),
             stop,
         })
@@ -93,30 +125,14 @@ impl SourcePoster {
             return;
         }
         if !self.flush_pending.swap(true, Ordering::AcqRel) {
-            let (lock, cv) = &self.flush_needed;
-            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
-            cv.notify_one();
+            self.flush_needed.raise();
         }
     }
 
     /// The flusher thread: sends a batch left open [`FLUSH_AFTER`] ago; ends when the graph
     /// stops (run()'s thread sends what is left when it returns).
     fn flush_loop(&self) {
-        let (lock, cv) = &self.flush_needed;
-        loop {
-            {
-                let mut needed = lock.lock().unwrap_or_else(|p| p.into_inner());
-                while !*needed {
-                    if stopping(&self.stop) {
-                        return;
-                    }
-                    let (g, _) = cv
-                        .wait_timeout(needed, Duration::from_millis(200))
-                        .unwrap_or_else(|p| p.into_inner());
-                    needed = g;
-                }
-                *needed = false;
-            }
+        while self.flush_needed.take(&self.stop) {
             std::thread::sleep(FLUSH_AFTER);
             self.flush_pending.store(false, Ordering::Release);
             self.emitter().flush();
@@ -147,9 +163,7 @@ impl SourcePoster {
         if self.suspends {
             self.suspended.store(true, Ordering::Release);
             self.object.call_optional(py, "suspend");
-            let (lock, cv) = &self.wake_needed;
-            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
-            cv.notify_one();
+            self.wake_needed.raise();
         } else {
             emitter.wait_for_room(py, &self.stop);
         }
@@ -159,21 +173,7 @@ impl SourcePoster {
     /// then for credits, then calls `wakeup()`; ends when the graph stops.
     fn wake_loop(&self) {
         crate::python::interpreter::keep_thread_state();
-        let (lock, cv) = &self.wake_needed;
-        loop {
-            {
-                let mut needed = lock.lock().unwrap_or_else(|p| p.into_inner());
-                while !*needed {
-                    if stopping(&self.stop) {
-                        return;
-                    }
-                    let (g, _) = cv
-                        .wait_timeout(needed, std::time::Duration::from_millis(200))
-                        .unwrap_or_else(|p| p.into_inner());
-                    needed = g;
-                }
-                *needed = false;
-            }
+        while self.wake_needed.take(&self.stop) {
             let window = self.emitter().window().clone();
             let mut stop = self.stop.clone();
             let got = run_until(
