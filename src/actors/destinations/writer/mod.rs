@@ -82,6 +82,13 @@ pub struct DiskPlan {
     pub mem_entries: usize,
 }
 
+impl DiskPlan {
+    /// The buffer's directory: `dir()`, else `default` (the persist file's).
+    pub fn dir_or(&self, default: &std::path::Path) -> std::path::PathBuf {
+        self.dir.clone().unwrap_or_else(|| default.to_path_buf())
+    }
+}
+
 /// The option groups a queued destination driver has, for [`plan_writer`].
 pub struct WriterOptionsRef<'a> {
     pub dest: &'a DestDriverOptions,

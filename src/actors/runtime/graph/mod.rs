@@ -383,7 +383,7 @@ fn check_disk_buffer_dirs(plan: &Plan) -> Result<(), RuntimeError> {
         let Some(disk) = &d.driver.writer().disk else {
             continue;
         };
-        let dir = disk.dir.clone().unwrap_or_else(|| plan.disk_dir.clone());
+        let dir = disk.dir_or(&plan.disk_dir);
         let probe = dir.join(format!(".sluice-probe-{}", std::process::id()));
         let ok = std::fs::create_dir_all(&dir).and_then(|()| {
             std::fs::File::create(&probe)?;
@@ -408,7 +408,7 @@ fn new_queue(d: &DestPlan, plan: &Plan) -> Arc<Queue> {
     let w = d.driver.writer();
     if let Some(disk) = &w.disk {
         let opts = DiskOptions {
-            dir: disk.dir.clone().unwrap_or_else(|| plan.disk_dir.clone()),
+            dir: disk.dir_or(&plan.disk_dir),
             base: DiskOptions::base_for(&d.persist_name),
             capacity: disk.capacity,
             reliable: disk.reliable,

@@ -73,6 +73,23 @@ fn locate(file: &Path) -> Option<(PathBuf, String)> {
 
 /// Reads what the buffer `file` belongs to holds.
 pub fn info(file: &Path) -> Result<BufferInfo, DiskError> {
+    read_buffer(file, |_| {})
+}
+
+/// Calls `each` with every unacknowledged message of the buffer `file` belongs to, oldest
+/// first; a record that does not decode is reported through `each` as an error.
+pub fn messages(
+    file: &Path,
+    mut each: impl FnMut(Result<LogMessage, String>),
+) -> Result<BufferInfo, DiskError> {
+    read_buffer(file, |payload| {
+        each(serial::decode(payload).map_err(|e| e.to_string()));
+    })
+}
+
+/// Reads every segment of the buffer `file` belongs to once, calling `each` with the
+/// payload of every unacknowledged record, oldest first.
+fn read_buffer(file: &Path, mut each: impl FnMut(&[u8])) -> Result<BufferInfo, DiskError> {
     let Some((dir, base)) = locate(file) else {
         return Err(DiskError::NotASegment {
             path: file.to_path_buf(),
@@ -91,7 +108,7 @@ pub fn info(file: &Path) -> Result<BufferInfo, DiskError> {
         let (records, health) = match segment::open_segment(&path) {
             Err(e) => (0, Health::BadHeader(e.to_string())),
             Ok(_) => {
-                let (records, _, health) = walk(&bytes, start, |_| {});
+                let (records, _, health) = walk(&bytes, start, &mut each);
                 (records, health)
             }
         };
@@ -108,39 +125,6 @@ pub fn info(file: &Path) -> Result<BufferInfo, DiskError> {
         position: position.map(|Pos { seg, off }| (seg, off)),
         segments,
     })
-}
-
-/// Calls `each` with every unacknowledged message of the buffer `file` belongs to, oldest
-/// first; a record that does not decode is reported through `each` as an error.
-pub fn messages(
-    file: &Path,
-    mut each: impl FnMut(Result<LogMessage, String>),
-) -> Result<BufferInfo, DiskError> {
-    let info = info(file)?;
-    let position = info.position;
-    for s in &info.segments {
-        if matches!(s.health, Health::BadHeader(_)) {
-            continue;
-        }
-        let bytes = std::fs::read(&s.path).map_err(segment::io(&s.path))?;
-        let id = s
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".sqd"))
-            .and_then(|n| n.rsplit_once('.'))
-            .and_then(|(_, n)| n.parse::<u64>().ok())
-            .unwrap_or(0);
-        let start = match position {
-            Some((seg, off)) if seg == id => off,
-            Some((seg, _)) if seg > id => continue,
-            _ => HEADER_LEN,
-        };
-        walk(&bytes, start, |payload| {
-            each(serial::decode(payload).map_err(|e| e.to_string()));
-        });
-    }
-    Ok(info)
 }
 
 /// Walks the records of a segment's `bytes` from `start`: (records, end of the last whole
