@@ -7,10 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Daemon, connect, free_port, stat, wait_for};
+use common::{Daemon, GATED_DESTINATION, connect, free_port, stat, wait_for};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -31,7 +32,7 @@ impl Receiver {
                 std::thread::spawn(move || {
                     for line in BufReader::new(conn).lines() {
                         let Ok(line) = line else { break };
-                        if let Some(n) = line.strip_prefix("n ").and_then(|n| n.parse().ok()) {
+                        if let Some(n) = number(&line) {
                             got.lock().unwrap_or_else(|p| p.into_inner()).push(n);
                         }
                     }
@@ -76,6 +77,57 @@ fn started(config: &str) -> Daemon {
     d
 }
 
+/// Waits until the destination's queue took `n` messages: `processed` counts a message once
+/// the queue took it — with a reliable buffer, once its record is on disk.
+fn wait_taken(d: &Daemon, n: u64) {
+    assert!(
+        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
+            == Some(n)),
+        "processed {:?} of {n}\n{}",
+        stat(&d.control, "destination;d;processed"),
+        d.stderr()
+    );
+}
+
+/// Stops the daemon with SIGTERM; it must exit 0.
+fn stop(d: &mut Daemon) {
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+}
+
+/// Waits until `r` has at least `n` messages.
+fn wait_got(r: &Receiver, n: u64, d: &Daemon) {
+    assert!(
+        wait_for(WAIT, || r.got().len() as u64 >= n),
+        "{} of {n}\n{}",
+        r.got().len(),
+        d.stderr()
+    );
+}
+
+/// The buffer's segment file, next to the persist file.
+fn segment_file(d: &Daemon) -> PathBuf {
+    std::fs::read_dir(d.dir.path())
+        .expect("dir")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "sqd"))
+        .expect("a segment file next to the persist file")
+}
+
+/// The number of an `n N` line.
+fn number(line: &str) -> Option<u64> {
+    line.strip_prefix("n ")?.parse().ok()
+}
+
+/// The numbers of the `n N` lines of a file (none while it does not exist).
+fn numbers_in(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(number)
+        .collect()
+}
+
 #[test]
 fn a_destination_that_is_down_gets_every_message_in_order_once_up() {
     const N: u64 = 100_000;
@@ -90,16 +142,10 @@ fn a_destination_that_is_down_gets_every_message_in_order_once_up() {
         d.stderr()
     );
     let r = Receiver::start(dst);
-    assert!(
-        wait_for(WAIT, || r.got().len() as u64 >= N),
-        "{} of {N}\n{}",
-        r.got().len(),
-        d.stderr()
-    );
+    wait_got(&r, N, &d);
     let got = r.got();
     assert_eq!(got, (0..N).collect::<Vec<_>>(), "in order, each once");
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    stop(&mut d);
 }
 
 /// Counts of each number received.
@@ -117,14 +163,7 @@ fn a_reliable_buffer_keeps_what_it_took_across_sigkill() {
     let (src, dst) = (free_port(), free_port());
     let mut d = started(&config(src, dst, true));
     send_range(src, 0..N);
-    // `processed` counts a message once the queue took it: with a reliable buffer, once its
-    // record is on disk.
-    assert!(
-        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
-            == Some(N)),
-        "{}",
-        d.stderr()
-    );
+    wait_taken(&d, N);
     d.signal(libc::SIGKILL);
     let _ = d.child.wait();
     let r = Receiver::start(dst);
@@ -139,8 +178,7 @@ fn a_reliable_buffer_keeps_what_it_took_across_sigkill() {
         r.got().windows(2).all(|w| w[0] < w[1]),
         "in order, each once"
     );
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    stop(&mut d);
 }
 
 #[test]
@@ -149,12 +187,8 @@ fn a_clean_stop_keeps_the_undelivered_rest_for_the_next_start() {
     let (src, dst) = (free_port(), free_port());
     let mut d = started(&config(src, dst, false));
     send_range(src, 0..N);
-    assert!(wait_for(WAIT, || stat(
-        &d.control,
-        "destination;d;processed"
-    ) == Some(N)));
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    wait_taken(&d, N);
+    stop(&mut d);
     assert!(
         d.stderr()
             .contains("stay in the disk-buffer for the next start"),
@@ -163,20 +197,15 @@ fn a_clean_stop_keeps_the_undelivered_rest_for_the_next_start() {
     );
     let r = Receiver::start(dst);
     d.restart();
-    assert!(
-        wait_for(WAIT, || r.got().len() as u64 >= N),
-        "{} of {N}\n{}",
-        r.got().len(),
-        d.stderr()
-    );
+    wait_got(&r, N, &d);
     assert_eq!(r.got(), (0..N).collect::<Vec<_>>());
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    stop(&mut d);
 }
 
 /// A reload that keeps a buffered destination keeps its messages; one that changes its
-/// options hands the same buffer to the new driver; one that removes it leaves them in its
-/// files (and says so), and the next start that has it again delivers them.
+/// options hands the same buffer to the new driver; one that renames it (`persist-name()`)
+/// or removes it leaves them in its files (and says so), and the next start that has it
+/// again delivers them.
 #[test]
 fn reloads_keep_hand_over_and_leave_a_buffer_on_disk() {
     const N: u64 = 10_000;
@@ -184,10 +213,7 @@ fn reloads_keep_hand_over_and_leave_a_buffer_on_disk() {
     let cfg = config(src, dst, true);
     let mut d = started(&cfg);
     send_range(src, 0..N);
-    assert!(wait_for(WAIT, || stat(
-        &d.control,
-        "destination;d;processed"
-    ) == Some(N)));
+    wait_taken(&d, N);
     let reload = |d: &Daemon, text: &str| {
         std::fs::write(&d.config, text).expect("config");
         let r = common::ctl(&d.control, "reload");
@@ -200,6 +226,20 @@ fn reloads_keep_hand_over_and_leave_a_buffer_on_disk() {
             "options { time-reopen(1); };",
             "options { time-reopen(2); };",
         ),
+    );
+    // Renamed: the destination gets a buffer of its own; the old one stays in its files.
+    let renamed = cfg.replace(
+        &format!("port({dst}) template"),
+        &format!("port({dst}) persist-name(\"renamed\") template"),
+    );
+    assert_ne!(renamed, cfg);
+    reload(&d, &renamed);
+    assert!(
+        wait_for(WAIT, || d.stderr().contains(
+            "keeps its undelivered messages in its disk-buffer files"
+        )),
+        "{}",
+        d.stderr()
     );
     let without = format!(
         "source s {{ network(ip(127.0.0.1) port({src})); }};\n\
@@ -214,17 +254,11 @@ fn reloads_keep_hand_over_and_leave_a_buffer_on_disk() {
         "{}",
         d.stderr()
     );
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    stop(&mut d);
     std::fs::write(&d.config, &cfg).expect("config");
     let r = Receiver::start(dst);
     d.restart();
-    assert!(
-        wait_for(WAIT, || r.got().len() as u64 >= N),
-        "{} of {N}\n{}",
-        r.got().len(),
-        d.stderr()
-    );
+    wait_got(&r, N, &d);
     assert_eq!(r.got(), (0..N).collect::<Vec<_>>());
 }
 
@@ -236,17 +270,9 @@ fn a_damaged_buffer_delivers_what_is_readable_and_runs_on() {
     let (src, dst) = (free_port(), free_port());
     let mut d = started(&config(src, dst, true));
     send_range(src, 0..N);
-    assert!(wait_for(WAIT, || stat(
-        &d.control,
-        "destination;d;processed"
-    ) == Some(N)));
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
-    let segment = std::fs::read_dir(d.dir.path())
-        .expect("dir")
-        .filter_map(|e| Some(e.ok()?.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "sqd"))
-        .expect("a segment file next to the persist file");
+    wait_taken(&d, N);
+    stop(&mut d);
+    let segment = segment_file(&d);
     let mut bytes = std::fs::read(&segment).expect("segment");
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
@@ -337,19 +363,11 @@ fn sluice_ctl_dq_reads_a_buffer_without_the_daemon() {
     let (src, dst) = (free_port(), free_port());
     let mut d = started(&config(src, dst, true));
     send_range(src, 0..N);
-    assert!(wait_for(WAIT, || stat(
-        &d.control,
-        "destination;d;processed"
-    ) == Some(N)));
-    d.signal(libc::SIGTERM);
-    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
-    let segment = std::fs::read_dir(d.dir.path())
-        .expect("dir")
-        .filter_map(|e| Some(e.ok()?.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "sqd"))
-        .expect("a segment file");
+    wait_taken(&d, N);
+    stop(&mut d);
+    let segment = segment_file(&d);
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sluice-ctl"))
+        std::process::Command::new(common::SLUICE_CTL)
             .args(args)
             .output()
             .expect("sluice-ctl runs")
@@ -404,12 +422,7 @@ fn a_file_that_cannot_be_opened_for_a_while_loses_nothing() {
     );
     let d = started(&cfg);
     send_range(src, 0..N);
-    assert!(
-        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
-            == Some(N)),
-        "{}",
-        d.stderr()
-    );
+    wait_taken(&d, N);
     std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
     let want: String = (0..N).map(|n| format!("n {n}\n")).collect();
     let ok = wait_for(WAIT, || {
@@ -435,14 +448,7 @@ fn a_python_destination_with_a_reliable_buffer_survives_sigkill() {
     let cfg = format!(
         r#"@version: 4.0
 python {{
-import os, time
-class Gated(object):
-    def send(self, msg):
-        while not os.path.exists("gate"):
-            time.sleep(0.01)
-        with open("out.log", "a") as f:
-            f.write(msg["MESSAGE"].decode() + "\n")
-        return True
+{GATED_DESTINATION}
 }};
 source s {{ network(ip(127.0.0.1) port({src}) log-iw-size(1000)); }};
 destination d {{ python(class(Gated) disk-buffer(disk-buf-size(10000000) reliable(yes))); }};
@@ -451,24 +457,13 @@ log {{ source(s); destination(d); flags(flow-control); }};
     );
     let mut d = started(&cfg);
     send_range(src, 0..N);
-    assert!(
-        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
-            == Some(N)),
-        "{}",
-        d.stderr()
-    );
+    wait_taken(&d, N);
     d.signal(libc::SIGKILL);
     let _ = d.child.wait();
     std::fs::write(d.dir.path().join("gate"), b"").expect("gate");
     d.restart();
     let out = d.dir.path().join("out.log");
-    let numbers = || -> Vec<u64> {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.strip_prefix("n ")?.parse().ok())
-            .collect()
-    };
+    let numbers = || numbers_in(&out);
     assert!(
         wait_for(WAIT, || counts(&numbers()).len() as u64 == N),
         "{} of {N}\n{}",
@@ -505,20 +500,9 @@ fn a_templated_file_with_one_unopenable_name_loses_and_repeats_nothing() {
     }
     s.write_all(buf.as_bytes()).expect("send");
     drop(s);
-    assert!(
-        wait_for(WAIT, || stat(&d.control, "destination;d;processed")
-            == Some(N)),
-        "{}",
-        d.stderr()
-    );
+    wait_taken(&d, N);
     std::fs::create_dir(dir.path().join("odd")).expect("mkdir");
-    let read = |name: &str| -> Vec<u64> {
-        std::fs::read_to_string(dir.path().join(name).join("out.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.strip_prefix("n ")?.parse().ok())
-            .collect()
-    };
+    let read = |name: &str| numbers_in(&dir.path().join(name).join("out.log"));
     let ok = wait_for(WAIT, || {
         read("even").len() + read("odd").len() >= N as usize
     });

@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Daemon, ctl, wait_for};
+use common::{Daemon, GATED_DESTINATION, ctl, wait_for};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -505,18 +505,6 @@ log { source { python-fetcher(class(F)); }; destination { file("out.log"); }; };
     assert!(err.contains("Traceback (most recent call last)"), "{err}");
     assert!(err.contains("init() raised an exception"), "{err}");
 }
-
-/// A Python destination that holds every message until the file `gate` exists.
-const GATED_DESTINATION: &str = r#"
-import os, time
-class Gated(object):
-    def send(self, msg):
-        while not os.path.exists("gate"):
-            time.sleep(0.01)
-        with open("out.log", "a") as f:
-            f.write(msg["MESSAGE"].decode() + "\n")
-        return True
-"#;
 
 fn flow_control_config(source_class: &str) -> String {
     format!(

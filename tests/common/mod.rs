@@ -10,6 +10,19 @@ use std::time::{Duration, Instant};
 pub const SLUICE: &str = env!("CARGO_BIN_EXE_sluice");
 pub const SLUICE_CTL: &str = env!("CARGO_BIN_EXE_sluice-ctl");
 
+/// A Python destination class `Gated` that holds every message until the file `gate`
+/// exists, then appends its `MESSAGE` to `out.log`.
+pub const GATED_DESTINATION: &str = r#"
+import os, time
+class Gated(object):
+    def send(self, msg):
+        while not os.path.exists("gate"):
+            time.sleep(0.01)
+        with open("out.log", "a") as f:
+            f.write(msg["MESSAGE"].decode() + "\n")
+        return True
+"#;
+
 /// The repository root (where Cargo.toml is).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
