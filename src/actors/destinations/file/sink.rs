@@ -58,6 +58,9 @@ struct Shared {
     /// The destination's queue: its counters count kept messages, and it takes back what is
     /// still kept at the end.
     queue: Arc<Queue>,
+    /// The queue is a disk-buffer: nothing may be held back in memory (a queue's store is
+    /// fixed when it is made, so this is read once instead of under its lock per batch).
+    persistent: bool,
     out: Vec<u8>,
     /// Entries of the current `send` kept (or dropped) instead of written.
     kept: usize,
@@ -108,6 +111,7 @@ impl FileSink {
         FileSink {
             sh: Shared {
                 plan,
+                persistent: queue.is_persistent(),
                 queue,
                 out: Vec::with_capacity(256 << 10),
                 kept: 0,
@@ -132,7 +136,7 @@ impl Sink for FileSink {
     }
 
     async fn send(&mut self, batch: &[Entry], r: &mut Renderer) -> Result<(), SendError> {
-        if self.sh.queue.is_persistent() {
+        if self.sh.persistent {
             return self.send_through(batch, r, Instant::now());
         }
         self.send_at(batch, r, Instant::now());
