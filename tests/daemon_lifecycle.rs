@@ -201,13 +201,19 @@ fn the_control_socket_is_private_and_bad_clients_are_answered() {
         let mut s = std::os::unix::net::UnixStream::connect(&d.control).expect("connect");
         // The daemon answers after at most 4 KiB and closes: a longer write may see EPIPE.
         let _ = s.write_all(bytes);
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
+        // One reply (the connection stays open for the next command): up to its `.` line.
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while !out.ends_with(b"\n.\n") && matches!(s.read(&mut byte), Ok(1)) {
+            out.push(byte[0]);
+        }
+        String::from_utf8_lossy(&out).into_owned()
     };
-    assert!(
-        ask(b"\xff\xfe\n").starts_with("FAIL Unknown command"),
-        "not UTF-8"
+    assert_eq!(ask(b"\xff\xfe\n"), "FAIL Command is not valid UTF-8\n.\n");
+    assert_eq!(
+        ask(b"BOGUS\n"),
+        "FAIL Unknown command: BOGUS\n.\n",
+        "an unknown command"
     );
     let long = vec![b'x'; 1 << 20];
     assert!(ask(&long).starts_with("FAIL"), "a 1 MB line");

@@ -596,8 +596,8 @@ fn posting_while_suspended_drops_with_syslog_ngs_error() {
     std::fs::write(d.dir.path().join("gate"), b"").expect("gate");
     let out = wait_file(&d, "out.log", |t| t.lines().count() >= 10);
     assert_eq!(out.lines().count(), 10, "only the window's messages: {out}");
-    let stats = String::from_utf8_lossy(&ctl(&d.control, "stats").stdout).to_string();
-    assert!(stats.contains("dropped;40"), "{stats}");
+    let graph = String::from_utf8_lossy(&ctl(&d.control, "graph --json").stdout).to_string();
+    assert!(graph.contains("\"dropped\": 40"), "{graph}");
 }
 
 /// Odd messages go to a destination that holds them until `gate` exists, even ones to a

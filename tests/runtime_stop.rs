@@ -92,7 +92,7 @@ fn stop_with_a_backlog(b: &Backlog) -> (usize, usize) {
     let stats = ctl(&d.control, "stats");
     assert!(stats.status.success(), "{}\n{}", text(&stats), d.stderr());
     assert!(
-        String::from_utf8_lossy(&stats.stdout).contains("destination;p;queued;"),
+        String::from_utf8_lossy(&stats.stdout).contains("destination;p;;a;processed;"),
         "{}",
         text(&stats)
     );

@@ -169,7 +169,7 @@ fn a_failed_reload_leaves_the_old_graph_running() {
     assert_eq!(stat(&d.control, "source;s;received"), Some(4));
     let graph = ctl(&d.control, "graph");
     assert!(
-        String::from_utf8_lossy(&graph.stdout).starts_with("phase=Running generation=0\n"),
+        String::from_utf8_lossy(&graph.stdout).starts_with("phase=running generation=0\n"),
         "{}",
         text(&graph)
     );
@@ -250,7 +250,7 @@ fn reload_check_prints_the_plan_and_changes_nothing() {
     assert!(!p("B").exists(), "--check created B");
     let graph = ctl(&d.control, "graph");
     let graph = String::from_utf8_lossy(&graph.stdout).to_string();
-    assert!(graph.starts_with("phase=Running generation=0\n"), "{graph}");
+    assert!(graph.starts_with("phase=running generation=0\n"), "{graph}");
     assert!(
         graph.contains(&format!("affile_dd_writers({dirs}/A)")),
         "{graph}"

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use sluice::control::{self, Command};
+use sluice::control::{self, Command, GraphForm, LogFlag, QueryKind, StatsFormat};
 use sluice::paths::DaemonPaths;
 
 #[derive(Debug, Parser)]
@@ -20,7 +20,7 @@ struct Args {
     control: Option<PathBuf>,
 
     /// Seconds to wait for the reply.
-    #[arg(long, default_value_t = 30, global = true)]
+    #[arg(long = "reply-timeout", default_value_t = 30, global = true)]
     timeout: u64,
 
     #[command(subcommand)]
@@ -29,6 +29,43 @@ struct Args {
 
 #[derive(Debug, Clone, Subcommand)]
 enum Cmd {
+    /// Print the statistics (syslog-ng's CSV, or Prometheus text).
+    Stats {
+        /// `csv` (default) or `prometheus` (the older way to name the format).
+        format_word: Option<String>,
+        /// Reset the counters to 0 instead.
+        #[arg(short, long)]
+        reset: bool,
+        /// Remove the statistics of components a reload removed, instead.
+        #[arg(short = 'o', long)]
+        remove_orphans: bool,
+        /// Leave out the statistics of removed components.
+        #[arg(short = 'a', long = "without-orphaned-metrics")]
+        without_orphaned: bool,
+        /// No CSV header line.
+        #[arg(short = 'n', long = "no-header")]
+        no_header: bool,
+        /// Output format: csv or prometheus.
+        #[arg(short = 'm', long, value_name = "csv|prometheus")]
+        format: Option<String>,
+        /// Accepted for syslog-ng-ctl compatibility: sluice's Prometheus text is the legacy
+        /// form already.
+        #[arg(short = 'l', long = "with-legacy-metrics")]
+        legacy: bool,
+    },
+    /// Query counters by name (`query list`, `query get [--sum] [--reset] PATTERN`).
+    Query {
+        /// `list` or `get`.
+        what: String,
+        /// A glob over counter names (`src.tcp.*`); default `*`.
+        pattern: Option<String>,
+        /// With `get`: print the sum of the matching counters.
+        #[arg(long)]
+        sum: bool,
+        /// Reset the matching counters after printing them.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Re-read the configuration; on error the running one is kept.
     Reload {
         /// Only print what the reload would do to each component (kept, handed over,
@@ -41,19 +78,53 @@ enum Cmd {
     },
     /// Stop the daemon.
     Stop,
-    /// Check that the daemon answers.
-    Healthcheck,
-    /// Print the counters of every source, queue and destination.
-    Stats,
-    /// Query counters by name.
-    Query,
-    /// Print the live graph of actors with queue depths.
-    Graph,
+    /// Reopen the destination files (after log rotation).
+    Reopen,
+    /// Show or set the verbose flag.
+    Verbose(FlagArgs),
+    /// Show or set the debug flag.
+    Debug(FlagArgs),
+    /// Show or set the trace flag.
+    Trace(FlagArgs),
+    /// Print the files the configuration refers to.
+    ListFiles,
+    /// Print the running configuration.
+    Config {
+        /// With includes, definitions and blocks expanded.
+        #[arg(short, long)]
+        preprocessed: bool,
+    },
+    /// syslog-ng's export of the configuration graph (JSON).
+    ExportConfigGraph,
+    /// Check that the daemon answers, with its latencies.
+    Healthcheck {
+        /// Seconds to wait for the answer.
+        #[arg(short, long, default_value_t = 15)]
+        timeout: u64,
+    },
+    /// Print the license information.
+    ShowLicenseInfo,
+    /// Print the live graph: sources, log paths, destinations, with state, rate and queues.
+    Graph {
+        #[arg(long, conflicts_with = "dot")]
+        json: bool,
+        /// Graphviz dot.
+        #[arg(long)]
+        dot: bool,
+    },
     /// Read a disk-buffer without the daemon (like syslog-ng's dqtool).
     Dq {
         #[command(subcommand)]
         what: DqCmd,
     },
+}
+
+/// `verbose|debug|trace [--set=on|off]`.
+#[derive(Debug, Clone, clap::Args)]
+struct FlagArgs {
+    /// on or off.
+    #[arg(short, long, value_name = "on|off")]
+    set: Option<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -78,38 +149,120 @@ fn main() {
     if let Cmd::Dq { what } = &args.command {
         std::process::exit(dq::run(what));
     }
-    let mut extra = String::new();
-    let command = match &args.command {
-        Cmd::Reload { check, file } => {
-            if *check {
-                extra.push_str("--check");
-                if let Some(f) = file {
-                    // The daemon reads the file: give it a path it can resolve.
-                    let f = std::path::absolute(f).unwrap_or_else(|_| f.clone());
-                    extra.push(' ');
-                    extra.push_str(&f.to_string_lossy());
-                }
-            }
-            Command::Reload
+    let (command, timeout) = match command_of(&args.command) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error parsing command line arguments: {e}");
+            std::process::exit(1);
         }
-        Cmd::Stop => Command::Stop,
-        Cmd::Healthcheck => Command::Healthcheck,
-        Cmd::Stats => Command::Stats,
-        Cmd::Query => Command::Query,
-        Cmd::Graph => Command::Graph,
-        Cmd::Dq { .. } => return,
     };
+    let timeout = Duration::from_secs(timeout.unwrap_or(args.timeout));
     let socket = DaemonPaths::resolve(None, None, args.control.as_deref(), None).control;
-    match control::send_with(&socket, command, &extra, Duration::from_secs(args.timeout)) {
+    match control::send(&socket, &command, timeout) {
         Ok(reply) => {
-            println!("{}", reply.text);
-            std::process::exit(if reply.ok { 0 } else { 1 });
+            let body = reply.body();
+            if !body.is_empty() {
+                println!("{body}");
+            }
+            std::process::exit(if reply.succeeded() { 0 } else { 1 });
         }
         Err(e) => {
             eprintln!("sluice-ctl: {e}");
-            std::process::exit(2);
+            std::process::exit(1);
         }
     }
+}
+
+/// The control command a command line asks for, and its own timeout if it has one.
+fn command_of(cmd: &Cmd) -> Result<(Command, Option<u64>), String> {
+    let flag = |flag, a: &FlagArgs| -> Result<Command, String> {
+        let set = match a.set.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => None,
+            Some("on" | "1" | "yes") => Some(true),
+            Some("off" | "0" | "no") => Some(false),
+            Some(other) => return Err(format!("--set takes on or off, not {other}")),
+        };
+        Ok(Command::Log { flag, set })
+    };
+    let c = match cmd {
+        Cmd::Stats {
+            format_word,
+            reset,
+            remove_orphans,
+            without_orphaned,
+            no_header,
+            format,
+            legacy: _,
+        } => {
+            if *reset {
+                Command::ResetStats
+            } else if *remove_orphans {
+                Command::RemoveOrphans
+            } else {
+                let format = match (format_word.as_deref(), format.as_deref()) {
+                    (Some(a), Some(b)) if a != b => {
+                        return Err(format!("Colliding stats format received: {b} <-> {a}"));
+                    }
+                    (Some(f), _) | (None, Some(f)) => f,
+                    (None, None) => "csv",
+                };
+                let format = match format {
+                    "csv" => StatsFormat::Csv { header: !no_header },
+                    "prometheus" => StatsFormat::Prometheus,
+                    other => return Err(format!("Unknown stats format, {other}")),
+                };
+                Command::Stats {
+                    format,
+                    without_orphaned: *without_orphaned,
+                }
+            }
+        }
+        Cmd::Query {
+            what,
+            pattern,
+            sum,
+            reset,
+        } => {
+            let kind = match (what.as_str(), sum) {
+                ("list", false) => QueryKind::List,
+                ("get", false) => QueryKind::Get,
+                ("get", true) => QueryKind::GetSum,
+                ("list", true) => return Err("--sum goes with query get".to_string()),
+                (other, _) => return Err(format!("Unknown query command: {other}")),
+            };
+            Command::Query {
+                kind,
+                pattern: pattern.clone().unwrap_or_default(),
+                reset: *reset,
+            }
+        }
+        Cmd::Reload { check, file } => Command::Reload {
+            check: *check,
+            // The daemon reads the file: give it a path it can resolve.
+            file: file
+                .as_ref()
+                .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone())),
+        },
+        Cmd::Stop => Command::Stop,
+        Cmd::Reopen => Command::Reopen,
+        Cmd::Verbose(a) => flag(LogFlag::Verbose, a)?,
+        Cmd::Debug(a) => flag(LogFlag::Debug, a)?,
+        Cmd::Trace(a) => flag(LogFlag::Trace, a)?,
+        Cmd::ListFiles => Command::ListFiles,
+        Cmd::Config { preprocessed } => Command::Config {
+            preprocessed: *preprocessed,
+        },
+        Cmd::ExportConfigGraph => Command::ExportConfigGraph,
+        Cmd::Healthcheck { timeout } => return Ok((Command::Healthcheck, Some(*timeout))),
+        Cmd::ShowLicenseInfo => Command::License,
+        Cmd::Graph { json, dot } => Command::Graph(match (json, dot) {
+            (true, _) => GraphForm::Json,
+            (_, true) => GraphForm::Dot,
+            _ => GraphForm::Text,
+        }),
+        Cmd::Dq { .. } => return Err("dq runs without the daemon".to_string()),
+    };
+    Ok((c, None))
 }
 
 /// `sluice-ctl dq`: the disk-buffer files, read without the daemon.

@@ -30,6 +30,16 @@ impl CheckedConfig {
         ast_uses_python(&self.loaded.ast)
     }
 
+    /// The main configuration file's text as it was read (`syslog-ng-ctl config`).
+    pub fn original(&self) -> String {
+        self.loaded
+            .map
+            .files()
+            .first()
+            .map(|f| f.text.clone())
+            .unwrap_or_default()
+    }
+
     /// The configuration with includes, definitions and blocks expanded.
     pub fn preprocessed(&self) -> String {
         printer::print(&self.loaded.ast)

@@ -13,8 +13,6 @@ use crate::control::{Command, Reply};
 /// A command waiting for the daemon loop, with the channel its reply goes back on.
 pub struct Request {
     pub command: Command,
-    /// The rest of the command line (`RELOAD --check FILE`).
-    pub args: String,
     pub reply: oneshot::Sender<Answer>,
 }
 
@@ -23,6 +21,16 @@ pub struct Request {
 pub struct Answer {
     pub reply: Reply,
     pub written: Option<oneshot::Sender<()>>,
+}
+
+impl Answer {
+    /// A reply with nothing waiting for it to be written.
+    pub fn now(reply: Reply) -> Answer {
+        Answer {
+            reply,
+            written: None,
+        }
+    }
 }
 
 pub struct ControlServer {
@@ -73,59 +81,61 @@ impl ControlServer {
     }
 }
 
-/// How long a client may take to send its command line.
+/// How long a client may stay silent before its connection is closed.
 const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Longest command line read (the rest is ignored).
-const MAX_COMMAND: u64 = 4096;
+/// Longest command line read; a client that sends more is disconnected (syslog-ng's limit).
+const MAX_COMMAND: usize = 4096;
 
+/// Serves one client: command after command until it closes, goes silent, or sends a line
+/// too long.
 async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
     let (read, mut write) = stream.into_split();
-    let mut raw = Vec::new();
-    let mut reader = BufReader::new(read).take(MAX_COMMAND);
-    // A client that never sends its line holds nothing up for long.
-    match tokio::time::timeout(COMMAND_TIMEOUT, reader.read_until(b'\n', &mut raw)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(_)) => return,
-        Err(_) => {
-            let r = Reply::fail("No command received in time");
-            let _ = write.write_all(r.encode().as_bytes()).await;
-            return;
-        }
-    }
-    // Not UTF-8: named as it came (lossily) in the error, like any unknown command.
-    let line = String::from_utf8_lossy(&raw).into_owned();
-    let closing = || Answer {
-        reply: Reply::fail("The daemon is shutting down"),
-        written: None,
-    };
-    let answer = match Command::parse(&line) {
-        None => Answer {
-            reply: Reply::fail(format!("Unknown command: {}", line.trim())),
-            written: None,
-        },
-        Some(command) => {
-            let (tx, rx) = oneshot::channel();
-            let args = line
-                .trim()
-                .split_once(char::is_whitespace)
-                .map(|(_, rest)| rest.trim().to_string())
-                .unwrap_or_default();
-            let request = Request {
-                command,
-                args,
-                reply: tx,
-            };
-            if requests.send(request).await.is_err() {
-                closing()
-            } else {
-                rx.await.unwrap_or_else(|_| closing())
+    let mut reader = BufReader::new(read).take(MAX_COMMAND as u64 + 1);
+    loop {
+        let mut raw = Vec::new();
+        // A client that never sends its line holds nothing up for long.
+        match tokio::time::timeout(COMMAND_TIMEOUT, reader.read_until(b'\n', &mut raw)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return,
+            Ok(Ok(_)) => {}
+            Err(_) => {
+                let r = Reply::fail("No command received in time, closing the connection");
+                let _ = write.write_all(r.encode().as_bytes()).await;
+                return;
             }
         }
-    };
-    let _ = write.write_all(answer.reply.encode().as_bytes()).await;
-    let _ = write.shutdown().await;
-    if let Some(written) = answer.written {
-        let _ = written.send(());
+        if raw.last() != Some(&b'\n') {
+            if raw.len() > MAX_COMMAND {
+                let r = Reply::fail(format!("Command longer than {MAX_COMMAND} bytes"));
+                let _ = write.write_all(r.encode().as_bytes()).await;
+            }
+            return;
+        }
+        reader.set_limit(MAX_COMMAND as u64 + 1);
+        let answer = match std::str::from_utf8(&raw) {
+            Err(_) => Answer::now(Reply::fail("Command is not valid UTF-8")),
+            Ok(line) => match Command::parse(line) {
+                Err(e) => Answer::now(Reply::fail(e)),
+                Ok(command) => {
+                    let (tx, rx) = oneshot::channel();
+                    let closing = || Answer::now(Reply::fail("The daemon is shutting down"));
+                    let request = Request { command, reply: tx };
+                    if requests.send(request).await.is_err() {
+                        closing()
+                    } else {
+                        rx.await.unwrap_or_else(|_| closing())
+                    }
+                }
+            },
+        };
+        let sent = write.write_all(answer.reply.encode().as_bytes()).await;
+        if let Some(written) = answer.written {
+            let _ = write.shutdown().await;
+            let _ = written.send(());
+            return;
+        }
+        if sent.is_err() {
+            return;
+        }
     }
 }

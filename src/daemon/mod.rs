@@ -8,9 +8,11 @@
 //! system. This module reads and checks configurations and hands plans to the supervisor;
 //! the supervisor decides what a reload keeps, hands over and drains.
 
+mod commands;
 pub mod config_load;
 mod control_server;
 mod detach;
+mod log_flags;
 mod pidfile;
 
 use std::sync::Arc;
@@ -26,9 +28,7 @@ use actix::Actor;
 use tokio::sync::Notify;
 
 use crate::actors::runtime::plan::{Plan, plan, python_plan};
-use crate::actors::runtime::supervisor::{
-    ConfigSupervisor, Describe, ExitSignal, Reload, Shutdown, Start, Stats,
-};
+use crate::actors::runtime::supervisor::{ConfigSupervisor, ExitSignal, Reload, Shutdown, Start};
 use crate::cli::{Args, EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE};
 use crate::control::{Command, Reply};
 use crate::paths::DaemonPaths;
@@ -197,20 +197,18 @@ fn plan_config(config: &CheckedConfig, persist: &std::path::Path) -> Result<Plan
 fn init_logging(args: &Args) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{Layer, filter::LevelFilter};
     let to_stderr = args.foreground || args.stderr;
-    let level = LevelFilter::from_level(args.log_level());
+    let level = log_flags::install(args.verbose, args.debug, args.trace);
     let fmt = to_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_target(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
-            .with_filter(level)
     });
-    let internal = crate::actors::sources::internal::InternalLayer.with_filter(level);
     let _ = tracing_subscriber::registry()
+        .with(level)
         .with(fmt)
-        .with(internal)
+        .with(crate::actors::sources::internal::InternalLayer)
         .try_init();
 }
 
@@ -326,18 +324,18 @@ impl Daemon {
                 _ = int.recv() => break,
                 Some(req) = rx.recv() => {
                     let reply = match req.command {
-                        Command::Reload => {
-                            let (check, file) = reload_args(&req.args);
+                        Command::Reload { check, file } => {
                             self.reload(&sup, check, file, Some(req.reply));
                             continue;
                         }
-                        Command::Stop => Reply::ok("Shutting down"),
-                        other => ask(&sup, other).await,
+                        Command::Stop => Reply::ok("Shutdown initiated"),
+                        other => {
+                            let cx = commands::Cx { sup: &sup, config: &self.config, stopping: false };
+                            let reply = commands::answer(&cx, &other).await;
+                            let _ = req.reply.send(control_server::Answer::now(reply));
+                            continue;
+                        }
                     };
-                    if req.command != Command::Stop {
-                        let _ = req.reply.send(control_server::Answer { reply, written: None });
-                        continue;
-                    }
                     let (written, done) = tokio::sync::oneshot::channel();
                     let answer = control_server::Answer { reply, written: Some(written) };
                     if req.reply.send(answer).is_ok() {
@@ -363,17 +361,17 @@ impl Daemon {
                 _ = hup.recv() => tracing::warn!("Shutting down, the reload is ignored"),
                 Some(req) = rx.recv() => {
                     let reply = match req.command {
-                        Command::Stats | Command::Graph => ask(&sup, req.command).await,
-                        Command::Healthcheck => Reply::ok("healthy (shutting down: draining)"),
                         Command::Stop => {
                             abort.notify_one();
-                            Reply::ok("Shutting down now")
+                            Reply::ok("Shutdown initiated, the drain is cut short")
                         }
-                        Command::Reload | Command::Query => {
-                            Reply::fail("The daemon is shutting down")
+                        Command::Reload { .. } => Reply::fail("The daemon is shutting down"),
+                        other => {
+                            let cx = commands::Cx { sup: &sup, config: &self.config, stopping: true };
+                            commands::answer(&cx, &other).await
                         }
                     };
-                    let _ = req.reply.send(control_server::Answer { reply, written: None });
+                    let _ = req.reply.send(control_server::Answer::now(reply));
                 }
             }
         };
@@ -458,8 +456,10 @@ impl Daemon {
                     "Error reloading configuration, keeping the running one:\n{}",
                     err.rendered
                 );
+                // syslog-ng's reply, then the diagnostic it only logs.
                 return Err(Reply::fail(format!(
-                    "Config reload failed, the running configuration is kept:\n{}",
+                    "Syntax error parsing configuration file, previous config remained \
+                     intact\n{}",
                     err.rendered
                 )));
             }
@@ -493,7 +493,7 @@ fn bind_for_reload(
     bind_python(plan, new, dir).map_err(|e| {
         tracing::error!("Error reloading configuration, keeping the running one: {e}");
         Reply::fail(format!(
-            "Config reload failed, the running configuration is kept:\n{e}"
+            "Error initializing new configuration, previous config remained intact\n{e}"
         ))
     })
 }
@@ -526,36 +526,9 @@ async fn apply_reload(
         Ok(Err(e)) => {
             tracing::error!("Error reloading configuration, keeping the running one: {e}");
             Reply::fail(format!(
-                "Config reload failed, the running configuration is kept: {e}"
+                "Config reload failed, reverted to previous config\n{e}"
             ))
         }
         Err(e) => Reply::fail(format!("Config reload failed: {e}")),
-    }
-}
-
-/// `RELOAD [--check [FILE]]`: whether only to check, and the file to read instead.
-fn reload_args(args: &str) -> (bool, Option<PathBuf>) {
-    let mut words = args.split_whitespace();
-    match words.next() {
-        Some("--check") => (true, words.next().map(PathBuf::from)),
-        _ => (false, None),
-    }
-}
-
-/// Answers the commands that only read the supervisor's state.
-async fn ask(sup: &actix::Addr<ConfigSupervisor>, command: Command) -> Reply {
-    match command {
-        Command::Healthcheck => Reply::ok("healthy"),
-        Command::Stats => match sup.send(Stats).await {
-            Ok(Some(s)) => Reply::ok(s),
-            _ => Reply::fail("no configuration is running"),
-        },
-        Command::Graph => match sup.send(Describe).await {
-            Ok(s) => Reply::ok(s),
-            Err(e) => Reply::fail(e.to_string()),
-        },
-        Command::Query | Command::Reload | Command::Stop => {
-            Reply::fail(format!("{} is not supported yet", command.as_str()))
-        }
     }
 }

@@ -190,9 +190,9 @@ pub fn ctl(control: &Path, command: &str) -> Output {
     Command::new(SLUICE_CTL)
         .arg("-c")
         .arg(control)
-        .arg("--timeout")
+        .arg("--reply-timeout")
         .arg("10")
-        .arg(command)
+        .args(command.split_whitespace())
         .output()
         .expect("sluice-ctl runs")
 }
@@ -224,20 +224,25 @@ pub fn send(port: u16, data: &[u8]) {
     s.write_all(data).expect("send");
 }
 
-/// One counter from `sluice-ctl stats` (`kind;name;counter`), summed over drivers.
+/// One counter of the live graph (`sluice-ctl graph --json`), `kind;object;counter`
+/// (`destination;d;written`), summed over the object's drivers; `None` when the daemon
+/// does not answer or no such component runs.
 pub fn stat(control: &Path, key: &str) -> Option<u64> {
-    let out = ctl(control, "stats");
+    let mut parts = key.splitn(3, ';');
+    let (kind, object, counter) = (parts.next()?, parts.next()?, parts.next()?);
+    let out = ctl(control, "graph --json");
     if !out.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let prefix = format!("{key};");
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let list = match kind {
+        "source" => graph["sources"].as_array()?,
+        _ => graph["destinations"].as_array()?,
+    };
     let mut found = None;
-    for line in text.lines() {
-        if let Some(v) = line.strip_prefix(&prefix) {
-            let v: u64 = v.trim().parse().ok()?;
-            found = Some(found.unwrap_or(0) + v);
-        }
+    for c in list.iter().filter(|c| c["object"] == object) {
+        let v = c["counters"][counter].as_u64()?;
+        found = Some(found.unwrap_or(0) + v);
     }
     found
 }

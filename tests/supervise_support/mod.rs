@@ -52,13 +52,13 @@ pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-/// `sluice-ctl -c CTL --timeout 60 ARGS...`: the timeout is long so that a slow reply is
+/// `sluice-ctl -c CTL --reply-timeout 60 ARGS...`: the timeout is long so that a slow reply is
 /// measured by the test, not cut off by the client.
 pub fn ctl_args(control: &Path, args: &[&str]) -> Output {
     Command::new(SLUICE_CTL)
         .arg("-c")
         .arg(control)
-        .arg("--timeout")
+        .arg("--reply-timeout")
         .arg("60")
         .args(args)
         .output()

@@ -124,6 +124,15 @@ impl crate::actors::runtime::driver::DestinationDriver for FileDestPlan {
         self
     }
 
+    /// From `stats-level(1)`, as in syslog-ng. A templated name has one cluster per file
+    /// there; sluice keeps one per driver, named by the template's text.
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 1,
+            instance: self.path.clone(),
+        })
+    }
+
     fn writer(&self) -> &WriterPlan {
         &self.writer
     }

@@ -104,6 +104,13 @@ impl crate::actors::runtime::driver::DestinationDriver for PipeDestPlan {
         self
     }
 
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 1,
+            instance: self.path.display().to_string(),
+        })
+    }
+
     fn writer(&self) -> &WriterPlan {
         &self.writer
     }

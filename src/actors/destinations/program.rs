@@ -143,6 +143,13 @@ impl DestinationDriver for ProgramDestPlan {
         self
     }
 
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 0,
+            instance: self.command.clone(),
+        })
+    }
+
     fn writer(&self) -> &WriterPlan {
         &self.writer
     }

@@ -127,38 +127,75 @@ enum Handle {
 #[derive(Debug)]
 pub struct ComponentActor {
     kind: Kind,
+    object: String,
+    driver_name: String,
     driver_id: String,
     persist_name: String,
     counters: Arc<Counters>,
     handle: Handle,
+    /// When the last report was made and the `processed` count then (its rate is since).
+    last: (std::time::Instant, u64),
 }
 
 impl ComponentActor {
     /// A source driver's actor: `stop` stops its readers alone.
     pub fn source(
+        object: &str,
+        driver_name: &str,
         driver_id: &str,
         persist_name: &str,
         counters: Arc<Counters>,
         gate: Arc<Gate>,
         stop: Arc<watch::Sender<bool>>,
     ) -> ComponentActor {
+        let last = (
+            std::time::Instant::now(),
+            Counters::get(&counters.processed),
+        );
         ComponentActor {
             kind: Kind::Source,
+            object: object.to_string(),
+            driver_name: driver_name.to_string(),
             driver_id: driver_id.to_string(),
             persist_name: persist_name.to_string(),
             counters,
             handle: Handle::Source { gate, stop },
+            last,
         }
     }
 
     /// A destination driver's actor.
-    pub fn destination(driver_id: &str, persist_name: &str, queue: Arc<Queue>) -> ComponentActor {
+    pub fn destination(d: &super::graph::DestComponent, queue: Arc<Queue>) -> ComponentActor {
+        let last = (
+            std::time::Instant::now(),
+            Counters::get(&queue.counters.written),
+        );
         ComponentActor {
             kind: Kind::Destination,
-            driver_id: driver_id.to_string(),
-            persist_name: persist_name.to_string(),
+            object: d.object.clone(),
+            driver_name: d.driver_name.clone(),
+            driver_id: d.driver_id.clone(),
+            persist_name: d.persist_name.clone(),
             counters: queue.counters.clone(),
             handle: Handle::Destination { queue },
+            last,
+        }
+    }
+
+    /// Messages per second since the last report (routed by a source, written by a
+    /// destination).
+    fn rate(&mut self) -> f64 {
+        let now = std::time::Instant::now();
+        let count = match self.kind {
+            Kind::Source => Counters::get(&self.counters.processed),
+            Kind::Destination => Counters::get(&self.counters.written),
+        };
+        let (then, before) = std::mem::replace(&mut self.last, (now, count));
+        let secs = now.duration_since(then).as_secs_f64();
+        if secs > 0.0 {
+            count.saturating_sub(before) as f64 / secs
+        } else {
+            0.0
         }
     }
 
@@ -196,6 +233,9 @@ impl Actor for ComponentActor {
 #[derive(Debug, Clone, MessageResponse)]
 pub struct ComponentReport {
     pub kind: Kind,
+    /// The statement (`s_net`) and the driver's name (`tcp`).
+    pub object: String,
+    pub driver_name: String,
     pub driver_id: String,
     pub persist_name: String,
     pub state: State,
@@ -204,6 +244,8 @@ pub struct ComponentReport {
     pub queued: Option<(usize, usize)>,
     /// Sources: readers waiting for credits.
     pub waiting: Option<usize>,
+    /// Messages per second since the previous report.
+    pub rate: f64,
 }
 
 impl std::fmt::Display for ComponentReport {
@@ -263,6 +305,9 @@ impl Handler<Report> for ComponentActor {
         };
         ComponentReport {
             kind: self.kind,
+            rate: self.rate(),
+            object: self.object.clone(),
+            driver_name: self.driver_name.clone(),
             driver_id: self.driver_id.clone(),
             persist_name: self.persist_name.clone(),
             state: self.state(),

@@ -1,14 +1,16 @@
 //! Per-component counters, kept as atomics so the hot path never takes a lock or sends a
-//! message to count. The stats issue reads them (`sluice-ctl stats`, syslog-ng's CSV layout).
+//! message to count. `runtime::stats` turns them into syslog-ng's stats rows (CSV, query,
+//! Prometheus) and `sluice-ctl graph` shows them per component.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The counters every component keeps; a component uses the ones that apply to it.
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Messages a source read and parsed (syslog-ng `received`).
+    /// Messages a source read and parsed.
     pub received: AtomicU64,
-    /// Messages a source routed (syslog-ng `processed`).
+    /// Messages a source routed (syslog-ng `processed`); for a destination, messages that
+    /// reached its queue, dropped ones included.
     pub processed: AtomicU64,
     /// Messages dropped: a full queue without flow control, an unwritable message.
     pub dropped: AtomicU64,
@@ -20,9 +22,26 @@ pub struct Counters {
     pub parse_errors: AtomicU64,
     /// Repeated messages a destination folded into "Last message ... repeated" (`suppress()`).
     pub suppressed: AtomicU64,
-    /// Connections accepted (listeners).
+    /// Connections open now (stream listeners).
     pub connections: AtomicU64,
+    /// Connections refused because `max-connections()` were open.
+    pub rejected: AtomicU64,
+    /// Connections closed because their framing broke (a bad octet count, a frame too long).
+    pub framing_errors: AtomicU64,
+    /// When the source last routed a message (seconds since the epoch; syslog-ng `stamp`).
+    pub stamp: AtomicU64,
+    /// Messages a destination formatted, and their bytes (`msg_size_avg`).
+    pub msg_count: AtomicU64,
+    pub msg_bytes: AtomicU64,
+    /// The largest formatted message (`msg_size_max`).
+    pub msg_size_max: AtomicU64,
+    /// Messages cut by `truncate-size()`, and the bytes cut.
+    pub truncated_count: AtomicU64,
+    pub truncated_bytes: AtomicU64,
 }
+
+/// The counters a reset leaves alone: they say what is, not what happened.
+const GAUGES: &[&str] = &["queued", "connections", "stamp"];
 
 impl Counters {
     /// Adds `n` to a counter.
@@ -38,17 +57,102 @@ impl Counters {
         counter.load(Ordering::Relaxed)
     }
 
-    /// A snapshot as `(name, value)` pairs, for stats and tests.
-    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("received", Self::get(&self.received)),
-            ("processed", Self::get(&self.processed)),
-            ("dropped", Self::get(&self.dropped)),
-            ("queued", Self::get(&self.queued)),
-            ("written", Self::get(&self.written)),
-            ("parse_errors", Self::get(&self.parse_errors)),
-            ("suppressed", Self::get(&self.suppressed)),
-            ("connections", Self::get(&self.connections)),
+    /// Records that messages were routed now.
+    pub fn stamp_now(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.stamp.store(now, Ordering::Relaxed);
+    }
+
+    /// Counts one formatted message of `size` bytes, `truncated` of them cut.
+    #[inline]
+    pub fn count_message(&self, size: usize, truncated: usize) {
+        self.msg_count.fetch_add(1, Ordering::Relaxed);
+        self.msg_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        if size as u64 > self.msg_size_max.load(Ordering::Relaxed) {
+            self.msg_size_max.fetch_max(size as u64, Ordering::Relaxed);
+        }
+        if truncated > 0 {
+            self.truncated_count.fetch_add(1, Ordering::Relaxed);
+            self.truncated_bytes
+                .fetch_add(truncated as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Average size of the formatted messages (0 before the first).
+    pub fn msg_size_avg(&self) -> u64 {
+        Self::get(&self.msg_bytes)
+            .checked_div(Self::get(&self.msg_count))
+            .unwrap_or(0)
+    }
+
+    fn fields(&self) -> [(&'static str, &AtomicU64); 16] {
+        [
+            ("received", &self.received),
+            ("processed", &self.processed),
+            ("dropped", &self.dropped),
+            ("queued", &self.queued),
+            ("written", &self.written),
+            ("parse_errors", &self.parse_errors),
+            ("suppressed", &self.suppressed),
+            ("connections", &self.connections),
+            ("rejected", &self.rejected),
+            ("framing_errors", &self.framing_errors),
+            ("stamp", &self.stamp),
+            ("msg_count", &self.msg_count),
+            ("msg_bytes", &self.msg_bytes),
+            ("msg_size_max", &self.msg_size_max),
+            ("truncated_count", &self.truncated_count),
+            ("truncated_bytes", &self.truncated_bytes),
         ]
+    }
+
+    /// A snapshot as `(name, value)` pairs, for the graph and tests.
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        self.fields()
+            .into_iter()
+            .map(|(k, c)| (k, Self::get(c)))
+            .collect()
+    }
+
+    /// Sets every counter but the gauges to 0 (`syslog-ng-ctl stats --reset`).
+    pub fn reset(&self) {
+        for (k, c) in self.fields() {
+            if !GAUGES.contains(&k) {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Sets one counter to 0 by its name (`query get --reset`); gauges are left alone.
+    pub fn reset_one(&self, name: &str) {
+        if let Some((_, c)) = self.fields().into_iter().find(|(k, _)| *k == name)
+            && !GAUGES.contains(&name)
+        {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_keeps_gauges_and_sizes_average() {
+        let c = Counters::default();
+        Counters::add(&c.processed, 5);
+        Counters::add(&c.queued, 3);
+        c.count_message(10, 0);
+        c.count_message(30, 4);
+        assert_eq!(c.msg_size_avg(), 20);
+        assert_eq!(Counters::get(&c.msg_size_max), 30);
+        assert_eq!(Counters::get(&c.truncated_bytes), 4);
+        c.reset();
+        assert_eq!(Counters::get(&c.processed), 0);
+        assert_eq!(Counters::get(&c.queued), 3);
+        assert_eq!(c.msg_size_avg(), 0);
     }
 }

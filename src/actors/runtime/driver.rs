@@ -8,6 +8,7 @@
 //! old and new configuration by [`DestinationDriver::persist_name`] (syslog-ng's rule: the
 //! driver and its key options, or `persist-name()`), and by the source's keys.
 
+use super::stats::{DestRows, SourceRows};
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -45,6 +46,11 @@ pub trait DestinationDriver: Debug + Send + Sync {
     /// refuses them for socket destinations: they would take each other's connection).
     fn unique_persist_name(&self) -> bool {
         false
+    }
+
+    /// Its `dst.DRIVER` stats cluster, if syslog-ng gives it one (`pseudofile()` has none).
+    fn stats_rows(&self) -> Option<DestRows> {
+        None
     }
 
     /// The plan itself, for tests that look inside it.
@@ -119,6 +125,11 @@ pub trait SourceDriver: Debug + Send + Sync {
     /// Whether it is `internal()` (the daemon's own messages are collected only then).
     fn is_internal(&self) -> bool {
         false
+    }
+
+    /// The stats rows of the driver beyond its statement's (see `runtime::stats`).
+    fn stats_rows(&self) -> SourceRows {
+        SourceRows::None
     }
 
     /// The plan itself, for tests that look inside it.

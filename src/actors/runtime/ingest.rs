@@ -226,6 +226,9 @@ impl Ingest {
         }
         Counters::add(&self.counters.received, u64::from(n));
         Counters::add(&self.counters.processed, u64::from(n));
+        if n > 0 {
+            self.counters.stamp_now();
+        }
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         for (slot, batch) in b.out.iter_mut().enumerate() {
             if !batch.is_empty()

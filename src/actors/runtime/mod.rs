@@ -35,12 +35,14 @@ pub mod counters;
 pub mod driver;
 pub mod error;
 pub mod graph;
+pub(crate) mod graph_view;
 pub mod hooks;
 pub mod ingest;
 pub mod plan;
 pub mod queue;
 pub mod reload_plan;
 pub mod settings;
+pub mod stats;
 pub mod supervisor;
 #[cfg(test)]
 mod supervisor_tests;

@@ -35,6 +35,8 @@ pub struct SourcePlan {
     pub object: String,
     /// syslog-ng's driver id, `OBJECT#INDEX`: its counters go on under it across reloads.
     pub driver_id: String,
+    /// The driver's name as stats spell it (`tcp`, `unix-stream`; a fetcher is `python`).
+    pub driver_name: String,
     pub id: SourceId,
     /// [`SourceDriver::persist_name`]: what it is matched by on reload.
     pub persist_name: String,
@@ -59,6 +61,8 @@ pub struct DestPlan {
     pub object: String,
     /// syslog-ng's driver id, `OBJECT#INDEX` (`d#0`: the first driver of destination `d`).
     pub driver_id: String,
+    /// The driver's name as stats spell it (`file`, `tcp6`).
+    pub driver_name: String,
     /// syslog-ng's persist name ([`DestinationDriver::persist_name`]): on reload the driver
     /// of the next configuration with the same name takes its queue. A name two drivers
     /// share (two `file("/x")`, which syslog-ng allows) gets `#2`, `#3`... after the first.
@@ -232,6 +236,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                     sources.push(SourcePlan {
                         object: o.name.value.clone(),
                         driver_id,
+                        driver_name: stats_name(call),
                         id,
                         persist_name: driver.persist_name(),
                         fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
@@ -282,6 +287,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             dests.push(DestPlan {
                 object: o.name.value.clone(),
                 driver_id,
+                driver_name: stats_name(call),
                 persist_name,
                 fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
                 driver: Arc::from(driver),
@@ -352,6 +358,16 @@ fn duplicate_source_states(sources: &[SourcePlan]) -> Vec<Diagnostic> {
         }
     }
     errors
+}
+
+/// A driver's name as syslog-ng's stats spell it: dashes, and the fetcher counted as
+/// `python` (`src.python;s#0;python-fetcher,Class`).
+fn stats_name(call: &Node) -> String {
+    let name = driver_name(call).map_or(String::new(), |n| n.value.replace('_', "-"));
+    match name.as_str() {
+        "python-fetcher" => "python".to_string(),
+        _ => name,
+    }
 }
 
 fn driver_name(call: &Node) -> Option<&crate::config::span::Spanned<String>> {

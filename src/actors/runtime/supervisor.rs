@@ -36,16 +36,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{
-    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, ResponseActFuture, WrapFuture,
+    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, MessageResponse,
+    ResponseActFuture, WrapFuture,
 };
 use tokio::sync::Notify;
 
 use super::component::Report;
 use super::error::RuntimeError;
 use super::graph::{self, Graph, Handover, StatsView, StopReport};
+use super::graph_view::{self, GraphFacts};
 use super::hooks;
 use super::plan::Plan;
 use super::reload_plan::ReloadPlan;
+use super::stats::{Orphans, Row};
 use crate::persist::Persist;
 
 /// How long a destination the reload removed may take to write what it has.
@@ -71,6 +74,22 @@ pub struct ConfigSupervisor {
     generation: u64,
     /// Raised when a source asks the daemon to stop (the end of `stdin()`), in any graph.
     exit: Arc<Notify>,
+    /// Stats rows of components reloads removed (`o` in `syslog-ng-ctl stats`).
+    orphans: Orphans,
+    /// The last reload applied, for metrics.
+    last_reload: Option<ReloadRecord>,
+    reloads: u64,
+}
+
+/// What the last applied reload did.
+#[derive(Debug, Clone)]
+pub struct ReloadRecord {
+    pub generation: u64,
+    /// When it finished (seconds since the epoch) and how long it took.
+    pub finished_at: u64,
+    pub took: Duration,
+    /// Components by fate: kept, handed over, replaced, added, removed.
+    pub fates: [(&'static str, usize); 5],
 }
 
 impl Default for ConfigSupervisor {
@@ -81,6 +100,9 @@ impl Default for ConfigSupervisor {
             stopping: None,
             generation: 0,
             exit: Arc::new(Notify::new()),
+            orphans: Orphans::default(),
+            last_reload: None,
+            reloads: 0,
         }
     }
 }
@@ -115,15 +137,39 @@ pub enum ReloadError {
     Runtime(#[from] RuntimeError),
 }
 
-/// The counters of the running (or stopping) graph, `kind;name;counter;value` lines.
+/// The stats rows of the running (or stopping) graph and the orphans (`None`: no graph).
 #[derive(Message)]
-#[rtype(result = "Option<String>")]
+#[rtype(result = "Option<Vec<Row>>")]
 pub struct Stats;
 
-/// The phase, the generation and the running components with their queue depths.
+/// Forgets the orphaned stats rows (`syslog-ng-ctl stats --remove-orphans`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoveOrphans;
+
+/// The generation, the reloads applied and the last one's record.
+#[derive(Message)]
+#[rtype(result = "ReloadStatus")]
+pub struct Reloads;
+
+/// The answer to [`Reloads`].
+#[derive(Debug, Clone, MessageResponse)]
+pub struct ReloadStatus {
+    pub generation: u64,
+    pub reloads: u64,
+    pub last: Option<ReloadRecord>,
+}
+
+/// Reopens the destinations' files (`syslog-ng-ctl reopen`, after a log rotation).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reopen;
+
+/// The running graph — phase, generation, components with their queue depths, log paths —
+/// in the form asked for.
 #[derive(Message)]
 #[rtype(result = "String")]
-pub struct Describe;
+pub struct Describe(pub crate::control::GraphForm);
 
 /// The control faces of the running components (sources first).
 #[derive(Message)]
@@ -187,19 +233,26 @@ impl Handler<Reload> for ConfigSupervisor {
             return AtomicResponse::new(Box::pin(async move { Ok(changes) }.into_actor(self)));
         }
         let old = self.graph.take();
+        let before = old.as_ref().map(|g| g.stats_view().stats.rows());
         let exit = self.exit.clone();
+        let began = std::time::Instant::now();
         let fut = async move {
             let (graph, result) = swap(old, msg.plan, msg.persist, exit).await;
             (graph, result.map(|()| changes).map_err(ReloadError::from))
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
-            |(graph, result), act, _| {
+            move |(graph, result), act, _| {
                 act.graph = graph;
                 if act.graph.is_some() {
                     act.phase = Phase::Running;
                 }
                 if let Ok(plan) = &result {
                     act.generation += 1;
+                    act.reloads += 1;
+                    if let (Some(before), Some(g)) = (&before, &act.graph) {
+                        act.orphans.left_by(before, &g.stats_view().stats.rows());
+                    }
+                    act.last_reload = Some(ReloadRecord::of(plan, act.generation, began));
                     tracing::info!(generation = act.generation, changes = %plan.summary(),
                         "Configuration reload finished");
                 }
@@ -269,13 +322,67 @@ async fn swap(
 }
 
 impl Handler<Stats> for ConfigSupervisor {
-    type Result = Option<String>;
+    type Result = Option<Vec<Row>>;
 
-    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Option<String> {
-        match (&self.graph, &self.stopping) {
-            (Some(g), _) => Some(g.stats()),
-            (None, Some(v)) => Some(v.render()),
-            (None, None) => None,
+    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Option<Vec<Row>> {
+        let rows = match (&self.graph, &self.stopping) {
+            (Some(g), _) => g.stats_view().stats.rows(),
+            (None, Some(v)) => v.stats.rows(),
+            (None, None) => return None,
+        };
+        Some(self.orphans.with(rows))
+    }
+}
+
+impl Handler<RemoveOrphans> for ConfigSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: RemoveOrphans, _: &mut Context<Self>) {
+        self.orphans.clear();
+    }
+}
+
+impl Handler<Reloads> for ConfigSupervisor {
+    type Result = ReloadStatus;
+
+    fn handle(&mut self, _: Reloads, _: &mut Context<Self>) -> Self::Result {
+        ReloadStatus {
+            generation: self.generation,
+            reloads: self.reloads,
+            last: self.last_reload.clone(),
+        }
+    }
+}
+
+impl Handler<Reopen> for ConfigSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Reopen, _: &mut Context<Self>) {
+        if let Some(g) = &self.graph {
+            for d in g.dests() {
+                d.reopen();
+            }
+        }
+    }
+}
+
+impl ReloadRecord {
+    fn of(plan: &ReloadPlan, generation: u64, began: std::time::Instant) -> ReloadRecord {
+        use super::reload_plan::Fate;
+        let finished_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        ReloadRecord {
+            generation,
+            finished_at,
+            took: began.elapsed(),
+            fates: [
+                ("kept", plan.count(Fate::Kept)),
+                ("handed_over", plan.count(Fate::HandedOver)),
+                ("replaced", plan.count(Fate::Replaced)),
+                ("added", plan.count(Fate::Added)),
+                ("removed", plan.count(Fate::Removed)),
+            ],
         }
     }
 }
@@ -284,23 +391,34 @@ impl Handler<Describe> for ConfigSupervisor {
     type Result = ResponseActFuture<Self, String>;
 
     /// Asks every registered component for its report, through its actor.
-    fn handle(&mut self, _: Describe, _: &mut Context<Self>) -> Self::Result {
-        let mut out = format!("phase={:?} generation={}\n", self.phase, self.generation);
-        if let Some(v) = &self.stopping {
-            out.push_str(&format!("draining: undelivered={}\n", v.undelivered()));
-        }
+    fn handle(&mut self, msg: Describe, _: &mut Context<Self>) -> Self::Result {
+        let facts = GraphFacts {
+            phase: match self.phase {
+                Phase::Idle => "idle",
+                Phase::Running => "running",
+                Phase::Stopping => "stopping",
+            },
+            generation: self.generation,
+            undelivered: self.stopping.as_ref().map(StatsView::undelivered),
+            paths: self
+                .graph
+                .as_ref()
+                .map(|g| g.paths().to_vec())
+                .unwrap_or_default(),
+        };
         let addrs: Vec<_> = self
             .graph
             .as_ref()
             .map(|g| g.components().to_vec())
             .unwrap_or_default();
         let fut = async move {
+            let mut reports = Vec::new();
             for a in addrs {
                 if let Ok(r) = a.send(Report).await {
-                    out.push_str(&format!("{r}\n"));
+                    reports.push(r);
                 }
             }
-            out
+            graph_view::render(msg.0, &facts, &reports)
         };
         Box::pin(fut.into_actor(self))
     }

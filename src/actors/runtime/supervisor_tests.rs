@@ -133,6 +133,13 @@ impl DestinationDriver for FakeDest {
         self.persist.clone()
     }
 
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 0,
+            instance: "fake".into(),
+        })
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -306,7 +313,7 @@ async fn reload(
 async fn received(sup: &Addr<ConfigSupervisor>, n: u64) {
     for _ in 0..500 {
         let stats = sup.send(Stats).await.ok().flatten().unwrap_or_default();
-        if stat(&stats, "source;s;received") == Some(n) {
+        if stat(&stats, "source.s.processed") == Some(n) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -314,10 +321,14 @@ async fn received(sup: &Addr<ConfigSupervisor>, n: u64) {
     panic!("the source did not receive {n} messages");
 }
 
-fn stat(stats: &str, line: &str) -> Option<u64> {
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix(line)?.strip_prefix(';')?.parse().ok())
+/// The sum of the stats rows whose query name matches the glob `pattern`.
+fn stat(rows: &[crate::actors::runtime::stats::Row], pattern: &str) -> Option<u64> {
+    let matching: Vec<u64> = rows
+        .iter()
+        .filter(|r| crate::actors::runtime::stats::glob::matches(pattern, &r.query_name()))
+        .map(|r| r.value)
+        .collect();
+    (!matching.is_empty()).then(|| matching.iter().sum())
 }
 
 #[actix_rt::test]
@@ -399,7 +410,7 @@ async fn a_moved_destination_keeps_its_own_queue() {
     })
     .await;
     let stats = sup.send(Stats).await.ok().flatten().unwrap_or_default();
-    assert_eq!(stat(&stats, "destination;z;queued"), Some(0), "{stats}");
+    assert_eq!(stat(&stats, "dst.*.z#0.*.queued"), Some(0), "{stats:?}");
 }
 
 #[actix_rt::test]
@@ -434,8 +445,8 @@ async fn counters_go_on_across_a_reload() {
     w.send("two");
     until("two", || w.out("a").lines().len() == 2).await;
     let stats = sup.send(Stats).await.ok().flatten().unwrap_or_default();
-    assert_eq!(stat(&stats, "source;s;received"), Some(2), "{stats}");
-    assert_eq!(stat(&stats, "destination;d;written"), Some(2), "{stats}");
+    assert_eq!(stat(&stats, "source.s.processed"), Some(2), "{stats:?}");
+    assert_eq!(stat(&stats, "dst.*.d#0.*.written"), Some(2), "{stats:?}");
 }
 
 #[actix_rt::test]

@@ -105,6 +105,16 @@ impl InternalBus {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Messages waiting for the `internal()` source.
+    pub fn queued(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// How full the bus is, 0 to 1.
+    pub fn usage(&self) -> f64 {
+        self.queued() as f64 / BUS_CAPACITY as f64
+    }
+
     fn drain_into(&self, out: &mut Vec<LogMessage>) {
         out.extend(self.lock().drain(..));
     }
@@ -268,6 +278,13 @@ impl crate::actors::runtime::driver::SourceDriver for InternalPlan {
 
     fn is_internal(&self) -> bool {
         true
+    }
+
+    fn stats_rows(&self) -> crate::actors::runtime::stats::SourceRows {
+        crate::actors::runtime::stats::SourceRows::Driver {
+            level: 0,
+            instance: String::new(),
+        }
     }
 }
 

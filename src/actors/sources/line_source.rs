@@ -39,6 +39,7 @@ use crate::actors::runtime::driver::{
 use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
 use crate::actors::runtime::settings;
+use crate::actors::runtime::stats::SourceRows;
 use crate::config::Node;
 use crate::config::ast::keyword_eq;
 use crate::config::diagnostic::Diagnostic;
@@ -119,6 +120,15 @@ impl SourceDriver for LinesSource {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn stats_rows(&self) -> SourceRows {
+        let instance = match &self.lines.kind {
+            LinesKind::File(p) => p.path.display().to_string(),
+            LinesKind::Pipe(p) => p.path.display().to_string(),
+            LinesKind::Stdin => return SourceRows::None,
+        };
+        SourceRows::Driver { level: 1, instance }
     }
 
     /// syslog-ng's file readers set `LP_LOCAL` (see the module's notes).

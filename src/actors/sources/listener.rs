@@ -24,6 +24,7 @@ use crate::actors::runtime::driver::{
 };
 use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::Ingest;
+use crate::actors::runtime::stats::SourceRows;
 pub(crate) use crate::actors::socket_options::sockaddr_name;
 
 /// What a stream listener needs to run, derived from the driver's options.
@@ -91,6 +92,10 @@ impl SourceDriver for StreamSource {
 
     fn keeps_running_on_reload(&self) -> bool {
         self.listen.keep_alive
+    }
+
+    fn stats_rows(&self) -> SourceRows {
+        SourceRows::Listener
     }
 
     fn ingest_options(&self) -> IngestOptions<'_> {
@@ -300,9 +305,9 @@ impl Actor for StreamListener {
                         max = conn.plan.max_connections,
                         "Number of allowed concurrent connections reached, rejecting connection"
                     );
+                    Counters::add(&conn.ingest.counters.rejected, 1);
                     continue;
                 }
-                Counters::add(&conn.ingest.counters.connections, 1);
                 let (client, local) = (sockaddr_name(&peer), sockaddr_name(&conn.plan.addr));
                 tracing::info!(client = %client, local = %local, "Syslog connection accepted");
                 if conn.plan.so_keepalive {
@@ -343,6 +348,8 @@ impl ConnCx {
     ) {
         self.mine.0.fetch_add(1, Ordering::AcqRel);
         self.connections.open();
+        let counters = self.ingest.counters.clone();
+        Counters::add(&counters.connections, 1);
         let reader = StreamReader {
             peer_addr: Some(peer),
             framing: self.plan.framing.clone(),
@@ -386,6 +393,7 @@ impl ConnCx {
                 tracing::info!(client = %client, local = %local, "Syslog connection closed");
             }
             mine.0.fetch_sub(1, Ordering::AcqRel);
+            counters.connections.fetch_sub(1, Ordering::Relaxed);
             conns.close();
         };
         match self.workers.get(n % self.workers.len().max(1)).cloned() {

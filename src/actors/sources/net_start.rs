@@ -20,6 +20,7 @@ use super::unix_stream::{Handback, KeptConnection, UnixStreamSource};
 use crate::actors::runtime::driver::{IngestOptions, Resources, SourceDriver, SourceStart};
 use crate::actors::runtime::error::RuntimeError;
 use crate::actors::runtime::ingest::Ingest;
+use crate::actors::runtime::stats::SourceRows;
 
 impl NetSource {
     /// The key of its socket in `Resources` (and of kept connections in `Leftovers`).
@@ -65,6 +66,19 @@ impl SourceDriver for NetSource {
             NetKind::Dgram(_) => true,
             NetKind::UnixStream(p) => p.keep_alive,
         }
+    }
+
+    /// syslog-ng 3.38: a datagram reader's cluster names the local address (udp) or the
+    /// socket file; a unix-stream listener counts its connections.
+    fn stats_rows(&self) -> SourceRows {
+        let instance = match &self.kind {
+            NetKind::Dgram(p) => match &p.kind {
+                DgramKind::Udp(b) => b.addr.ip().to_string(),
+                DgramKind::Unix { file, .. } => file.path.display().to_string(),
+            },
+            NetKind::UnixStream(_) => return SourceRows::Listener,
+        };
+        SourceRows::Driver { level: 1, instance }
     }
 
     fn ingest_options(&self) -> IngestOptions<'_> {

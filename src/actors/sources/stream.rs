@@ -16,6 +16,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use crate::actors::runtime::ack::Window;
+use crate::actors::runtime::counters::Counters;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
 use crate::message::framing::{Frame, Newline, OctetCounted};
 use crate::message::{PeerInfo, UnixTime};
@@ -155,6 +156,7 @@ impl StreamReader {
                             break;
                         }
                         Frame::Error(e) => {
+                            Counters::add(&ingest.counters.framing_errors, 1);
                             tracing::error!(
                                 source = %ingest.name,
                                 peer = ?peer_addr,

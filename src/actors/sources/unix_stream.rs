@@ -135,9 +135,9 @@ impl UnixStreamSource {
                     max = self.plan.max_connections,
                     "Number of allowed concurrent connections reached, rejecting connection"
                 );
+                Counters::add(&self.ingest.counters.rejected, 1);
                 continue;
             }
-            Counters::add(&self.ingest.counters.connections, 1);
             tracing::info!(
                 client = "AF_UNIX(anonymous)",
                 local = %local,
@@ -168,6 +168,8 @@ impl UnixStreamSource {
         };
         readers.live.fetch_add(1, Ordering::AcqRel);
         self.connections.open();
+        let counters = self.ingest.counters.clone();
+        Counters::add(&counters.connections, 1);
         let reader = StreamReader {
             peer_addr: None,
             framing: self.plan.framing.clone(),
@@ -214,6 +216,7 @@ impl UnixStreamSource {
                 );
             }
             readers2.live.fetch_sub(1, Ordering::AcqRel);
+            counters.connections.fetch_sub(1, Ordering::Relaxed);
             connections.close();
         };
         let n = readers.next.fetch_add(1, Ordering::Relaxed);

@@ -231,6 +231,34 @@ impl Router {
         &self.dests
     }
 
+    /// The destination objects a message from `source` can reach, whatever the filters
+    /// decide (the edges of `sluice-ctl graph`), in the order first found.
+    pub fn reachable(&self, source: SourceId) -> Vec<DestId> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut todo: Vec<u32> = self
+            .entries
+            .get(source.0 as usize)
+            .copied()
+            .into_iter()
+            .collect();
+        while let Some(n) = todo.pop() {
+            let Some(node) = self.nodes.get(n as usize) else {
+                continue;
+            };
+            if std::mem::replace(&mut seen[n as usize], true) {
+                continue;
+            }
+            match &node.kind {
+                Kind::Mpx { hops, .. } => todo.extend(hops.iter().rev().map(|h| h.node)),
+                Kind::Dest(d) if !out.contains(d) => out.push(*d),
+                _ => {}
+            }
+            todo.extend(node.next);
+        }
+        out
+    }
+
     /// Runs `msg` from `source` through every log path; `out` gets each delivery (a
     /// destination may get the same message more than once, as in syslog-ng when two paths or
     /// two junction branches lead to it). Returns

@@ -328,6 +328,13 @@ impl DestinationDriver for PythonDestPlan {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 0,
+            instance: format!("python,{}", self.binding.class),
+        })
+    }
 }
 
 #[cfg(test)]

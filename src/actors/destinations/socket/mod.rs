@@ -167,6 +167,21 @@ impl DestinationDriver for SocketDestPlan {
         self
     }
 
+    /// `tcp,HOST:PORT`, `udp,HOST:PORT`, `unix-stream,localhost.afunix:PATH` (the transport,
+    /// not the driver's name: `tcp6()` is `tcp,[::1]:514`).
+    fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
+        let transport = match (&self.target, self.kind) {
+            (Target::Inet { .. }, SockKind::Stream) => "tcp",
+            (Target::Inet { .. }, SockKind::Dgram) => "udp",
+            (Target::Unix(_), SockKind::Stream) => "unix-stream",
+            (Target::Unix(_), SockKind::Dgram) => "unix-dgram",
+        };
+        Some(crate::actors::runtime::stats::DestRows {
+            level: 0,
+            instance: format!("{transport},{}", self.target.persist_key()),
+        })
+    }
+
     fn unique_persist_name(&self) -> bool {
         true
     }

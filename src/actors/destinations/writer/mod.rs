@@ -258,7 +258,7 @@ pub async fn run<S: Sink>(mut sink: S, cx: WriterCx) {
         control,
     } = cx;
     let now = Instant::now();
-    let mut r = Renderer::new(plan.render.clone(), daemon);
+    let mut r = Renderer::new(plan.render.clone(), daemon).count_into(queue.counters.clone());
     let mut throttle = Throttle::new(plan.throttle, now);
     let mut marks = MarkTimer::new(plan.mark, now);
     let mut suppress = plan

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::actors::runtime::counters::Counters;
+
 use crate::actors::destinations::common::{DestFlag, WriterOptions};
 use crate::actors::options::option_span;
 use crate::config::Node;
@@ -96,6 +98,8 @@ pub struct Renderer {
     plan: RenderPlan,
     daemon: Arc<DaemonInfo>,
     seq: SequenceCounter,
+    /// Where message sizes and truncations are counted (the destination's queue counters).
+    counters: Option<Arc<Counters>>,
 }
 
 impl Renderer {
@@ -104,7 +108,15 @@ impl Renderer {
             plan,
             daemon,
             seq: SequenceCounter::default(),
+            counters: None,
         }
+    }
+
+    /// Counts the size of every rendered message, and truncations, into `counters`
+    /// (syslog-ng's `msg_size_*` and `truncated_*`).
+    pub fn count_into(mut self, counters: Arc<Counters>) -> Renderer {
+        self.counters = Some(counters);
+        self
     }
 
     /// The daemon facts templates see.
@@ -122,10 +134,15 @@ impl Renderer {
         if msg.flags.has(MsgFlags::LOCAL) {
             self.seq.step();
         }
+        let mut truncated = 0;
         if let Some(n) = p.truncate_size
             && out.len() - start > n
         {
+            truncated = out.len() - start - n;
             out.truncate(start + n);
+        }
+        if let Some(c) = &self.counters {
+            c.count_message(out.len() - start, truncated);
         }
         if let Some(n) = p.pad_size {
             // syslog-ng 3.38 pads the message without its newline.

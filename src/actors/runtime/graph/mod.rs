@@ -18,7 +18,6 @@ mod sources;
 mod stop;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use actix::{Actor, Addr};
@@ -37,6 +36,7 @@ use super::ingest::{Ingest, Outputs, Routing};
 use super::plan::{DestPlan, Plan, SourcePlan};
 use super::queue::Queue;
 use super::settings;
+use super::stats::{DestEntry, SourceEntry, StatsSources};
 use crate::actors::destinations::writer::{WriterControl, WriterCx};
 use crate::actors::sources::dns;
 use crate::actors::sources::internal::bus;
@@ -75,6 +75,9 @@ pub struct Handover {
 pub struct DestComponent {
     pub object: String,
     pub driver_id: String,
+    /// The driver's name in stats, and its stats cluster.
+    pub driver_name: String,
+    pub stats_rows: Option<crate::actors::runtime::stats::DestRows>,
     pub persist_name: String,
     /// The plan's fingerprint ([`DestPlan::fingerprint`]).
     pub fingerprint: u64,
@@ -110,6 +113,9 @@ impl DestComponent {
 pub struct SourceComponent {
     pub object: String,
     pub driver_id: String,
+    /// The driver's name in stats, and its rows.
+    pub driver_name: String,
+    pub stats_rows: crate::actors::runtime::stats::SourceRows,
     pub persist_name: String,
     pub counters: Arc<Counters>,
     /// Its plan's fingerprint when it can go on running across a reload (see
@@ -140,6 +146,10 @@ pub struct Graph {
     hooks: Vec<DriverHooks>,
     persist: Option<Arc<Persist>>,
     leftovers: Leftovers,
+    /// `stats-level()`: which stats rows exist.
+    stats_level: u32,
+    /// Each source object and the destination objects its messages can reach.
+    paths: Vec<(String, Vec<String>)>,
 }
 
 /// Runs every source driver's [`acquire`](super::driver::SourceDriver::acquire) of `plan`,
@@ -179,6 +189,18 @@ impl Graph {
             .clone();
         let mut components = Vec::new();
         let exit = handover.exit.clone();
+        let paths = plan
+            .router
+            .sources()
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let to = plan.router.reachable(crate::pipeline::SourceId(i as u32));
+                let names = plan.router.destinations();
+                let to = to.iter().filter_map(|d| names.get(d.0 as usize).cloned());
+                (name.clone(), to.collect())
+            })
+            .collect();
         let router = Arc::new(plan.router);
         let mut sources = Vec::new();
         let mut next_worker = 0usize;
@@ -214,7 +236,7 @@ impl Graph {
         // Destinations of the previous graph that no driver of this one took were drained
         // by the supervisor; anything still here is dropped (its queue with it).
         for d in &dests {
-            let actor = ComponentActor::destination(&d.driver_id, &d.persist_name, d.queue.clone());
+            let actor = ComponentActor::destination(d, d.queue.clone());
             components.push(actor.start());
         }
         Graph {
@@ -226,6 +248,8 @@ impl Graph {
             hooks,
             persist: handover.persist.clone(),
             leftovers: handover.leftovers.clone(),
+            stats_level: plan.globals.stats_level,
+            paths,
         }
     }
 
@@ -242,6 +266,11 @@ impl Graph {
     /// The control faces of its components (see `runtime::component`), sources first.
     pub fn components(&self) -> &[Addr<ComponentActor>] {
         &self.components
+    }
+
+    /// Each source object and the destination objects its log paths can take it to.
+    pub fn paths(&self) -> &[(String, Vec<String>)] {
+        &self.paths
     }
 
     /// The `hook-commands()` of its drivers.
@@ -264,50 +293,50 @@ impl Graph {
 
     /// A view of the counters that stays valid while the graph stops (stats during a drain).
     pub fn stats_view(&self) -> StatsView {
+        let sources = self
+            .sources()
+            .map(|s| SourceEntry {
+                object: s.object.clone(),
+                driver_id: s.driver_id.clone(),
+                driver: s.driver_name.clone(),
+                persist_name: s.persist_name.clone(),
+                rows: s.stats_rows.clone(),
+                counters: s.counters.clone(),
+            })
+            .collect();
+        let dests = self
+            .dests
+            .iter()
+            .map(|d| DestEntry {
+                object: d.object.clone(),
+                driver_id: d.driver_id.clone(),
+                driver: d.driver_name.clone(),
+                rows: d.stats_rows.clone(),
+                counters: d.queue.counters.clone(),
+            })
+            .collect();
         StatsView {
-            sources: self.sources().cloned().collect(),
-            dests: self
-                .dests
-                .iter()
-                .map(|d| (d.object.clone(), d.queue.clone()))
-                .collect(),
+            stats: StatsSources {
+                sources,
+                dests,
+                level: self.stats_level,
+            },
+            queues: self.dests.iter().map(|d| d.queue.clone()).collect(),
         }
-    }
-
-    /// Counters of every source and destination driver, one `kind;name;counter;value` line
-    /// each (the stats issue renders syslog-ng's layout from the same atomics).
-    pub fn stats(&self) -> String {
-        self.stats_view().render()
     }
 }
 
 /// Counters of a graph's components, readable while it runs or stops.
 #[derive(Debug, Clone)]
 pub struct StatsView {
-    sources: Vec<SourceComponent>,
-    dests: Vec<(String, Arc<Queue>)>,
+    pub stats: StatsSources,
+    queues: Vec<Arc<Queue>>,
 }
 
 impl StatsView {
-    /// `kind;name;counter;value` lines.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for s in &self.sources {
-            for (k, v) in s.counters.snapshot() {
-                let _ = writeln!(out, "source;{};{k};{v}", s.object);
-            }
-        }
-        for (name, q) in &self.dests {
-            for (k, v) in q.counters.snapshot() {
-                let _ = writeln!(out, "destination;{name};{k};{v}");
-            }
-        }
-        out
-    }
-
     /// Messages queued or in a writer's hand, all destinations together.
     pub fn undelivered(&self) -> usize {
-        self.dests.iter().map(|(_, q)| q.len() + q.in_hand()).sum()
+        self.queues.iter().map(|q| q.len() + q.in_hand()).sum()
     }
 }
 
@@ -472,6 +501,8 @@ fn launch(
     DestComponent {
         object: d.object.clone(),
         driver_id: d.driver_id.clone(),
+        driver_name: d.driver_name.clone(),
+        stats_rows: d.driver.stats_rows(),
         persist_name: d.persist_name.clone(),
         fingerprint: d.fingerprint,
         queue,

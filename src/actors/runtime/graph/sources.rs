@@ -115,6 +115,8 @@ pub fn start_source(
     };
     s.driver.start(ingest.clone(), &mut start);
     let actor = ComponentActor::source(
+        &s.object,
+        &s.driver_name,
         &s.driver_id,
         &s.persist_name,
         counters.clone(),
@@ -126,6 +128,8 @@ pub fn start_source(
         info: SourceComponent {
             object: s.object.clone(),
             driver_id: s.driver_id.clone(),
+            driver_name: s.driver_name.clone(),
+            stats_rows: s.driver.stats_rows(),
             persist_name: s.persist_name.clone(),
             counters,
             fingerprint: keep_key,

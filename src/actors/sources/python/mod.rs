@@ -379,6 +379,18 @@ impl SourceDriver for PythonSourcePlan {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+
+    /// `src.python;OBJECT#N;python,CLASS` (`python-fetcher,CLASS` for a fetcher).
+    fn stats_rows(&self) -> crate::actors::runtime::stats::SourceRows {
+        let driver = match self.kind {
+            Kind::Fetcher => "python-fetcher",
+            Kind::Source => "python",
+        };
+        crate::actors::runtime::stats::SourceRows::Driver {
+            level: 0,
+            instance: format!("{driver},{}", self.binding.class),
+        }
+    }
 }
 
 /// Calls `request_exit()` (when the class has one) from a thread of its own once the graph
