@@ -69,20 +69,11 @@ pub struct Args {
     /// Log the daemon's own messages to stderr (implied by --foreground).
     #[arg(short = 'e', long)]
     pub stderr: bool,
-}
 
-impl Args {
-    /// The tracing level the verbosity flags ask for. syslog-ng always shows notices and
-    /// above; `-v` adds informational messages, `-d` debug and `-t` trace.
-    pub fn log_level(&self) -> tracing::Level {
-        if self.trace {
-            tracing::Level::TRACE
-        } else if self.debug {
-            tracing::Level::DEBUG
-        } else {
-            tracing::Level::INFO
-        }
-    }
+    /// Serve the statistics as Prometheus text over HTTP on this address (`GET /metrics`),
+    /// for scraping. A command-line flag, so that configurations stay syslog-ng's.
+    #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[cfg(test)]
@@ -100,7 +91,6 @@ mod tests {
         assert_eq!(args.persist_file, Some(PathBuf::from("p")));
         assert_eq!(args.control, Some(PathBuf::from("c")));
         assert_eq!(args.pidfile, Some(PathBuf::from("pid")));
-        assert_eq!(args.log_level(), tracing::Level::DEBUG);
         let args =
             Args::try_parse_from(["sluice", "--preprocess-into", "out.conf"]).expect("valid flags");
         assert_eq!(args.preprocess_into, Some(PathBuf::from("out.conf")));

@@ -13,6 +13,7 @@ pub mod config_load;
 mod control_server;
 mod detach;
 mod log_flags;
+mod metrics_http;
 mod pidfile;
 
 use std::sync::Arc;
@@ -298,6 +299,13 @@ impl Daemon {
             }
         };
         let server_task = tokio::spawn(server.serve());
+        let metrics_task = match self.args.metrics_listen {
+            None => None,
+            Some(addr) => match metrics_http::bind(addr).await {
+                Ok(l) => Some(tokio::spawn(metrics_http::serve(l, sup.clone()))),
+                Err(e) => return failed(format!("Error binding the metrics address {addr}: {e}")),
+            },
+        };
         let signals = (
             signal(SignalKind::hangup()),
             signal(SignalKind::terminate()),
@@ -382,6 +390,9 @@ impl Daemon {
         }
         tracing::info!(undelivered = report.undelivered, "sluice stopped");
         server_task.abort();
+        if let Some(t) = metrics_task {
+            t.abort();
+        }
         let _ = std::fs::remove_file(&self.paths.control);
         EXIT_OK
     }

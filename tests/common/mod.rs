@@ -76,9 +76,19 @@ impl Daemon {
     /// Writes `config` into a fresh temp dir and starts `sluice -F` on it with every state
     /// file inside that dir. `env` replaces the environment when given.
     pub fn start(config: &str, env: Option<&[(&str, &str)]>) -> Daemon {
+        Daemon::start_in(|_| config.to_string(), &[], env)
+    }
+
+    /// Like [`Daemon::start`], with the configuration made from the temp dir's path and
+    /// `args` added to sluice's command line.
+    pub fn start_in(
+        config: impl FnOnce(&Path) -> String,
+        args: &[String],
+        env: Option<&[(&str, &str)]>,
+    ) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("sluice.conf");
-        std::fs::write(&cfg, config).expect("write config");
+        std::fs::write(&cfg, config(dir.path())).expect("write config");
         let control = dir.path().join("sluice.ctl");
         let pidfile = dir.path().join("sluice.pid");
         let stderr_path = dir.path().join("stderr.log");
@@ -93,6 +103,7 @@ impl Daemon {
             .arg(&pidfile)
             .arg("-R")
             .arg(dir.path().join("sluice.persist"))
+            .args(args)
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

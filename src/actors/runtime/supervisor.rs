@@ -36,8 +36,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{
-    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, MessageResponse,
-    ResponseActFuture, WrapFuture,
+    Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, Message,
+    MessageResponse, ResponseActFuture, WrapFuture,
 };
 use tokio::sync::Notify;
 
@@ -79,6 +79,8 @@ pub struct ConfigSupervisor {
     /// The last reload applied, for metrics.
     last_reload: Option<ReloadRecord>,
     reloads: u64,
+    /// The `stats-freq()` timer of the running configuration.
+    stats_timer: Option<actix::SpawnHandle>,
 }
 
 /// What the last applied reload did.
@@ -103,6 +105,7 @@ impl Default for ConfigSupervisor {
             orphans: Orphans::default(),
             last_reload: None,
             reloads: 0,
+            stats_timer: None,
         }
     }
 }
@@ -192,13 +195,33 @@ pub struct Shutdown {
 impl Handler<Start> for ConfigSupervisor {
     type Result = Result<(), RuntimeError>;
 
-    fn handle(&mut self, msg: Start, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Start, ctx: &mut Context<Self>) -> Self::Result {
         if self.graph.is_some() {
             return Ok(());
         }
         self.graph = Some(start_fresh(msg.plan, msg.persist, self.exit.clone())?);
         self.phase = Phase::Running;
+        self.schedule_stats_log(ctx);
         Ok(())
+    }
+}
+
+impl ConfigSupervisor {
+    /// (Re)starts the `stats-freq()` timer for the running graph: every so many seconds
+    /// the stats rows go to the log (and `internal()`) as syslog-ng's "Log statistics".
+    fn schedule_stats_log(&mut self, ctx: &mut Context<Self>) {
+        if let Some(h) = self.stats_timer.take() {
+            ctx.cancel_future(h);
+        }
+        let Some(every) = self.graph.as_ref().and_then(Graph::stats_freq) else {
+            return;
+        };
+        self.stats_timer = Some(ctx.run_interval(every, |act, _| {
+            if let Some(g) = &act.graph {
+                let rows = act.orphans.with(g.stats_view().stats.rows());
+                tracing::info!("{}", super::stats::log_line(&rows));
+            }
+        }));
     }
 }
 
@@ -241,7 +264,7 @@ impl Handler<Reload> for ConfigSupervisor {
             (graph, result.map(|()| changes).map_err(ReloadError::from))
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
-            move |(graph, result), act, _| {
+            move |(graph, result), act, ctx| {
                 act.graph = graph;
                 if act.graph.is_some() {
                     act.phase = Phase::Running;
@@ -253,6 +276,7 @@ impl Handler<Reload> for ConfigSupervisor {
                         act.orphans.left_by(before, &g.stats_view().stats.rows());
                     }
                     act.last_reload = Some(ReloadRecord::of(plan, act.generation, began));
+                    act.schedule_stats_log(ctx);
                     tracing::info!(generation = act.generation, changes = %plan.summary(),
                         "Configuration reload finished");
                 }

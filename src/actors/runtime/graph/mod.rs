@@ -19,6 +19,7 @@ mod stop;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr};
 use actix_rt::Arbiter;
@@ -148,6 +149,8 @@ pub struct Graph {
     leftovers: Leftovers,
     /// `stats-level()`: which stats rows exist.
     stats_level: u32,
+    /// `stats-freq()`: seconds between "Log statistics" messages (0: none).
+    stats_freq: u32,
     /// Each source object and the destination objects its messages can reach.
     paths: Vec<(String, Vec<String>)>,
 }
@@ -249,6 +252,7 @@ impl Graph {
             persist: handover.persist.clone(),
             leftovers: handover.leftovers.clone(),
             stats_level: plan.globals.stats_level,
+            stats_freq: plan.globals.stats_freq,
             paths,
         }
     }
@@ -266,6 +270,11 @@ impl Graph {
     /// The control faces of its components (see `runtime::component`), sources first.
     pub fn components(&self) -> &[Addr<ComponentActor>] {
         &self.components
+    }
+
+    /// `stats-freq()`: how often the stats are logged, if at all.
+    pub fn stats_freq(&self) -> Option<Duration> {
+        (self.stats_freq > 0).then(|| Duration::from_secs(u64::from(self.stats_freq)))
     }
 
     /// Each source object and the destination objects its log paths can take it to.
