@@ -232,7 +232,7 @@ impl Router {
     }
 
     /// The destination objects a message from `source` can reach, whatever the filters
-    /// decide (the edges of `sluice-ctl graph`), in the order first found.
+    /// decide (the edges of `sluice-ctl graph`), in the order they are declared.
     pub fn reachable(&self, source: SourceId) -> Vec<DestId> {
         let mut out = Vec::new();
         let mut seen = vec![false; self.nodes.len()];
@@ -256,6 +256,7 @@ impl Router {
             }
             todo.extend(node.next);
         }
+        out.sort_by_key(|d| d.0);
         out
     }
 
