@@ -130,6 +130,7 @@ impl crate::actors::runtime::driver::DestinationDriver for FileDestPlan {
         Some(crate::actors::runtime::stats::DestRows {
             level: 1,
             instance: self.path.clone(),
+            writer: true,
         })
     }
 

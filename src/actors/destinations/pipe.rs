@@ -108,6 +108,7 @@ impl crate::actors::runtime::driver::DestinationDriver for PipeDestPlan {
         Some(crate::actors::runtime::stats::DestRows {
             level: 1,
             instance: self.path.display().to_string(),
+            writer: true,
         })
     }
 

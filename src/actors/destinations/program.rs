@@ -147,6 +147,7 @@ impl DestinationDriver for ProgramDestPlan {
         Some(crate::actors::runtime::stats::DestRows {
             level: 0,
             instance: self.command.clone(),
+            writer: true,
         })
     }
 

@@ -45,6 +45,11 @@ pub enum State {
     Paused,
     /// Stopped alone ([`StopComponent`]), or its writer has finished.
     Stopped,
+    /// A destination whose last send failed: it retries after `time-reopen()`.
+    Reconnecting,
+    /// A destination whose queue is closed (the daemon stops, or a reload removed it) and
+    /// still holds messages.
+    Draining,
 }
 
 impl State {
@@ -55,6 +60,8 @@ impl State {
             State::Suspended => "suspended",
             State::Paused => "paused",
             State::Stopped => "stopped",
+            State::Reconnecting => "reconnecting",
+            State::Draining => "draining",
         }
     }
 }
@@ -213,10 +220,15 @@ impl ComponentActor {
                 }
             }
             Handle::Destination { queue } => {
+                let empty = queue.is_empty() && queue.in_hand() == 0;
                 if queue.is_paused() {
                     State::Paused
-                } else if queue.is_closed() && queue.is_empty() && queue.in_hand() == 0 {
+                } else if queue.is_closed() && empty {
                     State::Stopped
+                } else if queue.counters.reconnecting.load(Ordering::Relaxed) {
+                    State::Reconnecting
+                } else if queue.is_closed() {
+                    State::Draining
                 } else {
                     State::Running
                 }
@@ -246,6 +258,8 @@ pub struct ComponentReport {
     pub waiting: Option<usize>,
     /// Messages per second since the previous report.
     pub rate: f64,
+    /// The last error and when (seconds since the epoch).
+    pub last_error: Option<(u64, String)>,
 }
 
 impl std::fmt::Display for ComponentReport {
@@ -306,6 +320,7 @@ impl Handler<Report> for ComponentActor {
         ComponentReport {
             kind: self.kind,
             rate: self.rate(),
+            last_error: self.counters.last_error(),
             object: self.object.clone(),
             driver_name: self.driver_name.clone(),
             driver_id: self.driver_id.clone(),

@@ -38,6 +38,58 @@ pub struct Counters {
     /// Messages cut by `truncate-size()`, and the bytes cut.
     pub truncated_count: AtomicU64,
     pub truncated_bytes: AtomicU64,
+    /// The rates syslog-ng's `eps_*` rows show, updated every minute (`runtime::stats`).
+    pub eps: super::stats::Eps,
+    /// `dropped`, by why (indexed by [`DropReason`]).
+    drops: [AtomicU64; DropReason::ALL.len()],
+    /// A destination waits to retry after a failed send (its writer's state).
+    pub reconnecting: std::sync::atomic::AtomicBool,
+    /// The last error of the component and when it happened (seconds since the epoch).
+    last_error: std::sync::Mutex<Option<(u64, String)>>,
+}
+
+/// Why a message was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Not flow-controlled, and the queue (`log-fifo-size()`, a full disk-buffer) was full.
+    QueueFull,
+    /// Routed to a destination a reload removed, or stopped alone.
+    DestinationGone,
+    /// The destination could not write it and `flags(ignore-errors)` said drop.
+    WriteError,
+    /// A Python destination returned `DROP`.
+    PythonDrop,
+    /// A Python destination failed `retries()` times.
+    RetriesExhausted,
+    /// Posted by a Python source while suspended by flow control.
+    PostedWhileSuspended,
+    /// Still queued when the daemon stopped (memory queues).
+    Shutdown,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 7] = [
+        DropReason::QueueFull,
+        DropReason::DestinationGone,
+        DropReason::WriteError,
+        DropReason::PythonDrop,
+        DropReason::RetriesExhausted,
+        DropReason::PostedWhileSuspended,
+        DropReason::Shutdown,
+    ];
+
+    /// The reason's name in the graph (`dropped_queue_full`).
+    pub fn counter_name(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "dropped_queue_full",
+            DropReason::DestinationGone => "dropped_destination_gone",
+            DropReason::WriteError => "dropped_write_error",
+            DropReason::PythonDrop => "dropped_python_drop",
+            DropReason::RetriesExhausted => "dropped_retries_exhausted",
+            DropReason::PostedWhileSuspended => "dropped_posted_while_suspended",
+            DropReason::Shutdown => "dropped_shutdown",
+        }
+    }
 }
 
 /// The counters a reset leaves alone: they say what is, not what happened.
@@ -55,6 +107,31 @@ impl Counters {
     /// Reads a counter.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` messages dropped for `reason` (in `dropped` and by reason).
+    pub fn dropped_for(&self, reason: DropReason, n: u64) {
+        if n > 0 {
+            self.dropped.fetch_add(n, Ordering::Relaxed);
+            self.drops[reason as usize].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Records the component's latest error.
+    pub fn set_error(&self, error: impl std::fmt::Display) {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut e = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        *e = Some((at, error.to_string()));
+    }
+
+    /// The latest error and when it happened, if any.
+    pub fn last_error(&self) -> Option<(u64, String)> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Records that messages were routed now.
@@ -78,6 +155,15 @@ impl Counters {
             self.truncated_count.fetch_add(1, Ordering::Relaxed);
             self.truncated_bytes
                 .fetch_add(truncated as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts `count` messages of `bytes` in all, the largest `max` bytes (a reader's batch).
+    pub fn count_sizes(&self, count: u64, bytes: u64, max: u64) {
+        self.msg_count.fetch_add(count, Ordering::Relaxed);
+        self.msg_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if max > self.msg_size_max.load(Ordering::Relaxed) {
+            self.msg_size_max.fetch_max(max, Ordering::Relaxed);
         }
     }
 
@@ -109,11 +195,16 @@ impl Counters {
         ]
     }
 
-    /// A snapshot as `(name, value)` pairs, for the graph and tests.
+    /// A snapshot as `(name, value)` pairs, for the graph and tests: the counters, then
+    /// `dropped` by reason.
     pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        let by_reason = DropReason::ALL
+            .into_iter()
+            .map(|r| (r.counter_name(), Self::get(&self.drops[r as usize])));
         self.fields()
             .into_iter()
             .map(|(k, c)| (k, Self::get(c)))
+            .chain(by_reason)
             .collect()
     }
 
@@ -124,10 +215,22 @@ impl Counters {
                 c.store(0, Ordering::Relaxed);
             }
         }
+        for d in &self.drops {
+            d.store(0, Ordering::Relaxed);
+        }
+        self.eps.reset();
     }
 
     /// Sets one counter to 0 by its name (`query get --reset`); gauges are left alone.
     pub fn reset_one(&self, name: &str) {
+        match name {
+            "eps" => self.eps.reset(),
+            "dropped" => self
+                .drops
+                .iter()
+                .for_each(|d| d.store(0, Ordering::Relaxed)),
+            _ => {}
+        }
         if let Some((_, c)) = self.fields().into_iter().find(|(k, _)| *k == name)
             && !GAUGES.contains(&name)
         {

@@ -88,6 +88,9 @@ fn line(r: &ComponentReport) -> String {
     for (k, v) in counters(r) {
         let _ = write!(s, " {k}={v}");
     }
+    if let Some((at, e)) = &r.last_error {
+        let _ = write!(s, " last_error@{at}=\"{}\"", e.replace('"', "'"));
+    }
     s
 }
 
@@ -112,6 +115,9 @@ fn component_json(r: &ComponentReport) -> serde_json::Value {
     }
     if let Some(n) = r.waiting {
         v["waiting_readers"] = json!(n);
+    }
+    if let Some((at, e)) = &r.last_error {
+        v["last_error"] = json!({ "at": at, "error": e });
     }
     v
 }

@@ -86,6 +86,9 @@ pub struct Batcher {
     count: u32,
     /// The routing this batch goes by, taken at [`Ingest::begin`].
     routing: Option<Arc<Routing>>,
+    /// Raw messages parsed into the batch, their bytes and the largest (`msg_size_*`),
+    /// counted once per batch.
+    parsed: (u64, u64, u64),
 }
 
 impl Batcher {
@@ -150,6 +153,8 @@ impl Ingest {
         received: UnixTime,
         aux: &[(&'static str, Vec<u8>)],
     ) {
+        let size = raw.len() as u64;
+        b.parsed = (b.parsed.0 + 1, b.parsed.1 + size, b.parsed.2.max(size));
         let (mut msg, err) = crate::message::parse_with_status(raw, &self.parse, peer, received);
         if err.is_some() {
             Counters::add(&self.counters.parse_errors, 1);
@@ -228,6 +233,10 @@ impl Ingest {
         Counters::add(&self.counters.processed, u64::from(n));
         if n > 0 {
             self.counters.stamp_now();
+        }
+        let (count, bytes, max) = std::mem::take(&mut b.parsed);
+        if count > 0 {
+            self.counters.count_sizes(count, bytes, max);
         }
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         for (slot, batch) in b.out.iter_mut().enumerate() {

@@ -202,6 +202,11 @@ impl Handler<Start> for ConfigSupervisor {
         self.graph = Some(start_fresh(msg.plan, msg.persist, self.exit.clone())?);
         self.phase = Phase::Running;
         self.schedule_stats_log(ctx);
+        ctx.run_interval(super::stats::EPS_UPDATE_EVERY, |act, _| {
+            if let Some(g) = &act.graph {
+                g.stats_view().stats.update_rates();
+            }
+        });
         Ok(())
     }
 }

@@ -137,6 +137,7 @@ impl DestinationDriver for FakeDest {
         Some(crate::actors::runtime::stats::DestRows {
             level: 0,
             instance: "fake".into(),
+            writer: true,
         })
     }
 

@@ -284,6 +284,7 @@ impl crate::actors::runtime::driver::SourceDriver for InternalPlan {
         crate::actors::runtime::stats::SourceRows::Driver {
             level: 0,
             instance: String::new(),
+            reader: false,
         }
     }
 }

@@ -128,7 +128,11 @@ impl SourceDriver for LinesSource {
             LinesKind::Pipe(p) => p.path.display().to_string(),
             LinesKind::Stdin => return SourceRows::None,
         };
-        SourceRows::Driver { level: 1, instance }
+        SourceRows::Driver {
+            level: 1,
+            instance,
+            reader: true,
+        }
     }
 
     /// syslog-ng's file readers set `LP_LOCAL` (see the module's notes).

@@ -78,7 +78,11 @@ impl SourceDriver for NetSource {
             },
             NetKind::UnixStream(_) => return SourceRows::Listener,
         };
-        SourceRows::Driver { level: 1, instance }
+        SourceRows::Driver {
+            level: 1,
+            instance,
+            reader: true,
+        }
     }
 
     fn ingest_options(&self) -> IngestOptions<'_> {

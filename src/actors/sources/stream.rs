@@ -157,6 +157,9 @@ impl StreamReader {
                         }
                         Frame::Error(e) => {
                             Counters::add(&ingest.counters.framing_errors, 1);
+                            ingest.counters.set_error(format_args!(
+                                "Error reading framed stream from {peer_addr:?}: {e:?}"
+                            ));
                             tracing::error!(
                                 source = %ingest.name,
                                 peer = ?peer_addr,

@@ -35,7 +35,7 @@ use tokio::time::Instant;
 use super::FileDestPlan;
 use super::open::{FileId, current_id, os_error};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
-use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::counters::{Counters, DropReason};
 use crate::actors::runtime::queue::{Entry, Queue};
 use crate::template::{RenderContext, Template};
 
@@ -472,7 +472,9 @@ impl Target {
             if sh.plan.writer.ignore_errors {
                 let n = entries.count();
                 sh.kept += n;
-                Counters::add(&sh.queue.counters.dropped, n as u64);
+                sh.queue
+                    .counters
+                    .dropped_for(DropReason::WriteError, n as u64);
                 return;
             }
         }
@@ -485,7 +487,7 @@ impl Target {
         sh.kept += 1;
         if e.ack.is_none() {
             if sh.kept_unacked >= sh.plan.writer.fifo_size {
-                Counters::add(&sh.queue.counters.dropped, 1);
+                sh.queue.counters.dropped_for(DropReason::QueueFull, 1);
                 return;
             }
             sh.kept_unacked += 1;

@@ -333,6 +333,7 @@ impl DestinationDriver for PythonDestPlan {
         Some(crate::actors::runtime::stats::DestRows {
             level: 0,
             instance: format!("python,{}", self.binding.class),
+            writer: false,
         })
     }
 }

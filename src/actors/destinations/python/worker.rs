@@ -30,7 +30,7 @@ use tokio::time::Instant;
 
 use super::object::DestObject;
 use crate::actors::destinations::writer::{MAX_BATCH, Throttle};
-use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::counters::{Counters, DropReason};
 use crate::actors::runtime::queue::{Entry, Queue};
 
 /// What a destination method returned (syslog-ng's `LogThreadedResult`; the numbers are the
@@ -101,9 +101,9 @@ impl State {
         self.retries = 0;
     }
 
-    fn drop_all(&mut self, queue: &Queue) {
+    fn drop_all(&mut self, queue: &Queue, reason: DropReason) {
         let n = self.in_hand.len();
-        Counters::add(&queue.counters.dropped, n as u64);
+        queue.counters.dropped_for(reason, n as u64);
         queue.ack(n);
         self.in_hand.clear();
         self.errors = 0;
@@ -128,7 +128,7 @@ impl State {
                     time_reopen = plan.time_reopen.as_secs(),
                     "Message(s) dropped while sending message to destination"
                 );
-                self.drop_all(queue);
+                self.drop_all(queue, DropReason::PythonDrop);
                 self.suspend = true;
             }
             Outcome::Error => {
@@ -141,7 +141,7 @@ impl State {
                         batch_size,
                         "Multiple failures while sending message(s) to destination, message(s) dropped"
                     );
-                    self.drop_all(queue);
+                    self.drop_all(queue, DropReason::RetriesExhausted);
                 } else {
                     tracing::error!(
                         driver,

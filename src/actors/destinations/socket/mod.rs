@@ -179,6 +179,7 @@ impl DestinationDriver for SocketDestPlan {
         Some(crate::actors::runtime::stats::DestRows {
             level: 0,
             instance: format!("{transport},{}", self.target.persist_key()),
+            writer: true,
         })
     }
 

@@ -34,7 +34,7 @@ pub use throttle::Throttle;
 use crate::actors::destinations::common::{
     DestDriverOptions, DestFlag, TemplateOptions, WriterOptions,
 };
-use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::counters::{Counters, DropReason};
 use crate::actors::runtime::queue::{Entry, Queue};
 use crate::actors::runtime::settings;
 use crate::config::Node;
@@ -419,6 +419,10 @@ async fn write_with_retry<S: Sink>(
             marks.on_written(relayed, Instant::now());
             let kept = sink.take_kept().min(batch.len());
             Counters::add(&queue.counters.written, (batch.len() - kept) as u64);
+            queue
+                .counters
+                .reconnecting
+                .store(false, std::sync::atomic::Ordering::Relaxed);
             queue.ack(own(made, batch.len()));
             batch.clear();
             made.clear();
@@ -438,7 +442,9 @@ async fn write_with_retry<S: Sink>(
             if plan.ignore_errors {
                 tracing::error!(destination = %sink.describe(), error = %error,
                     dropped = batch.len(), "Error writing, dropping the messages (ignore-errors)");
-                Counters::add(&queue.counters.dropped, batch.len() as u64);
+                queue
+                    .counters
+                    .dropped_for(DropReason::WriteError, batch.len() as u64);
                 queue.ack(own(made, batch.len()));
                 batch.clear();
                 made.clear();
@@ -450,6 +456,11 @@ async fn write_with_retry<S: Sink>(
                 time_reopen = plan.time_reopen.as_secs(),
                 "Error sending messages, retrying after time-reopen()"
             );
+            queue.counters.set_error(&error);
+            queue
+                .counters
+                .reconnecting
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             queue.rewind(batch, made.len());
             made.clear();
             if queue.is_closed() {

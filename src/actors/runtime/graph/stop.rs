@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{DestComponent, Graph, Handover, RunningWriter};
-use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::counters::DropReason;
 use crate::actors::runtime::hooks;
 
 /// How long the sources may take to stop: readers finish the batch in hand.
@@ -215,7 +215,7 @@ fn count_undelivered(d: &DestComponent) -> usize {
     }
     let (_, in_hand_on_disk) = d.queue.kept_on_disk();
     let n = left.len() + d.queue.in_hand().saturating_sub(in_hand_on_disk);
-    Counters::add(&d.queue.counters.dropped, n as u64);
+    d.queue.counters.dropped_for(DropReason::Shutdown, n as u64);
     n
 }
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::ack::BatchAck;
-use super::counters::Counters;
+use super::counters::{Counters, DropReason};
 use crate::message::LogMessage;
 
 /// One delivery of a message to a destination. `ack` is set for flow-controlled deliveries:
@@ -154,7 +154,7 @@ impl Queue {
             let n = batch.len() as u64;
             batch.clear();
             Counters::add(&self.counters.processed, n);
-            Counters::add(&self.counters.dropped, n);
+            self.counters.dropped_for(DropReason::DestinationGone, n);
             return n;
         }
         let (pushed, dropped) = self.lock().push(batch);
@@ -162,7 +162,7 @@ impl Queue {
         // syslog-ng's destination `processed`: every message routed to it, queued or dropped.
         Counters::add(&self.counters.processed, pushed + dropped);
         Counters::add(&self.counters.queued, pushed);
-        Counters::add(&self.counters.dropped, dropped);
+        self.counters.dropped_for(DropReason::QueueFull, dropped);
         if pushed > 0 {
             self.ready.notify_one();
         }

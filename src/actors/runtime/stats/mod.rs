@@ -12,8 +12,11 @@
 //!
 //! A row is computed when asked for; resetting one resets the counters it is computed from.
 
+mod eps;
 mod format;
 pub(crate) mod glob;
+
+pub use eps::{Eps, UPDATE_EVERY as EPS_UPDATE_EVERY};
 
 use std::sync::Arc;
 
@@ -29,15 +32,25 @@ pub enum SourceRows {
     None,
     /// A stream listener: `src.DRIVER;OBJECT;PERSIST-NAME` with its open `connections`.
     Listener,
-    /// One cluster of the driver, `src.DRIVER;OBJECT#N;INSTANCE`, from `level` on.
-    Driver { level: u32, instance: String },
+    /// One cluster of the driver, `src.DRIVER;OBJECT#N;INSTANCE`, from `level` on: its
+    /// `processed` and `stamp`, and for a `reader` (syslog-ng's LogReader: datagram, file,
+    /// pipe sources) also the `eps_*` and `msg_size_*` of what it read.
+    Driver {
+        level: u32,
+        instance: String,
+        reader: bool,
+    },
 }
 
-/// The `dst.DRIVER;OBJECT#N;INSTANCE` cluster of a destination driver, from `level` on.
+/// The `dst.DRIVER;OBJECT#N;INSTANCE` cluster of a destination driver, from `level` on:
+/// `dropped`, `processed`, `queued`, `written`, and for a `writer` (syslog-ng's LogWriter,
+/// not a threaded destination such as Python) the `msg_size_*`, `truncated_*` and `eps_*`
+/// of what it wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestRows {
     pub level: u32,
     pub instance: String,
+    pub writer: bool,
 }
 
 /// A source driver as the stats see it.
@@ -93,7 +106,10 @@ pub struct Row {
     sources: Vec<(Arc<Counters>, &'static str)>,
 }
 
-/// The value of `field` of `c`; `msg_size_avg` is computed.
+/// The rate rows, in the order of `Eps::values`.
+const EPS_KINDS: [&str; 3] = ["eps_last_1h", "eps_last_24h", "eps_since_start"];
+
+/// The value of `field` of `c`.
 fn field_value(c: &Counters, field: &str) -> u64 {
     c.snapshot()
         .into_iter()
@@ -153,10 +169,11 @@ impl Row {
     /// The value read again from its counters (a row without counters keeps its value).
     fn refreshed(&self) -> Row {
         let mut r = self.clone();
-        if self.kind == "msg_size_avg" {
-            if let Some((c, _)) = self.sources.first() {
-                r.value = c.msg_size_avg();
-            }
+        let first = self.sources.first().map(|(c, _)| c);
+        if let (Some(c), "msg_size_avg") = (first, self.kind) {
+            r.value = c.msg_size_avg();
+        } else if let (Some(c), Some(i)) = (first, EPS_KINDS.iter().position(|k| *k == self.kind)) {
+            r.value = c.eps.values()[i];
         } else if !self.sources.is_empty() {
             r.value = self.sources.iter().map(|(c, f)| field_value(c, f)).sum();
         }
@@ -182,6 +199,20 @@ pub struct StatsSources {
 }
 
 impl StatsSources {
+    /// Feeds the `eps_*` aggregators: readers' `processed`, writers' `written`.
+    pub fn update_rates(&self) {
+        for s in &self.sources {
+            s.counters
+                .eps
+                .update_now(Counters::get(&s.counters.processed));
+        }
+        for d in &self.dests {
+            d.counters
+                .eps
+                .update_now(Counters::get(&d.counters.written));
+        }
+    }
+
     /// Every row, in a stable order (syslog-ng prints its hash table's order; sluice sorts).
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
@@ -218,27 +249,22 @@ impl StatsSources {
         }
         for d in &self.dests {
             if let Some(r) = d.rows.as_ref().filter(|r| r.level <= level) {
-                dest_rows(d, &r.instance, &mut rows);
+                dest_rows(d, r, &mut rows);
             }
         }
         rows.push(center("received", &received));
         rows.push(center("queued", &queued));
-        let (dropped, waiting) = (bus().dropped(), bus().queued() as u64);
-        rows.push(Row::new(
-            "global",
-            "internal_source",
-            "",
-            "dropped",
-            dropped,
-        ));
-        rows.push(Row::new("global", "internal_source", "", "queued", waiting));
-        rows.push(Row::new(
-            "global",
-            "internal_queue_length",
-            "",
-            "processed",
-            waiting,
-        ));
+        // Registered by the internal() driver in syslog-ng, so only with one.
+        if self.sources.iter().any(|s| s.driver == "internal") {
+            let (dropped, waiting) = (bus().dropped(), bus().queued() as u64);
+            for (id, kind, v) in [
+                ("internal_source", "dropped", dropped),
+                ("internal_source", "queued", waiting),
+                ("internal_queue_length", "processed", waiting),
+            ] {
+                rows.push(Row::new("global", id, "", kind, v));
+            }
+        }
         rows
     }
 }
@@ -274,6 +300,7 @@ fn source_rows(s: &SourceEntry, level: u32, rows: &mut Vec<Row>) {
         SourceRows::Driver {
             level: from,
             instance,
+            reader,
         } if *from <= level => {
             let id = s.driver_id.as_str();
             rows.push(
@@ -290,40 +317,61 @@ fn source_rows(s: &SourceEntry, level: u32, rows: &mut Vec<Row>) {
                 Row::new(&component, id, instance, "stamp", Counters::get(&c.stamp))
                     .from(c, &["stamp"]),
             );
+            if *reader {
+                size_rows(&component, id, instance, c, rows);
+                eps_rows(&component, id, instance, c, rows);
+            }
         }
         SourceRows::Driver { .. } => {}
     }
 }
 
-fn dest_rows(d: &DestEntry, instance: &str, rows: &mut Vec<Row>) {
+fn dest_rows(d: &DestEntry, r: &DestRows, rows: &mut Vec<Row>) {
     let c = &d.counters;
     let component = format!("dst.{}", d.driver);
-    let id = d.driver_id.as_str();
-    let plain: [(&'static str, &std::sync::atomic::AtomicU64); 6] = [
+    let (id, instance) = (d.driver_id.as_str(), r.instance.as_str());
+    let plain: [(&'static str, &std::sync::atomic::AtomicU64); 4] = [
         ("dropped", &c.dropped),
         ("processed", &c.processed),
         ("queued", &c.queued),
         ("written", &c.written),
-        ("truncated_count", &c.truncated_count),
-        ("truncated_bytes", &c.truncated_bytes),
     ];
     for (kind, field) in plain {
         rows.push(Row::new(&component, id, instance, kind, Counters::get(field)).from(c, &[kind]));
     }
+    if !r.writer {
+        return;
+    }
+    for (kind, field) in [
+        ("truncated_count", &c.truncated_count),
+        ("truncated_bytes", &c.truncated_bytes),
+    ] {
+        rows.push(Row::new(&component, id, instance, kind, Counters::get(field)).from(c, &[kind]));
+    }
+    size_rows(&component, id, instance, c, rows);
+    eps_rows(&component, id, instance, c, rows);
+}
+
+/// `msg_size_avg` and `msg_size_max`.
+fn size_rows(component: &str, id: &str, instance: &str, c: &Arc<Counters>, rows: &mut Vec<Row>) {
     rows.push(
-        Row::new(&component, id, instance, "msg_size_avg", c.msg_size_avg())
+        Row::new(component, id, instance, "msg_size_avg", c.msg_size_avg())
             .from(c, &["msg_count", "msg_bytes"]),
     );
-    rows.push(
-        Row::new(
-            &component,
-            id,
-            instance,
-            "msg_size_max",
-            Counters::get(&c.msg_size_max),
-        )
-        .from(c, &["msg_size_max"]),
-    );
+    let max = Counters::get(&c.msg_size_max);
+    rows.push(Row::new(component, id, instance, "msg_size_max", max).from(c, &["msg_size_max"]));
+}
+
+/// The three rates of a cluster (updated every minute, see `eps.rs`).
+fn eps_rows(component: &str, id: &str, instance: &str, c: &Arc<Counters>, rows: &mut Vec<Row>) {
+    let [hour, day, start] = c.eps.values();
+    for (kind, v) in [
+        ("eps_last_1h", hour),
+        ("eps_last_24h", day),
+        ("eps_since_start", start),
+    ] {
+        rows.push(Row::new(component, id, instance, kind, v).from(c, &["eps"]));
+    }
 }
 
 /// The distinct names, in first-seen order.

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use super::handoff::Handoff;
 use super::tracker::Tracker;
 use crate::actors::runtime::ack::Window;
-use crate::actors::runtime::counters::Counters;
+use crate::actors::runtime::counters::DropReason;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
 use crate::actors::sources::line_source::stopped;
 use crate::message::LogMessage;
@@ -155,7 +155,9 @@ impl Emitter {
 
     /// Counts a message dropped by the source itself.
     pub(super) fn count_dropped(&self) {
-        Counters::add(&self.ingest.counters.dropped, 1);
+        self.ingest
+            .counters
+            .dropped_for(DropReason::PostedWhileSuspended, 1);
     }
 
     /// Routes `msg` (with its Python bookmark) into the open batch, using one credit; the

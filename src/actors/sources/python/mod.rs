@@ -389,6 +389,7 @@ impl SourceDriver for PythonSourcePlan {
         crate::actors::runtime::stats::SourceRows::Driver {
             level: 0,
             instance: format!("{driver},{}", self.binding.class),
+            reader: false,
         }
     }
 }
