@@ -566,3 +566,29 @@ fn the_graph_says_why_messages_were_dropped_and_what_failed() {
         .unwrap_or("");
     assert!(!error.is_empty(), "{g}");
 }
+
+/// A source or destination no log path uses is not started, as in syslog-ng 3.38: its port
+/// is not bound, its file not created, and it has no stats rows.
+#[test]
+fn objects_no_log_path_uses_are_not_started() {
+    let (used, unused) = (free_port(), free_port());
+    let config = format!(
+        "@version: 3.38\n\
+         source s_used {{ tcp(ip(127.0.0.1) port({used})); }};\n\
+         source s_unused {{ tcp(ip(127.0.0.1) port({unused})); }};\n\
+         destination d {{ file(\"out.log\"); }};\n\
+         destination d_unused {{ file(\"unused.log\"); }};\n\
+         log {{ source(s_used); destination(d); }};\n"
+    );
+    let mut d = Daemon::start(&config, None);
+    d.wait_ready();
+    send(used, b"<13>Dec  4 01:00:00 h p: m\n");
+    let log = d.dir.path().join("out.log");
+    assert!(wait_for(Duration::from_secs(20), || common::count_lines(
+        &log
+    ) == 1));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", unused)).is_err());
+    assert!(!d.dir.path().join("unused.log").exists());
+    let stats = out(&ctl(&d.control, "stats"));
+    assert!(!stats.contains("unused"), "{stats}");
+}

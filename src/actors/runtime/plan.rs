@@ -224,7 +224,11 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut hooks = Vec::new();
     for o in &model.sources {
         check_object(o, &mut errors);
-        let Some(id) = router.source_id(&o.name.value) else {
+        // A source no log path uses is not started (syslog-ng does not initialise it).
+        let Some(id) = router
+            .source_id(&o.name.value)
+            .filter(|id| router.source_is_used(*id))
+        else {
             continue;
         };
         for (i, call) in o.drivers().enumerate() {
@@ -255,7 +259,10 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
         check_object(o, &mut errors);
-        let Some(id) = router.dest_id(&o.name.value) else {
+        let Some(id) = router
+            .dest_id(&o.name.value)
+            .filter(|id| router.dest_is_used(*id))
+        else {
             continue;
         };
         for (i, call) in o.drivers().enumerate() {

@@ -112,6 +112,10 @@ pub struct Router {
     nodes: Vec<Node>,
     /// Entry node of each source object (by [`SourceId`]).
     entries: Vec<u32>,
+    /// Whether a log path names the source (by [`SourceId`]) or destination (by
+    /// [`DestId`]): syslog-ng starts only those.
+    used_sources: Vec<bool>,
+    used_dests: Vec<bool>,
     sources: Vec<String>,
     dests: Vec<String>,
     options: TemplateOptions,
@@ -175,6 +179,12 @@ impl Router {
             return Err(b.errors);
         }
         b.finish();
+        let used_sources = (0..sources.len() as u32)
+            .map(|id| b.source_entry.contains_key(&id))
+            .collect();
+        let used_dests = (0..dests.len() as u32)
+            .map(|id| b.dest_head.contains_key(&id))
+            .collect();
         let entries = (0..sources.len() as u32)
             .map(|id| match b.source_entry.get(&id) {
                 Some(e) => *e,
@@ -191,6 +201,8 @@ impl Router {
         Ok(Router {
             nodes: b.nodes,
             entries,
+            used_sources,
+            used_dests,
             sources,
             dests,
             options: TemplateOptions::default(),
@@ -219,6 +231,19 @@ impl Router {
             .iter()
             .position(|s| s == name)
             .map(|i| DestId(i as u32))
+    }
+
+    /// Whether a log path uses the source (syslog-ng does not start one no path uses).
+    pub fn source_is_used(&self, id: SourceId) -> bool {
+        self.used_sources
+            .get(id.0 as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether a log path uses the destination.
+    pub fn dest_is_used(&self, id: DestId) -> bool {
+        self.used_dests.get(id.0 as usize).copied().unwrap_or(false)
     }
 
     /// Every source object name, indexed by [`SourceId`].
