@@ -2,6 +2,7 @@
 //! message to count. `runtime::stats` turns them into syslog-ng's stats rows (CSV, query,
 //! Prometheus) and `sluice-ctl graph` shows them per component.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The counters every component keeps; a component uses the ones that apply to it.
@@ -46,6 +47,28 @@ pub struct Counters {
     pub reconnecting: std::sync::atomic::AtomicBool,
     /// The last error of the component and when it happened (seconds since the epoch).
     last_error: std::sync::Mutex<Option<(u64, String)>>,
+    /// A stream listener's counters per peer address (`tcp,10.0.0.1`), from stats-level 1.
+    peers: std::sync::Mutex<Vec<Arc<Peer>>>,
+}
+
+/// The counters of the connections from one peer address (syslog-ng's per-connection
+/// cluster, shared by the connections of one address).
+#[derive(Debug)]
+pub struct Peer {
+    pub instance: String,
+    pub counters: Arc<Counters>,
+    /// Connections open now.
+    pub live: std::sync::atomic::AtomicUsize,
+}
+
+/// A connection's hold on its [`Peer`]: counts it open until dropped.
+#[derive(Debug)]
+pub struct PeerGuard(pub Arc<Peer>);
+
+impl Drop for PeerGuard {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Why a message was dropped.
@@ -115,6 +138,31 @@ impl Counters {
             self.dropped.fetch_add(n, Ordering::Relaxed);
             self.drops[reason as usize].fetch_add(n, Ordering::Relaxed);
         }
+    }
+
+    /// The counters of `instance`'s connections, counting one more open until the guard
+    /// drops.
+    pub fn peer(&self, instance: String) -> PeerGuard {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        let peer = match peers.iter().find(|p| p.instance == instance) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Arc::new(Peer {
+                    instance,
+                    counters: Arc::default(),
+                    live: Default::default(),
+                });
+                peers.push(p.clone());
+                p
+            }
+        };
+        peer.live.fetch_add(1, Ordering::AcqRel);
+        PeerGuard(peer)
+    }
+
+    /// The peers seen so far.
+    pub fn peers(&self) -> Vec<Arc<Peer>> {
+        self.peers.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records the component's latest error.

@@ -47,6 +47,8 @@ pub struct Ingest {
     pub counters: Arc<Counters>,
     /// The source's pause switch: readers take their windows from it.
     pub gate: Arc<super::component::Gate>,
+    /// `stats-level()` 1 or more: connections count per peer too ([`Counters::peer`]).
+    pub per_peer_stats: bool,
 }
 
 impl Ingest {
@@ -89,6 +91,8 @@ pub struct Batcher {
     /// Raw messages parsed into the batch, their bytes and the largest (`msg_size_*`),
     /// counted once per batch.
     parsed: (u64, u64, u64),
+    /// The peer's counters, for a connection counted per peer.
+    pub peer: Option<Arc<Counters>>,
 }
 
 impl Batcher {
@@ -237,6 +241,11 @@ impl Ingest {
         let (count, bytes, max) = std::mem::take(&mut b.parsed);
         if count > 0 {
             self.counters.count_sizes(count, bytes, max);
+        }
+        if let Some(p) = b.peer.as_ref().filter(|_| n > 0) {
+            Counters::add(&p.processed, u64::from(n));
+            p.stamp_now();
+            p.count_sizes(count, bytes, max);
         }
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         for (slot, batch) in b.out.iter_mut().enumerate() {

@@ -206,6 +206,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut env = BuildEnv::with_functions(model, Arc::new(functions));
     env.python = Some(python.bindings.clone());
     let mut router = Router::build(model, &env)?;
+    router.count_filters(globals.stats_level >= 1);
     let local_host = LocalHost::detect();
     let daemon = Arc::new(DaemonInfo {
         local_host: local_host.clone(),

@@ -124,6 +124,12 @@ impl StreamReader {
         let mut pos = 0usize;
         let mut eof = false;
         let mut batch = Batcher::default();
+        // From stats-level(1) syslog-ng counts each peer address apart too.
+        let _peer = peer_addr.filter(|_| ingest.per_peer_stats).map(|a| {
+            let guard = ingest.counters.peer(format!("tcp,{}", a.ip()));
+            batch.peer = Some(guard.0.counters.clone());
+            guard
+        });
         let tz = ingest.parse.local_time_zone.clone();
         loop {
             // Parse what is buffered, as far as the window allows.

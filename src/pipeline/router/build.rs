@@ -22,6 +22,8 @@ pub(super) struct Builder<'a, 'm> {
     pub(super) source_entry: HashMap<u32, u32>,
     pub(super) source_tail: HashMap<u32, u32>,
     pub(super) dest_head: HashMap<u32, Option<u32>>,
+    /// The tally of each named filter a log path uses, by name (in name order).
+    pub(super) filter_tallies: std::collections::BTreeMap<String, Arc<super::FilterTally>>,
     pub(super) compiled_parsers: HashMap<String, Vec<Arc<Parser>>>,
     pub(super) compiled_rewrites: HashMap<String, Vec<Arc<Rewrite>>>,
     /// Objects whose channels are being compiled (a channel that refers back to its own
@@ -197,7 +199,7 @@ impl<'a, 'm> Builder<'a, 'm> {
             match &branch.condition {
                 Some(expr) => match super::super::filter::compile(expr, self.env) {
                     Ok(f) => {
-                        let fnode = self.push(Kind::Filter(Arc::new(f)));
+                        let fnode = self.push(Kind::Filter(Arc::new(f), None));
                         self.nodes[fnode as usize].flags |= FINAL;
                         if let Some(bh) = bh {
                             self.set_next(fnode, bh);
@@ -252,7 +254,12 @@ impl<'a, 'm> Builder<'a, 'm> {
             LogItem::Destination(r) => self.dest_ref(r),
             LogItem::Filter(r) => match self.env.compile_filter(&r.name.value) {
                 Ok(Some(f)) => {
-                    let n = self.push(Kind::Filter(f));
+                    let tally = self
+                        .filter_tallies
+                        .entry(r.name.value.clone())
+                        .or_default()
+                        .clone();
+                    let n = self.push(Kind::Filter(f, Some(tally)));
                     (Some(n), Some(n))
                 }
                 Ok(None) => self.undefined("filter", r),

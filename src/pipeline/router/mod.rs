@@ -29,6 +29,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::diagnostic::Diagnostic;
 use crate::config::model::{LogItem, Model, ObjectRef};
@@ -72,13 +73,25 @@ struct Hop {
     flags: u8,
 }
 
+/// How often a named filter of a log path matched and did not (syslog-ng's
+/// `filter;NAME;;a;matched|not_matched`, counted from `stats-level(1)`).
+#[derive(Debug, Default)]
+pub struct FilterTally {
+    pub matched: Arc<AtomicU64>,
+    pub not_matched: Arc<AtomicU64>,
+}
+
 #[derive(Debug)]
 enum Kind {
     Pipe,
-    Filter(Arc<Filter>),
+    /// A filter; a named one (`filter(f_x)` in a log path) with its tally.
+    Filter(Arc<Filter>, Option<Arc<FilterTally>>),
     Parser(Arc<Parser>),
     Rewrite(Arc<Rewrite>),
-    Mpx { hops: Vec<Hop>, fallback: bool },
+    Mpx {
+        hops: Vec<Hop>,
+        fallback: bool,
+    },
     Dest(DestId),
 }
 
@@ -116,6 +129,10 @@ pub struct Router {
     /// [`DestId`]): syslog-ng starts only those.
     used_sources: Vec<bool>,
     used_dests: Vec<bool>,
+    /// The named filters of the log paths, each with its tally, and whether to count
+    /// (`stats-level()` 1 or more).
+    filters: Vec<(String, Arc<FilterTally>)>,
+    count_filters: bool,
     sources: Vec<String>,
     dests: Vec<String>,
     options: TemplateOptions,
@@ -148,6 +165,7 @@ impl Router {
             source_ids,
             dest_ids,
             source_entry: HashMap::new(),
+            filter_tallies: Default::default(),
             source_tail: HashMap::new(),
             dest_head: HashMap::new(),
             compiled_parsers: HashMap::new(),
@@ -203,6 +221,8 @@ impl Router {
             entries,
             used_sources,
             used_dests,
+            filters: b.filter_tallies.into_iter().collect(),
+            count_filters: false,
             sources,
             dests,
             options: TemplateOptions::default(),
@@ -231,6 +251,16 @@ impl Router {
             .iter()
             .position(|s| s == name)
             .map(|i| DestId(i as u32))
+    }
+
+    /// Counts the named filters' matches from now on (`stats-level()` 1 or more).
+    pub fn count_filters(&mut self, on: bool) {
+        self.count_filters = on;
+    }
+
+    /// The named filters of the log paths and their tallies.
+    pub fn filter_tallies(&self) -> &[(String, Arc<FilterTally>)] {
+        &self.filters
     }
 
     /// Whether a log path uses the source (syslog-ng does not start one no path uses).
@@ -359,8 +389,13 @@ impl Router {
         };
         match &node.kind {
             Kind::Pipe => self.forward(node.next, msg, matched, cx, out, at),
-            Kind::Filter(f) => {
-                if f.eval(&mut msg, cx) {
+            Kind::Filter(f, tally) => {
+                let ok = f.eval(&mut msg, cx);
+                if let Some(t) = tally.as_ref().filter(|_| self.count_filters) {
+                    let c = if ok { &t.matched } else { &t.not_matched };
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+                if ok {
                     self.forward(node.next, msg, matched, cx, out, at);
                 } else {
                     *matched = false;

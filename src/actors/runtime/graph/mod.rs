@@ -153,6 +153,8 @@ pub struct Graph {
     stats_freq: u32,
     /// Each source object and the destination objects its messages can reach.
     paths: Vec<(String, Vec<String>)>,
+    /// The named filters of its log paths with their tallies (stats).
+    filters: Vec<(String, Arc<crate::pipeline::FilterTally>)>,
 }
 
 /// Runs every source driver's [`acquire`](super::driver::SourceDriver::acquire) of `plan`,
@@ -204,6 +206,7 @@ impl Graph {
                 (name.clone(), to.collect())
             })
             .collect();
+        let filters = plan.router.filter_tallies().to_vec();
         let router = Arc::new(plan.router);
         let mut sources = Vec::new();
         let mut next_worker = 0usize;
@@ -254,6 +257,7 @@ impl Graph {
             stats_level: plan.globals.stats_level,
             stats_freq: plan.globals.stats_freq,
             paths,
+            filters,
         }
     }
 
@@ -328,6 +332,7 @@ impl Graph {
             stats: StatsSources {
                 sources,
                 dests,
+                filters: self.filters.clone(),
                 level: self.stats_level,
             },
             queues: self.dests.iter().map(|d| d.queue.clone()).collect(),
@@ -385,6 +390,7 @@ fn ingest_for(
         counters: counters.clone(),
         // The source's pause switch; its component actor shares it.
         gate: Arc::default(),
+        per_peer_stats: globals.stats_level >= 1,
     }
 }
 

@@ -19,11 +19,13 @@ pub(crate) mod glob;
 pub use eps::{Eps, UPDATE_EVERY as EPS_UPDATE_EVERY};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use format::{QueryKind, csv, log_line, prometheus, query};
 
-use super::counters::Counters;
+use super::counters::{Counters, Peer};
 use crate::actors::sources::internal::bus;
+use crate::pipeline::FilterTally;
 
 /// The stats rows a source driver adds beyond its statement's `source` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +106,8 @@ pub struct Row {
     /// The counters (and their fields) the value comes from: what a reset sets to 0, and
     /// what an orphan's value is read from again.
     sources: Vec<(Arc<Counters>, &'static str)>,
+    /// A row counted outside `Counters` (a filter's tally).
+    tally: Option<Arc<AtomicU64>>,
 }
 
 /// The rate rows, in the order of `Eps::values`.
@@ -127,6 +131,15 @@ impl Row {
             kind,
             value,
             sources: Vec::new(),
+            tally: None,
+        }
+    }
+
+    /// A row read from `tally`.
+    fn tallied(component: &str, id: &str, kind: &'static str, tally: &Arc<AtomicU64>) -> Row {
+        Row {
+            tally: Some(tally.clone()),
+            ..Row::new(component, id, "", kind, tally.load(Ordering::Relaxed))
         }
     }
 
@@ -164,13 +177,18 @@ impl Row {
         for (c, field) in &self.sources {
             c.reset_one(field);
         }
+        if let Some(t) = &self.tally {
+            t.store(0, Ordering::Relaxed);
+        }
     }
 
     /// The value read again from its counters (a row without counters keeps its value).
     fn refreshed(&self) -> Row {
         let mut r = self.clone();
         let first = self.sources.first().map(|(c, _)| c);
-        if let (Some(c), "msg_size_avg") = (first, self.kind) {
+        if let Some(t) = &self.tally {
+            r.value = t.load(Ordering::Relaxed);
+        } else if let (Some(c), "msg_size_avg") = (first, self.kind) {
             r.value = c.msg_size_avg();
         } else if let (Some(c), Some(i)) = (first, EPS_KINDS.iter().position(|k| *k == self.kind)) {
             r.value = c.eps.values()[i];
@@ -195,6 +213,8 @@ impl Row {
 pub struct StatsSources {
     pub sources: Vec<SourceEntry>,
     pub dests: Vec<DestEntry>,
+    /// The named filters of the log paths (`filter;NAME` rows from level 1).
+    pub filters: Vec<(String, Arc<FilterTally>)>,
     pub level: u32,
 }
 
@@ -205,6 +225,10 @@ impl StatsSources {
             s.counters
                 .eps
                 .update_now(Counters::get(&s.counters.processed));
+            for p in s.counters.peers() {
+                let c = &p.counters;
+                c.eps.update_now(Counters::get(&c.processed));
+            }
         }
         for d in &self.dests {
             d.counters
@@ -252,6 +276,12 @@ impl StatsSources {
                 dest_rows(d, r, &mut rows);
             }
         }
+        if level >= 1 {
+            for (name, t) in &self.filters {
+                rows.push(Row::tallied("filter", name, "matched", &t.matched));
+                rows.push(Row::tallied("filter", name, "not_matched", &t.not_matched));
+            }
+        }
         rows.push(center("received", &received));
         rows.push(center("queued", &queued));
         // Registered by the internal() driver in syslog-ng, so only with one.
@@ -295,6 +325,11 @@ fn source_rows(s: &SourceEntry, level: u32, rows: &mut Vec<Row>) {
             ] {
                 let value = Counters::get(counter);
                 rows.push(Row::new(&component, id, inst, kind, value).from(c, &[field]));
+            }
+            if level >= 1 {
+                for p in c.peers() {
+                    peer_rows(&component, &s.driver_id, &p, rows);
+                }
             }
         }
         SourceRows::Driver {
@@ -350,6 +385,25 @@ fn dest_rows(d: &DestEntry, r: &DestRows, rows: &mut Vec<Row>) {
     }
     size_rows(&component, id, instance, c, rows);
     eps_rows(&component, id, instance, c, rows);
+}
+
+/// The cluster of one peer address of a listener (`src.tcp;s#0;tcp,10.0.0.1`): as in
+/// syslog-ng 3.38, its `msg_size_*` rows are orphaned (`o`) while no connection from that
+/// address is open.
+fn peer_rows(component: &str, id: &str, p: &Peer, rows: &mut Vec<Row>) {
+    let (c, inst) = (&p.counters, p.instance.as_str());
+    let processed = Counters::get(&c.processed);
+    rows.push(Row::new(component, id, inst, "processed", processed).from(c, &["processed"]));
+    let stamp = Counters::get(&c.stamp);
+    rows.push(Row::new(component, id, inst, "stamp", stamp).from(c, &["stamp"]));
+    eps_rows(component, id, inst, c, rows);
+    let from = rows.len();
+    size_rows(component, id, inst, c, rows);
+    if p.live.load(Ordering::Acquire) == 0 {
+        for r in &mut rows[from..] {
+            r.state = RowState::Orphaned;
+        }
+    }
 }
 
 /// `msg_size_avg` and `msg_size_max`.

@@ -44,6 +44,7 @@ fn graph() -> StatsSources {
             }),
             counters: counters(104),
         }],
+        filters: Vec::new(),
         level: 0,
     }
 }
