@@ -631,3 +631,41 @@ fn objects_no_log_path_uses_are_not_started() {
     let stats = out(&ctl(&d.control, "stats"));
     assert!(!stats.contains("unused"), "{stats}");
 }
+
+/// stats-level(2) and (3): the dynamic rows by host, sender and program, and the facility,
+/// severity and tag rows, keyed as syslog-ng 3.38 keys them (the names differ with the
+/// traffic: this test's messages come from program `p` over loopback).
+#[test]
+fn levels_two_and_three_add_syslog_ngs_dynamic_rows() {
+    for level in [2, 3] {
+        let (d, _, theirs) = drivers_at(level);
+        let stats = out(&ctl(&d.control, "stats"));
+        let fixed = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains(";d;"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        same_rows(&fixed(&stats), &fixed(&theirs), |k| {
+            k.contains(";d_tfile#0;") || k.contains(";tcp,127.0.0.1;")
+        });
+        assert!(
+            stats.contains("src.host;;localhost;d;processed;"),
+            "{stats}"
+        );
+        if level == 3 {
+            for row in [
+                "src.host;s_tcp#0;localhost;d;processed;10\n",
+                "src.sender;s_net#0;localhost;d;processed;7\n",
+                "src.program;;p;d;processed;",
+                "src.severity;;5;a;processed;",
+                "src.facility;;other;a;processed;",
+                "tag;.source.s_tcp;;a;processed;10\n",
+            ] {
+                assert!(stats.contains(row), "{row} missing in\n{stats}");
+            }
+        } else {
+            assert!(!stats.contains("src.sender"), "{stats}");
+        }
+    }
+}

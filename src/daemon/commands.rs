@@ -43,6 +43,7 @@ pub(super) async fn answer(cx: &Cx<'_>, command: &Command) -> Reply {
             for r in rows(cx.sup, false).await.unwrap_or_default() {
                 r.reset();
             }
+            stats::dynamic().reset();
             Reply::ok("The statistics of syslog-ng have been reset to 0.")
         }
         Command::RemoveOrphans => {

@@ -47,8 +47,13 @@ pub struct Ingest {
     pub counters: Arc<Counters>,
     /// The source's pause switch: readers take their windows from it.
     pub gate: Arc<super::component::Gate>,
-    /// `stats-level()` 1 or more: connections count per peer too ([`Counters::peer`]).
-    pub per_peer_stats: bool,
+    /// syslog-ng's driver id (`s#0`), for the per-driver dynamic stats.
+    pub driver_id: Arc<str>,
+    /// `stats-level()`: from 1 connections count per peer too ([`Counters::peer`]), from 2
+    /// messages count by host (and more from 3, see `stats::dynamic`).
+    pub stats_level: u32,
+    /// `stats-max-dynamics()`.
+    pub max_dynamics: Option<u32>,
 }
 
 impl Ingest {
@@ -93,6 +98,8 @@ pub struct Batcher {
     parsed: (u64, u64, u64),
     /// The peer's counters, for a connection counted per peer.
     pub peer: Option<Arc<Counters>>,
+    /// Hosts, senders, programs and priorities counted for the dynamic stats.
+    tally: crate::actors::runtime::stats::Tally,
 }
 
 impl Batcher {
@@ -195,6 +202,12 @@ impl Ingest {
     /// what it posted).
     pub fn route_shared(&self, b: &mut Batcher, msg: Arc<LogMessage>) {
         b.count += 1;
+        if self.stats_level >= 2 {
+            let get = |x| msg.get_builtin(x).unwrap_or_default();
+            let (host, from) = (get(Builtin::Host), get(Builtin::HostFrom));
+            b.tally
+                .count(self.stats_level, host, from, get(Builtin::Program), msg.pri);
+        }
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         if b.out.len() < routing.outputs.queues.len() {
             b.out.resize_with(routing.outputs.queues.len(), Vec::new);
@@ -241,6 +254,15 @@ impl Ingest {
         let (count, bytes, max) = std::mem::take(&mut b.parsed);
         if count > 0 {
             self.counters.count_sizes(count, bytes, max);
+        }
+        if self.stats_level >= 2 {
+            let d = crate::actors::runtime::stats::dynamic();
+            d.add(
+                &mut b.tally,
+                self.stats_level,
+                &self.driver_id,
+                self.max_dynamics,
+            );
         }
         if let Some(p) = b.peer.as_ref().filter(|_| n > 0) {
             Counters::add(&p.processed, u64::from(n));

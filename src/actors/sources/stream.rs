@@ -125,7 +125,7 @@ impl StreamReader {
         let mut eof = false;
         let mut batch = Batcher::default();
         // From stats-level(1) syslog-ng counts each peer address apart too.
-        let _peer = peer_addr.filter(|_| ingest.per_peer_stats).map(|a| {
+        let _peer = peer_addr.filter(|_| ingest.stats_level >= 1).map(|a| {
             let guard = ingest.counters.peer(format!("tcp,{}", a.ip()));
             batch.peer = Some(guard.0.counters.clone());
             guard

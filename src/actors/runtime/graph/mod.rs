@@ -390,7 +390,9 @@ fn ingest_for(
         counters: counters.clone(),
         // The source's pause switch; its component actor shares it.
         gate: Arc::default(),
-        per_peer_stats: globals.stats_level >= 1,
+        driver_id: Arc::from(s.driver_id.as_str()),
+        stats_level: globals.stats_level,
+        max_dynamics: globals.stats_max_dynamics,
     }
 }
 

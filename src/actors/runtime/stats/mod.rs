@@ -12,10 +12,12 @@
 //!
 //! A row is computed when asked for; resetting one resets the counters it is computed from.
 
+mod dynamic;
 mod eps;
 mod format;
 pub(crate) mod glob;
 
+pub use dynamic::{Tally, dynamic};
 pub use eps::{Eps, UPDATE_EVERY as EPS_UPDATE_EVERY};
 
 use std::sync::Arc;
@@ -83,6 +85,7 @@ pub struct DestEntry {
 pub enum RowState {
     Active,
     Orphaned,
+    Dynamic,
 }
 
 impl RowState {
@@ -90,6 +93,7 @@ impl RowState {
         match self {
             RowState::Active => 'a',
             RowState::Orphaned => 'o',
+            RowState::Dynamic => 'd',
         }
     }
 }
@@ -282,6 +286,19 @@ impl StatsSources {
                 rows.push(Row::tallied("filter", name, "not_matched", &t.not_matched));
             }
         }
+        if level >= 3 {
+            // syslog-ng counts a tag each time it is set; the sources' own `.source.NAME`
+            // tag is set on every message they read.
+            for obj in unique(self.sources.iter().map(|s| s.object.as_str())) {
+                let mut row = Row::new("tag", &format!(".source.{obj}"), "", "processed", 0);
+                for s in self.sources.iter().filter(|s| s.object == obj) {
+                    row.value += Counters::get(&s.counters.processed);
+                    row = row.from(&s.counters, &["processed"]);
+                }
+                rows.push(row);
+            }
+        }
+        dynamic().rows(level, &mut rows);
         rows.push(center("received", &received));
         rows.push(center("queued", &queued));
         // Registered by the internal() driver in syslog-ng, so only with one.
