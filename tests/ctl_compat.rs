@@ -669,3 +669,49 @@ fn levels_two_and_three_add_syslog_ngs_dynamic_rows() {
         }
     }
 }
+
+/// `export-config-graph` answers in syslog-ng's JSON: drivers with name, location and
+/// persist name, the log path's nodes, and arcs from the source through to the destination.
+#[test]
+fn export_config_graph_answers_in_syslog_ngs_json() {
+    let port = free_port();
+    let d = simple(port, &[]);
+    let text = out(&ctl(&d.control, "export-config-graph"));
+    assert!(text.starts_with("{\"nodes\" : [{\"node\" : \"0x"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let nodes = v["nodes"].as_array().expect("nodes");
+    let find = |name: &str| {
+        nodes
+            .iter()
+            .find(|n| n["info"][0] == name)
+            .map(|n| {
+                (
+                    n["node"].as_str().unwrap_or("").to_string(),
+                    n["info"].clone(),
+                )
+            })
+            .expect(name)
+    };
+    let (src, info) = find("tcp");
+    assert_eq!(info[1], format!("{}:2:16", d.config.display()));
+    assert_eq!(
+        info[2],
+        format!("afsocket_sd.(stream,AF_INET(127.0.0.1:{port}))")
+    );
+    let (dst, _) = find("file");
+    // Follow the arcs from the source: the destination driver is reached.
+    let arcs = v["arcs"].as_array().expect("arcs");
+    let mut seen = vec![src];
+    let mut i = 0;
+    while i < seen.len() {
+        let from = seen[i].clone();
+        for a in arcs.iter().filter(|a| a["from"] == from.as_str()) {
+            let to = a["to"].as_str().unwrap_or("").to_string();
+            if !seen.contains(&to) {
+                seen.push(to);
+            }
+        }
+        i += 1;
+    }
+    assert!(seen.contains(&dst), "{text}");
+}

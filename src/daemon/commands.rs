@@ -11,7 +11,8 @@ use super::config_load::CheckedConfig;
 use super::log_flags;
 use crate::actors::runtime::stats::{self, Row};
 use crate::actors::runtime::supervisor::{
-    ConfigSupervisor, Describe, ReloadStatus, Reloads, RemoveOrphans, Reopen, Stats,
+    ConfigSupervisor, Describe, ExportConfigGraph, ReloadStatus, Reloads, RemoveOrphans, Reopen,
+    Stats,
 };
 use crate::control::{Command, Reply, StatsFormat};
 
@@ -84,10 +85,10 @@ pub(super) async fn answer(cx: &Cx<'_>, command: &Command) -> Reply {
             Ok(s) => Reply::ok(s),
             Err(e) => Reply::fail(e.to_string()),
         },
-        Command::ExportConfigGraph => Reply::fail(
-            "export-config-graph is not supported yet; `sluice-ctl graph --json` shows the \
-             running graph",
-        ),
+        Command::ExportConfigGraph => match cx.sup.send(ExportConfigGraph).await {
+            Ok(Some(json)) => Reply::raw(json),
+            _ => Reply::fail("No configuration is running"),
+        },
         Command::Reload { .. } | Command::Stop => Reply::fail("Not handled here"),
     }
 }

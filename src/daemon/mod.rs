@@ -185,7 +185,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 fn plan_config(config: &CheckedConfig, persist: &std::path::Path) -> Result<Plan, String> {
     let mut p = plan(&config.model)
         .map_err(|d| crate::config::diagnostic::render_all(&d, &config.loaded.map))?;
-    p.locate_hooks(&config.loaded.map);
+    p.locate(&config.loaded.map);
     p.disk_dir = match persist.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -38,7 +38,7 @@ use crate::config::span::Span;
 use crate::template::{CompileEnv, FunctionRegistry, RenderContext, Template, TemplateLookup};
 
 pub use filter::Filter;
-pub use router::{Delivery, DestId, FilterTally, Router, SourceId};
+pub use router::{Delivery, DestId, ExportNode, FilterTally, Router, SourceId};
 
 /// Named templates (`template t { ... };`), for `$(template t)` and for options that take a
 /// template or the name of one.

@@ -31,6 +31,7 @@
 pub mod ack;
 pub mod bookmark;
 pub mod component;
+pub(crate) mod config_graph;
 pub mod counters;
 pub mod driver;
 pub mod error;

@@ -37,6 +37,9 @@ pub struct SourcePlan {
     pub driver_id: String,
     /// The driver's name as stats spell it (`tcp`, `unix-stream`; a fetcher is `python`).
     pub driver_name: String,
+    /// Where the driver is written, and that as `file:line:col` once located.
+    pub span: Span,
+    pub location: String,
     pub id: SourceId,
     /// [`SourceDriver::persist_name`]: what it is matched by on reload.
     pub persist_name: String,
@@ -63,6 +66,9 @@ pub struct DestPlan {
     pub driver_id: String,
     /// The driver's name as stats spell it (`file`, `tcp6`).
     pub driver_name: String,
+    /// Where the driver is written, and that as `file:line:col` once located.
+    pub span: Span,
+    pub location: String,
     /// syslog-ng's persist name ([`DestinationDriver::persist_name`]): on reload the driver
     /// of the next configuration with the same name takes its queue. A name two drivers
     /// share (two `file("/x")`, which syslog-ng allows) gets `#2`, `#3`... after the first.
@@ -96,7 +102,7 @@ pub struct Plan {
 }
 
 /// A driver's `hook-commands()` and where the driver is (rendered into a location once the
-/// source map is at hand: [`Plan::locate_hooks`]).
+/// source map is at hand: [`Plan::locate`]).
 #[derive(Debug, Clone)]
 pub struct PlannedHooks {
     pub hooks: DriverHooks,
@@ -104,13 +110,19 @@ pub struct PlannedHooks {
 }
 
 impl Plan {
-    /// Fills in the `file:line:col` of every driver with hooks (syslog-ng names it when a
-    /// hook fails).
-    pub fn locate_hooks(&mut self, map: &SourceMap) {
+    /// Fills in the `file:line:col` of every driver: of those with hooks (syslog-ng names it
+    /// when a hook fails) and of every driver (`export-config-graph`).
+    pub fn locate(&mut self, map: &SourceMap) {
         for h in &mut self.hooks {
             if let Some(at) = map.location(h.span) {
                 h.hooks.location = at;
             }
+        }
+        for s in &mut self.sources {
+            s.location = map.location(s.span).unwrap_or_default();
+        }
+        for d in &mut self.dests {
+            d.location = map.location(d.span).unwrap_or_default();
         }
     }
 
@@ -242,6 +254,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                         object: o.name.value.clone(),
                         driver_id,
                         driver_name: stats_name(call),
+                        span: call.span(),
+                        location: String::new(),
                         id,
                         persist_name: driver.persist_name(),
                         fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
@@ -296,6 +310,8 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
                 object: o.name.value.clone(),
                 driver_id,
                 driver_name: stats_name(call),
+                span: call.span(),
+                location: String::new(),
                 persist_name,
                 fingerprint: fingerprint(&(format!("{driver:?}"), globals_hash)),
                 driver: Arc::from(driver),

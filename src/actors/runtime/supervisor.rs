@@ -163,6 +163,20 @@ pub struct ReloadStatus {
     pub last: Option<ReloadRecord>,
 }
 
+/// The running configuration's graph in syslog-ng's `export-config-graph` JSON (`None`:
+/// no graph).
+#[derive(Message)]
+#[rtype(result = "Option<String>")]
+pub struct ExportConfigGraph;
+
+impl Handler<ExportConfigGraph> for ConfigSupervisor {
+    type Result = Option<String>;
+
+    fn handle(&mut self, _: ExportConfigGraph, _: &mut Context<Self>) -> Option<String> {
+        self.graph.as_ref().map(super::config_graph::export)
+    }
+}
+
 /// Reopens the destinations' files (`syslog-ng-ctl reopen`, after a log rotation).
 #[derive(Message)]
 #[rtype(result = "()")]

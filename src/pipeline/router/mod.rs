@@ -73,6 +73,15 @@ struct Hop {
     flags: u8,
 }
 
+/// One node of [`Router::export_nodes`].
+#[derive(Debug, Clone)]
+pub struct ExportNode {
+    pub label: &'static str,
+    pub pipe_next: Option<u32>,
+    pub next_hops: Vec<u32>,
+    pub dest: Option<DestId>,
+}
+
 /// How often a named filter of a log path matched and did not (syslog-ng's
 /// `filter;NAME;;a;matched|not_matched`, counted from `stats-level(1)`).
 #[derive(Debug, Default)]
@@ -251,6 +260,38 @@ impl Router {
             .iter()
             .position(|s| s == name)
             .map(|i| DestId(i as u32))
+    }
+
+    /// The compiled graph as syslog-ng's `export-config-graph` shows it: each node's kind,
+    /// the node after it (`pipe_next`) and the nodes it forks to (`next_hop`), and which
+    /// destination a destination node hands to.
+    pub fn export_nodes(&self) -> Vec<ExportNode> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let (label, hops, dest) = match &n.kind {
+                    Kind::Pipe => ("cfg_tree_pipe", Vec::new(), None),
+                    Kind::Filter(..) => ("filter", Vec::new(), None),
+                    Kind::Parser(_) => ("parser", Vec::new(), None),
+                    Kind::Rewrite(_) => ("rewrite", Vec::new(), None),
+                    Kind::Mpx { hops, .. } => {
+                        ("multiplexer", hops.iter().map(|h| h.node).collect(), None)
+                    }
+                    Kind::Dest(d) => ("destination-reference", Vec::new(), Some(*d)),
+                };
+                ExportNode {
+                    label,
+                    pipe_next: n.next,
+                    next_hops: hops,
+                    dest,
+                }
+            })
+            .collect()
+    }
+
+    /// The first node of a source object's paths.
+    pub fn entry(&self, source: SourceId) -> Option<u32> {
+        self.entries.get(source.0 as usize).copied()
     }
 
     /// Counts the named filters' matches from now on (`stats-level()` 1 or more).

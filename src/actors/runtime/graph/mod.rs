@@ -79,6 +79,8 @@ pub struct DestComponent {
     /// The driver's name in stats, and its stats cluster.
     pub driver_name: String,
     pub stats_rows: Option<crate::actors::runtime::stats::DestRows>,
+    /// Where the driver is written (`file:line:col`).
+    pub location: String,
     pub persist_name: String,
     /// The plan's fingerprint ([`DestPlan::fingerprint`]).
     pub fingerprint: u64,
@@ -117,6 +119,8 @@ pub struct SourceComponent {
     /// The driver's name in stats, and its rows.
     pub driver_name: String,
     pub stats_rows: crate::actors::runtime::stats::SourceRows,
+    /// Where the driver is written (`file:line:col`).
+    pub location: String,
     pub persist_name: String,
     pub counters: Arc<Counters>,
     /// Its plan's fingerprint when it can go on running across a reload (see
@@ -155,6 +159,8 @@ pub struct Graph {
     paths: Vec<(String, Vec<String>)>,
     /// The named filters of its log paths with their tallies (stats).
     filters: Vec<(String, Arc<crate::pipeline::FilterTally>)>,
+    /// Its compiled log paths (`export-config-graph`).
+    router: Arc<crate::pipeline::Router>,
 }
 
 /// Runs every source driver's [`acquire`](super::driver::SourceDriver::acquire) of `plan`,
@@ -258,6 +264,7 @@ impl Graph {
             stats_freq: plan.globals.stats_freq,
             paths,
             filters,
+            router: router.clone(),
         }
     }
 
@@ -274,6 +281,11 @@ impl Graph {
     /// The control faces of its components (see `runtime::component`), sources first.
     pub fn components(&self) -> &[Addr<ComponentActor>] {
         &self.components
+    }
+
+    /// Its compiled log paths.
+    pub fn router(&self) -> &crate::pipeline::Router {
+        &self.router
     }
 
     /// `stats-freq()`: how often the stats are logged, if at all.
@@ -520,6 +532,7 @@ fn launch(
         driver_id: d.driver_id.clone(),
         driver_name: d.driver_name.clone(),
         stats_rows: d.driver.stats_rows(),
+        location: d.location.clone(),
         persist_name: d.persist_name.clone(),
         fingerprint: d.fingerprint,
         queue,

@@ -130,6 +130,7 @@ pub fn start_source(
             driver_id: s.driver_id.clone(),
             driver_name: s.driver_name.clone(),
             stats_rows: s.driver.stats_rows(),
+            location: s.location.clone(),
             persist_name: s.persist_name.clone(),
             counters,
             fingerprint: keep_key,
