@@ -25,6 +25,8 @@ pub struct Counters {
     pub suppressed: AtomicU64,
     /// Connections open now (stream listeners).
     pub connections: AtomicU64,
+    /// Bytes of the messages in a destination's queue (syslog-ng `memory_usage`).
+    pub memory_usage: AtomicU64,
     /// Connections refused because `max-connections()` were open.
     pub rejected: AtomicU64,
     /// Connections closed because their framing broke (a bad octet count, a frame too long).
@@ -116,7 +118,7 @@ impl DropReason {
 }
 
 /// The counters a reset leaves alone: they say what is, not what happened.
-const GAUGES: &[&str] = &["queued", "connections", "stamp"];
+const GAUGES: &[&str] = &["queued", "connections", "stamp", "memory_usage"];
 
 impl Counters {
     /// Adds `n` to a counter.
@@ -222,7 +224,7 @@ impl Counters {
             .unwrap_or(0)
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 16] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 17] {
         [
             ("received", &self.received),
             ("processed", &self.processed),
@@ -232,6 +234,7 @@ impl Counters {
             ("parse_errors", &self.parse_errors),
             ("suppressed", &self.suppressed),
             ("connections", &self.connections),
+            ("memory_usage", &self.memory_usage),
             ("rejected", &self.rejected),
             ("framing_errors", &self.framing_errors),
             ("stamp", &self.stamp),

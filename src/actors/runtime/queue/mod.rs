@@ -32,6 +32,15 @@ pub struct Entry {
     pub ack: Option<Arc<BatchAck>>,
 }
 
+/// The memory the messages of `entries` take (syslog-ng's `log_msg_get_size`: the message
+/// and its payload; a message shared by several queues counts in each).
+fn bytes_of(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| (std::mem::size_of::<crate::message::LogMessage>() + e.msg.heap_bytes()) as u64)
+        .sum()
+}
+
 /// Where a queue keeps its entries (syslog-ng's `LogQueue` backlog semantics). Called with the
 /// queue's lock held, once per batch.
 ///
@@ -157,8 +166,12 @@ impl Queue {
             self.counters.dropped_for(DropReason::DestinationGone, n);
             return n;
         }
+        let bytes = bytes_of(batch);
         let (pushed, dropped) = self.lock().push(batch);
         let (pushed, dropped) = (pushed as u64, dropped as u64);
+        // What the store refused is not kept: its share of the bytes is not counted.
+        let kept = bytes.saturating_mul(pushed) / (pushed + dropped).max(1);
+        Counters::add(&self.counters.memory_usage, kept);
         // syslog-ng's destination `processed`: every message routed to it, queued or dropped.
         Counters::add(&self.counters.processed, pushed + dropped);
         Counters::add(&self.counters.queued, pushed);
@@ -174,8 +187,15 @@ impl Queue {
         if self.is_paused() {
             return 0;
         }
+        let before = out.len();
         let n = self.lock().pop(max, out);
         if n > 0 {
+            let bytes = bytes_of(&out[before..]);
+            let _ = self.counters.memory_usage.fetch_update(
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+                |m| Some(m.saturating_sub(bytes)),
+            );
             self.hand.fetch_add((n as u64) << 32, Ordering::AcqRel);
             self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
         }
@@ -225,6 +245,7 @@ impl Queue {
     /// finished them (a `file()` that cannot be opened): they go back too.
     pub fn rewind(&self, entries: &mut Vec<Entry>, not_in_hand: usize) {
         let n = entries.len();
+        Counters::add(&self.counters.memory_usage, bytes_of(entries));
         self.lock().rewind(entries);
         self.release_hand(n.saturating_sub(not_in_hand));
         Counters::add(&self.counters.queued, n as u64);

@@ -277,7 +277,7 @@ impl StatsSources {
         }
         for d in &self.dests {
             if let Some(r) = d.rows.as_ref().filter(|r| r.level <= level) {
-                dest_rows(d, r, &mut rows);
+                dest_rows(d, r, level, &mut rows);
             }
         }
         if level >= 1 {
@@ -378,7 +378,7 @@ fn source_rows(s: &SourceEntry, level: u32, rows: &mut Vec<Row>) {
     }
 }
 
-fn dest_rows(d: &DestEntry, r: &DestRows, rows: &mut Vec<Row>) {
+fn dest_rows(d: &DestEntry, r: &DestRows, level: u32, rows: &mut Vec<Row>) {
     let c = &d.counters;
     let component = format!("dst.{}", d.driver);
     let (id, instance) = (d.driver_id.as_str(), r.instance.as_str());
@@ -390,6 +390,12 @@ fn dest_rows(d: &DestEntry, r: &DestRows, rows: &mut Vec<Row>) {
     ];
     for (kind, field) in plain {
         rows.push(Row::new(&component, id, instance, kind, Counters::get(field)).from(c, &[kind]));
+    }
+    if level >= 1 {
+        let bytes = Counters::get(&c.memory_usage);
+        rows.push(
+            Row::new(&component, id, instance, "memory_usage", bytes).from(c, &["memory_usage"]),
+        );
     }
     if !r.writer {
         return;
