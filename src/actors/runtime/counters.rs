@@ -193,21 +193,6 @@ impl Counters {
         self.stamp.store(now, Ordering::Relaxed);
     }
 
-    /// Counts one formatted message of `size` bytes, `truncated` of them cut.
-    #[inline]
-    pub fn count_message(&self, size: usize, truncated: usize) {
-        self.msg_count.fetch_add(1, Ordering::Relaxed);
-        self.msg_bytes.fetch_add(size as u64, Ordering::Relaxed);
-        if size as u64 > self.msg_size_max.load(Ordering::Relaxed) {
-            self.msg_size_max.fetch_max(size as u64, Ordering::Relaxed);
-        }
-        if truncated > 0 {
-            self.truncated_count.fetch_add(1, Ordering::Relaxed);
-            self.truncated_bytes
-                .fetch_add(truncated as u64, Ordering::Relaxed);
-        }
-    }
-
     /// Counts `count` messages of `bytes` in all, the largest `max` bytes (a reader's batch).
     pub fn count_sizes(&self, count: u64, bytes: u64, max: u64) {
         self.msg_count.fetch_add(count, Ordering::Relaxed);
@@ -299,8 +284,8 @@ mod tests {
         let c = Counters::default();
         Counters::add(&c.processed, 5);
         Counters::add(&c.queued, 3);
-        c.count_message(10, 0);
-        c.count_message(30, 4);
+        c.count_sizes(2, 40, 30);
+        Counters::add(&c.truncated_bytes, 4);
         assert_eq!(c.msg_size_avg(), 20);
         assert_eq!(Counters::get(&c.msg_size_max), 30);
         assert_eq!(Counters::get(&c.truncated_bytes), 4);

@@ -413,7 +413,9 @@ async fn write_with_retry<S: Sink>(
 ) -> bool {
     // Entries of the queue among the first `n` of the batch.
     let own = |made: &[usize], n: usize| n - made.iter().filter(|&&p| p < n).count();
-    match sink.send(batch, r).await {
+    let sent = sink.send(batch, r).await;
+    r.flush_counts();
+    match sent {
         Ok(()) => {
             let relayed = batch.iter().any(|e| !e.msg.flags.has(MsgFlags::LOCAL));
             marks.on_written(relayed, Instant::now());

@@ -98,8 +98,11 @@ pub struct Renderer {
     plan: RenderPlan,
     daemon: Arc<DaemonInfo>,
     seq: SequenceCounter,
-    /// Where message sizes and truncations are counted (the destination's queue counters).
+    /// Where message sizes and truncations are counted (the destination's queue counters),
+    /// and what was counted since the last [`Renderer::flush_counts`]: messages, bytes, the
+    /// largest, truncated messages, bytes cut.
     counters: Option<Arc<Counters>>,
+    counted: [u64; 5],
 }
 
 impl Renderer {
@@ -109,6 +112,7 @@ impl Renderer {
             daemon,
             seq: SequenceCounter::default(),
             counters: None,
+            counted: [0; 5],
         }
     }
 
@@ -117,6 +121,17 @@ impl Renderer {
     pub fn count_into(mut self, counters: Arc<Counters>) -> Renderer {
         self.counters = Some(counters);
         self
+    }
+
+    /// Adds what was counted since the last call to the counters (once per batch: the
+    /// writer thread does not pay atomics per message).
+    pub fn flush_counts(&mut self) {
+        let [n, bytes, max, cut, cut_bytes] = std::mem::take(&mut self.counted);
+        if let (Some(c), true) = (&self.counters, n > 0) {
+            c.count_sizes(n, bytes, max);
+            Counters::add(&c.truncated_count, cut);
+            Counters::add(&c.truncated_bytes, cut_bytes);
+        }
     }
 
     /// The daemon facts templates see.
@@ -141,8 +156,14 @@ impl Renderer {
             truncated = out.len() - start - n;
             out.truncate(start + n);
         }
-        if let Some(c) = &self.counters {
-            c.count_message(out.len() - start, truncated);
+        let size = (out.len() - start) as u64;
+        let c = &mut self.counted;
+        c[0] += 1;
+        c[1] += size;
+        c[2] = c[2].max(size);
+        if truncated > 0 {
+            c[3] += 1;
+            c[4] += truncated as u64;
         }
         if let Some(n) = p.pad_size {
             // syslog-ng 3.38 pads the message without its newline.
