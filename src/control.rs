@@ -35,7 +35,11 @@ impl LogFlag {
 /// How `STATS` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsFormat {
-    Csv { header: bool },
+    Csv {
+        header: bool,
+    },
+    /// AxoSyslog's `name=value` lines (the names `query` matches).
+    Kv,
     Prometheus,
 }
 
@@ -99,7 +103,7 @@ impl Command {
                 format: if has("PROMETHEUS") {
                     StatsFormat::Prometheus
                 } else if has("KV") {
-                    return Err("The KV stats format is not supported".to_string());
+                    StatsFormat::Kv
                 } else {
                     StatsFormat::Csv {
                         header: !has("WITHOUT_HEADER"),
@@ -166,6 +170,7 @@ impl Command {
                 let mut s = match format {
                     StatsFormat::Csv { header: true } => "STATS CSV".to_string(),
                     StatsFormat::Csv { header: false } => "STATS CSV WITHOUT_HEADER".to_string(),
+                    StatsFormat::Kv => "STATS KV".to_string(),
                     StatsFormat::Prometheus => "STATS PROMETHEUS".to_string(),
                 };
                 if *without_orphaned {
@@ -360,6 +365,7 @@ mod tests {
         for line in [
             "STATS CSV",
             "STATS PROMETHEUS",
+            "STATS KV",
             "RESET_STATS",
             "REMOVE_ORPHANED_STATS",
             "QUERY LIST src*",

@@ -273,6 +273,8 @@ fn query_reset_and_prometheus_over_the_socket_and_http() {
         "source.s_tcp.processed=0"
     );
 
+    let kv = out(&ctl(&d.control, "stats --format kv"));
+    assert!(kv.contains("source.s_tcp.processed=0\n"), "{kv}");
     let prom = out(&ctl(&d.control, "stats prometheus"));
     assert!(
         prom.contains("syslogng_source_processed{id=\"s_tcp\"} 0\n"),

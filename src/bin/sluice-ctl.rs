@@ -31,7 +31,7 @@ struct Args {
 enum Cmd {
     /// Print the statistics (syslog-ng's CSV, or Prometheus text).
     Stats {
-        /// `csv` (default) or `prometheus` (the older way to name the format).
+        /// `csv` (default), `kv` or `prometheus` (the older way to name the format).
         format_word: Option<String>,
         /// Reset the counters to 0 instead.
         #[arg(short, long)]
@@ -45,8 +45,8 @@ enum Cmd {
         /// No CSV header line.
         #[arg(short = 'n', long = "no-header")]
         no_header: bool,
-        /// Output format: csv or prometheus.
-        #[arg(short = 'm', long, value_name = "csv|prometheus")]
+        /// Output format: csv, kv or prometheus.
+        #[arg(short = 'm', long, value_name = "csv|kv|prometheus")]
         format: Option<String>,
         /// Accepted for syslog-ng-ctl compatibility: sluice's Prometheus text is the legacy
         /// form already.
@@ -208,6 +208,7 @@ fn command_of(cmd: &Cmd) -> Result<(Command, Option<u64>), String> {
                 };
                 let format = match format {
                     "csv" => StatsFormat::Csv { header: !no_header },
+                    "kv" => StatsFormat::Kv,
                     "prometheus" => StatsFormat::Prometheus,
                     other => return Err(format!("Unknown stats format, {other}")),
                 };

@@ -14,7 +14,7 @@ use crate::actors::runtime::supervisor::{
     ConfigSupervisor, Describe, ExportConfigGraph, ReloadStatus, Reloads, RemoveOrphans, Reopen,
     Stats,
 };
-use crate::control::{Command, Reply, StatsFormat};
+use crate::control::{Command, QueryKind, Reply, StatsFormat};
 
 /// What the commands need from the daemon.
 pub(super) struct Cx<'a> {
@@ -34,6 +34,7 @@ pub(super) async fn answer(cx: &Cx<'_>, command: &Command) -> Reply {
             None => Reply::fail("No configuration is running"),
             Some(rows) => match format {
                 StatsFormat::Csv { header } => Reply::raw(stats::csv(&rows, *header)),
+                StatsFormat::Kv => Reply::raw(stats::query(&rows, QueryKind::Get, "*", false)),
                 StatsFormat::Prometheus => {
                     let status = cx.sup.send(Reloads).await.ok();
                     Reply::raw(stats::prometheus(&rows) + &reload_metrics(status))
