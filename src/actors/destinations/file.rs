@@ -82,6 +82,7 @@ driver_options! {
 
 mod open;
 mod sink;
+mod targets;
 
 pub use open::OpenPlan;
 pub use sink::FileSink;
@@ -124,13 +125,13 @@ impl crate::actors::runtime::driver::DestinationDriver for FileDestPlan {
         self
     }
 
-    /// From `stats-level(1)`, as in syslog-ng. A templated name has one cluster per file
-    /// there; sluice keeps one per driver, named by the template's text.
+    /// From `stats-level(1)`, as in syslog-ng; a templated name has one cluster per file.
     fn stats_rows(&self) -> Option<crate::actors::runtime::stats::DestRows> {
         Some(crate::actors::runtime::stats::DestRows {
             level: 1,
             instance: self.path.clone(),
             writer: true,
+            per_file: self.name_template.is_some(),
         })
     }
 

@@ -109,6 +109,7 @@ impl crate::actors::runtime::driver::DestinationDriver for PipeDestPlan {
             level: 1,
             instance: self.path.display().to_string(),
             writer: true,
+            per_file: false,
         })
     }
 

@@ -148,6 +148,7 @@ impl DestinationDriver for ProgramDestPlan {
             level: 0,
             instance: self.command.clone(),
             writer: true,
+            per_file: false,
         })
     }
 

@@ -162,6 +162,12 @@ impl Counters {
         PeerGuard(peer)
     }
 
+    /// Forgets the peers with nothing open.
+    pub fn prune_closed_peers(&self) {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        peers.retain(|p| p.live.load(Ordering::Acquire) > 0);
+    }
+
     /// The peers seen so far.
     pub fn peers(&self) -> Vec<Arc<Peer>> {
         self.peers.lock().unwrap_or_else(|p| p.into_inner()).clone()

@@ -382,6 +382,9 @@ impl Handler<RemoveOrphans> for ConfigSupervisor {
 
     fn handle(&mut self, _: RemoveOrphans, _: &mut Context<Self>) {
         self.orphans.clear();
+        if let Some(g) = &self.graph {
+            g.stats_view().stats.remove_orphaned_files();
+        }
     }
 }
 

@@ -138,6 +138,7 @@ impl DestinationDriver for FakeDest {
             level: 0,
             instance: "fake".into(),
             writer: true,
+            per_file: false,
         })
     }
 

@@ -18,7 +18,7 @@
 //! that second still reach the renamed file, then a new one is made at the name). syslog-ng
 //! 3.38 needs a reload for either (it reopens on SIGHUP, as sluice's reload also does).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::Write;
@@ -27,6 +27,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -34,8 +35,9 @@ use tokio::time::Instant;
 
 use super::FileDestPlan;
 use super::open::{FileId, current_id, os_error};
+use super::targets::{Targets, group};
 use crate::actors::destinations::writer::{Renderer, SendError, Sink};
-use crate::actors::runtime::counters::{Counters, DropReason};
+use crate::actors::runtime::counters::{Counters, DropReason, PeerGuard};
 use crate::actors::runtime::queue::{Entry, Queue};
 use crate::template::{RenderContext, Template};
 
@@ -192,6 +194,10 @@ impl FileSink {
                     let Some(t) = targets.get_mut(slot) else {
                         continue;
                     };
+                    if t.stats.is_none() {
+                        let file = String::from_utf8_lossy(&t.key).into_owned();
+                        t.stats = Some(sh.queue.counters.peer(file));
+                    }
                     let mut idx = std::mem::take(&mut t.batch);
                     t.deliver(sh, idx.iter().map(|&i| &batch[i]), r, now);
                     idx.clear();
@@ -342,11 +348,11 @@ impl FileSink {
 }
 
 /// One file of the destination.
-struct Target {
+pub(super) struct Target {
     /// The name, as rendered.
-    key: Box<[u8]>,
+    pub(super) key: Box<[u8]>,
     /// Index in [`Targets::slots`] (0 for a fixed name).
-    slot: usize,
+    pub(super) slot: usize,
     file: Option<File>,
     /// What `file` is on disk.
     id: FileId,
@@ -361,11 +367,13 @@ struct Target {
     /// How many of `kept` have no flow control.
     kept_unacked: usize,
     /// Indices of this batch's entries for this file.
-    batch: Vec<usize>,
+    pub(super) batch: Vec<usize>,
+    /// This file's own stats cluster (a templated name: one per file, as in syslog-ng).
+    stats: Option<PeerGuard>,
 }
 
 impl Target {
-    fn new(key: Box<[u8]>, now: Instant) -> Target {
+    pub(super) fn new(key: Box<[u8]>, now: Instant) -> Target {
         Target {
             key,
             slot: 0,
@@ -377,6 +385,14 @@ impl Target {
             kept: VecDeque::new(),
             kept_unacked: 0,
             batch: Vec::new(),
+            stats: None,
+        }
+    }
+
+    /// Counts `n` messages into this file's own cluster, if it has one.
+    fn count(&self, field: fn(&Counters) -> &AtomicU64, n: usize) {
+        if let Some(s) = &self.stats {
+            Counters::add(field(&s.0.counters), n as u64);
         }
     }
 
@@ -458,19 +474,29 @@ impl Target {
         now: Instant,
     ) {
         self.used = now;
+        self.count(|c| &c.processed, entries.clone().count());
         if !self.kept.is_empty() {
             self.flush_kept(sh, r, now);
         }
         if self.kept.is_empty() && self.ready(sh, now) {
             sh.out.clear();
+            let mut max = 0;
             for e in entries.clone() {
+                let at = sh.out.len();
                 r.render(&e.msg, &mut sh.out);
+                max = max.max(sh.out.len() - at);
             }
+            let n = entries.clone().count();
             if self.write_out(sh, now) {
+                self.count(|c| &c.written, n);
+                if let Some(s) = &self.stats {
+                    s.0.counters
+                        .count_sizes(n as u64, sh.out.len() as u64, max as u64);
+                }
                 return;
             }
             if sh.plan.writer.ignore_errors {
-                let n = entries.count();
+                self.count(|c| &c.dropped, n);
                 sh.kept += n;
                 sh.queue
                     .counters
@@ -511,6 +537,14 @@ impl Target {
         if written || sh.plan.writer.ignore_errors {
             let c = &sh.queue.counters;
             Counters::add(if written { &c.written } else { &c.dropped }, n as u64);
+            self.count(
+                if written {
+                    |c| &c.written
+                } else {
+                    |c| &c.dropped
+                },
+                n,
+            );
             sh.unqueue(n);
             self.kept.clear();
             sh.kept_unacked -= self.kept_unacked;
@@ -523,94 +557,5 @@ impl Target {
         self.file = None;
         back.extend(self.kept.drain(..));
         self.kept_unacked = 0;
-    }
-}
-
-/// Groups `batch` by rendered file name: each target's `batch` gets the indices of its
-/// entries, `order` the targets in order of first appearance (`name` is scratch).
-fn group(
-    batch: &[Entry],
-    template: &Template,
-    targets: &mut Targets,
-    name: &mut Vec<u8>,
-    order: &mut Vec<usize>,
-    cx: &RenderContext<'_>,
-    now: Instant,
-) {
-    order.clear();
-    for (i, e) in batch.iter().enumerate() {
-        name.clear();
-        template.render(&e.msg, cx, name);
-        let slot = targets.slot_for(name, now);
-        if let Some(t) = targets.get_mut(slot) {
-            if t.batch.is_empty() {
-                order.push(slot);
-            }
-            t.batch.push(i);
-        }
-    }
-}
-
-/// The files of a templated name, by rendered name.
-#[derive(Default)]
-struct Targets {
-    index: HashMap<Box<[u8]>, usize>,
-    slots: Vec<Option<Target>>,
-    free: Vec<usize>,
-    /// The slot of the previous message: consecutive messages often go to the same file.
-    last: Option<usize>,
-}
-
-impl Targets {
-    /// The slot of the file called `name`, made when there is none.
-    fn slot_for(&mut self, name: &[u8], now: Instant) -> usize {
-        let hit = self
-            .last
-            .filter(|&s| {
-                self.slots
-                    .get(s)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|t| *t.key == *name)
-            })
-            .or_else(|| self.index.get(name).copied());
-        let slot = match hit {
-            Some(s) => s,
-            None => {
-                let mut t = Target::new(name.into(), now);
-                let slot = self.free.pop().unwrap_or(self.slots.len());
-                t.slot = slot;
-                self.index.insert(name.into(), slot);
-                if slot == self.slots.len() {
-                    self.slots.push(Some(t));
-                } else {
-                    self.slots[slot] = Some(t);
-                }
-                slot
-            }
-        };
-        self.last = Some(slot);
-        slot
-    }
-
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Target> {
-        self.slots.get_mut(slot).and_then(Option::as_mut)
-    }
-
-    fn remove(&mut self, slot: usize) -> Option<Target> {
-        let t = self.slots.get_mut(slot)?.take()?;
-        self.index.remove(&t.key);
-        self.free.push(slot);
-        if self.last == Some(slot) {
-            self.last = None;
-        }
-        Some(t)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Target> {
-        self.slots.iter().flatten()
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Target> {
-        self.slots.iter_mut().flatten()
     }
 }

@@ -334,6 +334,7 @@ impl DestinationDriver for PythonDestPlan {
             level: 0,
             instance: format!("python,{}", self.binding.class),
             writer: false,
+            per_file: false,
         })
     }
 }

@@ -180,6 +180,7 @@ impl DestinationDriver for SocketDestPlan {
             level: 0,
             instance: format!("{transport},{}", self.target.persist_key()),
             writer: true,
+            per_file: false,
         })
     }
 

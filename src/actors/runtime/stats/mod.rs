@@ -55,6 +55,9 @@ pub struct DestRows {
     pub level: u32,
     pub instance: String,
     pub writer: bool,
+    /// A `file()` with a templated name: one cluster per file written (instance: the
+    /// file's name), each orphaned once the file is closed for being idle (`time-reap()`).
+    pub per_file: bool,
 }
 
 /// A source driver as the stats see it.
@@ -223,6 +226,13 @@ pub struct StatsSources {
 }
 
 impl StatsSources {
+    /// Forgets the per-file clusters of files no longer open (`--remove-orphans`).
+    pub fn remove_orphaned_files(&self) {
+        for d in &self.dests {
+            d.counters.prune_closed_peers();
+        }
+    }
+
     /// Feeds the `eps_*` aggregators: readers' `processed`, writers' `written`.
     pub fn update_rates(&self) {
         for s in &self.sources {
@@ -238,6 +248,10 @@ impl StatsSources {
             d.counters
                 .eps
                 .update_now(Counters::get(&d.counters.written));
+            for p in d.counters.peers() {
+                let c = &p.counters;
+                c.eps.update_now(Counters::get(&c.written));
+            }
         }
     }
 
@@ -379,6 +393,27 @@ fn source_rows(s: &SourceEntry, level: u32, rows: &mut Vec<Row>) {
 }
 
 fn dest_rows(d: &DestEntry, r: &DestRows, level: u32, rows: &mut Vec<Row>) {
+    if r.per_file {
+        for p in d.counters.peers() {
+            let from = rows.len();
+            let one = DestEntry {
+                counters: p.counters.clone(),
+                ..d.clone()
+            };
+            let file = DestRows {
+                instance: p.instance.clone(),
+                per_file: false,
+                ..r.clone()
+            };
+            dest_rows(&one, &file, level, rows);
+            if p.live.load(Ordering::Acquire) == 0 {
+                for r in &mut rows[from..] {
+                    r.state = RowState::Orphaned;
+                }
+            }
+        }
+        return;
+    }
     let c = &d.counters;
     let component = format!("dst.{}", d.driver);
     let (id, instance) = (d.driver_id.as_str(), r.instance.as_str());

@@ -41,6 +41,7 @@ fn graph() -> StatsSources {
                 level: 0,
                 instance: "tcp,127.0.0.1:15609".into(),
                 writer: true,
+                per_file: false,
             }),
             counters: counters(104),
         }],
