@@ -160,6 +160,16 @@ fn counters_survive_reloads_and_reopen_follows_a_rotation() {
         stats.contains("destination;d_file;;a;processed;2\n"),
         "{stats}"
     );
+    // The reload's record, in the Prometheus text.
+    let prom = out(&ctl(&d.control, "stats --format prometheus"));
+    for line in [
+        "sluice_config_generation 1\n",
+        "sluice_reloads_total 1\n",
+        "sluice_last_reload_components{fate=\"removed\"} 1\n",
+        "sluice_last_reload_delivery_pause_seconds ",
+    ] {
+        assert!(prom.contains(line), "{line} missing in\n{prom}");
+    }
     let without = out(&ctl(&d.control, "stats --without-orphaned-metrics"));
     assert!(!without.contains(";o;"), "{without}");
     assert!(ctl(&d.control, "stats --remove-orphans").status.success());

@@ -272,3 +272,34 @@ fn reaped_files_leave_orphaned_rows_until_removed() {
     assert!(ctl(&d.control, "stats --remove-orphans").status.success());
     assert!(!out(&ctl(&d.control, "stats")).contains("out-p.log"));
 }
+
+/// A named filter's counters go on across a reload, as syslog-ng keeps them by name.
+#[test]
+fn filter_counts_survive_a_reload() {
+    let port = free_port();
+    let config = format!(
+        "@version: 3.38\noptions {{ stats-level(1); }};\n\
+         source s_tcp {{ tcp(ip(127.0.0.1) port({port})); }};\n\
+         filter f_x {{ program(\"x\"); }};\n\
+         destination d {{ file(\"out.log\"); }};\n\
+         log {{ source(s_tcp); filter(f_x); destination(d); }};\n"
+    );
+    let mut d = Daemon::start(&config, None);
+    d.wait_ready();
+    send(
+        port,
+        b"<13>Dec  4 01:00:00 h p: m\n<13>Dec  4 01:00:00 h x: m\n",
+    );
+    let stats = || out(&ctl(&d.control, "stats"));
+    let counted = |s: &str| {
+        s.contains("filter;f_x;;a;matched;1\n") && s.contains("filter;f_x;;a;not_matched;1\n")
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), || counted(&stats())),
+        "{}",
+        stats()
+    );
+    std::fs::write(&d.config, config.replace("out.log", "other.log")).expect("config");
+    assert!(ctl(&d.control, "reload").status.success(), "{}", d.stderr());
+    assert!(counted(&stats()), "{}", stats());
+}

@@ -144,9 +144,11 @@ pub(super) fn reload_metrics(status: Option<ReloadStatus>) -> String {
     );
     if let Some(r) = &s.last {
         out.push_str(&format!(
-            "sluice_last_reload_timestamp_seconds {}\nsluice_last_reload_duration_seconds {}\n",
+            "sluice_last_reload_timestamp_seconds {}\nsluice_last_reload_duration_seconds {}\n\
+             sluice_last_reload_delivery_pause_seconds {}\n",
             r.finished_at,
-            r.took.as_secs_f64()
+            r.took.as_secs_f64(),
+            r.delivery_pause.as_secs_f64()
         ));
         for (fate, n) in r.fates {
             out.push_str(&format!(

@@ -92,6 +92,8 @@ pub struct ReloadRecord {
     pub took: Duration,
     /// Components by fate: kept, handed over, replaced, added, removed.
     pub fates: [(&'static str, usize); 5],
+    /// How long deliveries were held up (see `swap`).
+    pub delivery_pause: Duration,
 }
 
 impl Default for ConfigSupervisor {
@@ -219,6 +221,7 @@ impl Handler<Start> for ConfigSupervisor {
         ctx.run_interval(super::stats::EPS_UPDATE_EVERY, |act, _| {
             if let Some(g) = &act.graph {
                 g.stats_view().stats.update_rates();
+                super::stats::dynamic().expire(g.stats_lifetime());
             }
         });
         Ok(())
@@ -280,7 +283,12 @@ impl Handler<Reload> for ConfigSupervisor {
         let began = std::time::Instant::now();
         let fut = async move {
             let (graph, result) = swap(old, msg.plan, msg.persist, exit).await;
-            (graph, result.map(|()| changes).map_err(ReloadError::from))
+            (
+                graph,
+                result
+                    .map(|pause| (changes, pause))
+                    .map_err(ReloadError::from),
+            )
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
             move |(graph, result), act, ctx| {
@@ -288,34 +296,37 @@ impl Handler<Reload> for ConfigSupervisor {
                 if act.graph.is_some() {
                     act.phase = Phase::Running;
                 }
-                if let Ok(plan) = &result {
+                if let Ok((plan, pause)) = &result {
                     act.generation += 1;
                     act.reloads += 1;
                     if let (Some(before), Some(g)) = (&before, &act.graph) {
                         act.orphans.left_by(before, &g.stats_view().stats.rows());
                     }
-                    act.last_reload = Some(ReloadRecord::of(plan, act.generation, began));
+                    let record = ReloadRecord::of(plan, act.generation, began, *pause);
+                    act.last_reload = Some(record);
                     act.schedule_stats_log(ctx);
                     tracing::info!(generation = act.generation, changes = %plan.summary(),
                         "Configuration reload finished");
                 }
-                result
+                result.map(|(plan, _)| plan)
             },
         )))
     }
 }
 
 /// Steps 2–5 of a reload (see the module's notes). Returns the graph that runs afterwards:
-/// the new one, or the old one untouched when anything failed before the swap.
+/// the new one, or the old one untouched when anything failed before the swap; and how long
+/// the swap held deliveries up: from the old sources' stop to the new graph's start (an
+/// upper bound: sources kept running do not pause at all).
 async fn swap(
     old: Option<Graph>,
     plan: Plan,
     persist: Option<Arc<Persist>>,
     exit: Arc<Notify>,
-) -> (Option<Graph>, Result<(), RuntimeError>) {
+) -> (Option<Graph>, Result<Duration, RuntimeError>) {
     let Some(mut old) = old else {
         return match start_fresh(plan, persist, exit) {
-            Ok(g) => (Some(g), Ok(())),
+            Ok(g) => (Some(g), Ok(Duration::ZERO)),
             Err(e) => (None, Err(e)),
         };
     };
@@ -354,14 +365,18 @@ async fn swap(
         .iter()
         .filter_map(|s| Some((s.persist_name.clone(), s.keep_key()?)))
         .collect();
+    let filters = old.filter_tallies();
+    let paused = std::time::Instant::now();
     let (mut handover, removed) = old.stop_for_reload(&next_sources, &next).await;
     handover.persist = persist;
     handover.exit = exit;
     let new = Graph::start(plan, acquired, &mut handover);
+    let pause = paused.elapsed();
+    new.continue_filter_counts(&filters);
     if !removed.is_empty() {
         drop(graph::drain_removed(removed, REMOVED_DRAIN));
     }
-    (Some(new), Ok(()))
+    (Some(new), Ok(pause))
 }
 
 impl Handler<Stats> for ConfigSupervisor {
@@ -413,7 +428,12 @@ impl Handler<Reopen> for ConfigSupervisor {
 }
 
 impl ReloadRecord {
-    fn of(plan: &ReloadPlan, generation: u64, began: std::time::Instant) -> ReloadRecord {
+    fn of(
+        plan: &ReloadPlan,
+        generation: u64,
+        began: std::time::Instant,
+        delivery_pause: Duration,
+    ) -> ReloadRecord {
         use super::reload_plan::Fate;
         let finished_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -429,6 +449,7 @@ impl ReloadRecord {
                 ("added", plan.count(Fate::Added)),
                 ("removed", plan.count(Fate::Removed)),
             ],
+            delivery_pause,
         }
     }
 }

@@ -155,6 +155,8 @@ pub struct Graph {
     stats_level: u32,
     /// `stats-freq()`: seconds between "Log statistics" messages (0: none).
     stats_freq: u32,
+    /// `stats-lifetime()`: seconds a dynamic stats row is kept after its last change.
+    stats_lifetime: u64,
     /// Each source object and the destination objects its messages can reach.
     paths: Vec<(String, Vec<String>)>,
     /// The named filters of its log paths with their tallies (stats).
@@ -262,6 +264,7 @@ impl Graph {
             leftovers: handover.leftovers.clone(),
             stats_level: plan.globals.stats_level,
             stats_freq: plan.globals.stats_freq,
+            stats_lifetime: u64::from(plan.globals.stats_lifetime.get()),
             paths,
             filters,
             router: router.clone(),
@@ -281,6 +284,29 @@ impl Graph {
     /// The control faces of its components (see `runtime::component`), sources first.
     pub fn components(&self) -> &[Addr<ComponentActor>] {
         &self.components
+    }
+
+    /// Takes over the counts of the previous graph's named filters (syslog-ng keeps a
+    /// filter's counters across a reload, by name).
+    pub fn continue_filter_counts(&self, before: &[(String, Arc<crate::pipeline::FilterTally>)]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (name, t) in &self.filters {
+            if let Some((_, old)) = before.iter().find(|(n, _)| n == name) {
+                t.matched.fetch_add(old.matched.load(Relaxed), Relaxed);
+                t.not_matched
+                    .fetch_add(old.not_matched.load(Relaxed), Relaxed);
+            }
+        }
+    }
+
+    /// Its named filters' tallies.
+    pub fn filter_tallies(&self) -> Vec<(String, Arc<crate::pipeline::FilterTally>)> {
+        self.filters.clone()
+    }
+
+    /// `stats-lifetime()` in seconds.
+    pub fn stats_lifetime(&self) -> u64 {
+        self.stats_lifetime
     }
 
     /// Its compiled log paths.

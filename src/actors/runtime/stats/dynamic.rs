@@ -33,7 +33,8 @@ impl DynKind {
 /// One dynamic cluster's counters.
 #[derive(Debug, Default)]
 pub struct DynCounter {
-    pub processed: AtomicU64,
+    /// Shared with the rows, so that `query --reset` reaches it.
+    pub processed: Arc<AtomicU64>,
     pub stamp: AtomicU64,
 }
 
@@ -147,9 +148,12 @@ impl Dynamic {
                 continue;
             }
             let name = String::from_utf8_lossy(name);
-            for (k, v) in [("processed", &c.processed), ("stamp", &c.stamp)] {
-                let mut r =
-                    super::Row::new(kind.component(), id, &name, k, v.load(Ordering::Relaxed));
+            let mut processed =
+                super::Row::tallied(kind.component(), id, "processed", &c.processed);
+            processed.instance = name.to_string();
+            let stamp = c.stamp.load(Ordering::Relaxed);
+            let stamp = super::Row::new(kind.component(), id, &name, "stamp", stamp);
+            for mut r in [processed, stamp] {
                 r.state = super::RowState::Dynamic;
                 rows.push(r);
             }
@@ -180,6 +184,16 @@ impl Dynamic {
                 c.load(Ordering::Relaxed),
             ));
         }
+    }
+
+    /// Forgets the dynamic clusters not counted into for `lifetime` seconds
+    /// (`stats-lifetime()`).
+    pub fn expire(&self, lifetime: u64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut clusters = self.clusters.lock().unwrap_or_else(|p| p.into_inner());
+        clusters.retain(|_, c| c.stamp.load(Ordering::Relaxed) + lifetime > now);
     }
 
     /// Sets every dynamic counter to 0 (`stats --reset`).
@@ -245,5 +259,28 @@ mod tests {
         let mut rows = Vec::new();
         d.rows(2, &mut rows);
         assert!(!rows.iter().any(|r| r.instance == "h9"));
+        // stats-lifetime(): what was counted just now stays; a stamp from long ago goes.
+        d.expire(600);
+        assert!(
+            !d.clusters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+        );
+        for c in d
+            .clusters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            c.stamp.store(1, Ordering::Relaxed);
+        }
+        d.expire(600);
+        assert!(
+            d.clusters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+        );
     }
 }

@@ -143,7 +143,12 @@ impl Row {
     }
 
     /// A row read from `tally`.
-    fn tallied(component: &str, id: &str, kind: &'static str, tally: &Arc<AtomicU64>) -> Row {
+    pub(super) fn tallied(
+        component: &str,
+        id: &str,
+        kind: &'static str,
+        tally: &Arc<AtomicU64>,
+    ) -> Row {
         Row {
             tally: Some(tally.clone()),
             ..Row::new(component, id, "", kind, tally.load(Ordering::Relaxed))
