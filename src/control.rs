@@ -83,8 +83,11 @@ pub enum Command {
     ExportConfigGraph,
     Healthcheck,
     Graph(GraphForm),
-    /// `PWD ...`: the credential store, which sluice does not have (no TLS keys).
-    Credentials,
+    /// `PWD status` / `PWD add ID SECRET`: syslog-ng's store of key passphrases. sluice runs
+    /// no driver that takes a protected key, so its store is always empty.
+    Credentials {
+        add: bool,
+    },
 }
 
 impl Command {
@@ -155,7 +158,12 @@ impl Command {
             } else {
                 GraphForm::Text
             }),
-            "PWD" => Command::Credentials,
+            "PWD" => match rest.first() {
+                Some(&"status") => Command::Credentials { add: false },
+                Some(&"add") => Command::Credentials { add: true },
+                Some(other) => return Err(format!("invalid subcommand {}", printable(other))),
+                None => return Err("missing subcommand".to_string()),
+            },
             _ => return Err(format!("Unknown command: {}", printable(line))),
         })
     }
@@ -219,7 +227,8 @@ impl Command {
             Command::Graph(GraphForm::Text) => "GRAPH".into(),
             Command::Graph(GraphForm::Json) => "GRAPH JSON".into(),
             Command::Graph(GraphForm::Dot) => "GRAPH DOT".into(),
-            Command::Credentials => "PWD status".into(),
+            Command::Credentials { add: false } => "PWD status".into(),
+            Command::Credentials { add: true } => "PWD add".into(),
         }
     }
 }

@@ -104,6 +104,11 @@ enum Cmd {
     },
     /// Print the license information.
     ShowLicenseInfo,
+    /// The store of key passphrases (always empty: no driver sluice runs takes one).
+    Credentials {
+        #[command(subcommand)]
+        what: CredentialsCmd,
+    },
     /// Print the live graph: sources, log paths, destinations, with state, rate and queues.
     Graph {
         #[arg(long, conflicts_with = "dot")]
@@ -116,6 +121,19 @@ enum Cmd {
     Dq {
         #[command(subcommand)]
         what: DqCmd,
+    },
+}
+
+/// `credentials status|add`.
+#[derive(Debug, Clone, Subcommand)]
+enum CredentialsCmd {
+    /// List the stored credentials.
+    Status,
+    /// Store a passphrase (refused: nothing sluice runs would read it).
+    Add {
+        #[arg(short, long)]
+        id: String,
+        secret: String,
     },
 }
 
@@ -256,6 +274,9 @@ fn command_of(cmd: &Cmd) -> Result<(Command, Option<u64>), String> {
         Cmd::ExportConfigGraph => Command::ExportConfigGraph,
         Cmd::Healthcheck { timeout } => return Ok((Command::Healthcheck, Some(*timeout))),
         Cmd::ShowLicenseInfo => Command::License,
+        Cmd::Credentials { what } => Command::Credentials {
+            add: matches!(what, CredentialsCmd::Add { .. }),
+        },
         Cmd::Graph { json, dot } => Command::Graph(match (json, dot) {
             (true, _) => GraphForm::Json,
             (_, true) => GraphForm::Dot,

@@ -77,9 +77,11 @@ pub(super) async fn answer(cx: &Cx<'_>, command: &Command) -> Reply {
         // syslog-ng lists the files its configuration names as key, certificate, CA or
         // database files (path_check/path_secret options); no driver sluice runs has one.
         Command::ListFiles => Reply::raw("No files available\n"),
-        Command::Credentials => Reply::fail(
-            "sluice has no credential store: none of the drivers it runs takes a \
-             password-protected key",
+        // syslog-ng's replies; nothing sluice runs reads a passphrase-protected key.
+        Command::Credentials { add: false } => Reply::ok("Credential storage status follows\n"),
+        Command::Credentials { add: true } => Reply::fail(
+            "Error while saving credentials: sluice runs no driver that takes a \
+             passphrase-protected key",
         ),
         Command::Healthcheck => healthcheck(cx).await,
         Command::Graph(form) => match cx.sup.send(Describe(*form)).await {
