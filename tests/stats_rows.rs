@@ -303,3 +303,34 @@ fn filter_counts_survive_a_reload() {
     assert!(ctl(&d.control, "reload").status.success(), "{}", d.stderr());
     assert!(counted(&stats()), "{}", stats());
 }
+
+/// A unix-stream connection's cluster is `unix-stream,anonymous` (unix-stream.conf, at
+/// stats-level(1)), its size rows orphaned once it closed.
+#[test]
+fn unix_stream_rows_match_syslog_ng() {
+    let config = golden("unix-stream.conf");
+    let mut d = Daemon::start_in(
+        |dir| config.replace("/tmp/sng", &dir.display().to_string()),
+        &[],
+        None,
+    );
+    d.wait_ready();
+    let sock = d.dir.path().join("us1.sock");
+    {
+        use std::io::Write;
+        let mut s = std::os::unix::net::UnixStream::connect(&sock).expect("connect");
+        s.write_all(b"<13>Dec  4 01:00:00 h p: m\n").expect("send");
+    }
+    let closed =
+        |s: &str| s.contains("src.unix-stream;s_us#0;unix-stream,anonymous;o;msg_size_max;26\n");
+    assert!(
+        wait_for(Duration::from_secs(20), || closed(&out(&ctl(
+            &d.control, "stats"
+        )))),
+        "{}",
+        out(&ctl(&d.control, "stats"))
+    );
+    let theirs =
+        golden("unix-stream-level1.csv").replace("/tmp/sng", &d.dir.path().display().to_string());
+    same_rows(&out(&ctl(&d.control, "stats")), &theirs, |_| false);
+}

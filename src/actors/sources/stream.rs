@@ -124,9 +124,14 @@ impl StreamReader {
         let mut pos = 0usize;
         let mut eof = false;
         let mut batch = Batcher::default();
-        // From stats-level(1) syslog-ng counts each peer address apart too.
-        let _peer = peer_addr.filter(|_| ingest.stats_level >= 1).map(|a| {
-            let guard = ingest.counters.peer(format!("tcp,{}", a.ip()));
+        // From stats-level(1) syslog-ng counts each peer address apart too (a unix-stream
+        // peer has none: `unix-stream,anonymous`).
+        let instance = match peer_addr {
+            Some(a) => format!("tcp,{}", a.ip()),
+            None => "unix-stream,anonymous".to_string(),
+        };
+        let _peer = (ingest.stats_level >= 1).then(|| {
+            let guard = ingest.counters.peer(instance);
             batch.peer = Some(guard.0.counters.clone());
             guard
         });
