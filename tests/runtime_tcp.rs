@@ -76,6 +76,35 @@ fn syslog_source_reads_octet_counted_rfc5424_and_templates_apply() {
     assert_eq!(read(&out), "app|ID1|v|first\napp|ID2||second\nline\n");
 }
 
+/// An empty octet-counted frame (`0 `) writes nothing, as in syslog-ng 3.38 (recorded:
+/// `0 5 hello0 3 abc` over `transport(framed)` gave exactly two lines).
+#[test]
+fn an_empty_frame_writes_nothing() {
+    let port = free_port();
+    let mut d = Daemon::start(
+        &config(
+            port,
+            "source s { network(ip(\"127.0.0.1\") port(PORT) transport(framed)); };\n\
+             destination d { file(\"out.log\" template(\"[$PROGRAM]\\n\")); };\n\
+             log { source(s); destination(d); };\n",
+        ),
+        None,
+    );
+    d.wait_ready();
+    send(port, b"0 5 hello0 3 abc0 ");
+    let out = d.dir.path().join("out.log");
+    assert!(
+        wait_for(Duration::from_secs(20), || count_lines(&out) >= 2),
+        "{}",
+        d.stderr()
+    );
+    assert!(wait_for(Duration::from_secs(20), || stat(
+        &d.control,
+        "source;s;processed"
+    ) == Some(2)));
+    assert_eq!(read(&out), "[hello]\n[abc]\n");
+}
+
 #[test]
 fn internal_carries_the_daemons_own_messages() {
     let port = free_port();

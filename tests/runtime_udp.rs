@@ -172,7 +172,7 @@ fn a_port_in_use_fails_the_start_with_syslog_ngs_message() {
     let err = d.stderr();
     assert!(
         err.contains(&format!(
-            "Error binding socket; addr='127.0.0.1:{port}', source='s', error='Address already in use"
+            "Error binding socket; addr='AF_INET(127.0.0.1:{port})', source='s', error='Address already in use (98)'"
         )),
         "{err}"
     );

@@ -12,6 +12,7 @@
 
 pub mod destinations;
 pub mod options;
+pub mod os_error;
 pub mod python_options;
 pub mod registry;
 pub mod runtime;

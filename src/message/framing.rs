@@ -100,6 +100,10 @@ impl OctetCounted {
             .fold(0u64, |a, &c| a * 10 + u64::from(c - b'0'))
             .min(u64::from(u32::MAX)) as usize;
         let header = buf.len() - rest.len();
+        // An empty frame (`0 `) carries no message: syslog-ng 3.38 writes nothing for it.
+        if frame_len == 0 && !digits.is_empty() {
+            return Frame::Skip(header);
+        }
         if frame_len > self.max_msg_size {
             if !self.trim_large_messages {
                 return Frame::Error(FrameError::TooLarge { frame_len });
@@ -214,6 +218,10 @@ mod tests {
         assert_eq!(f.next(b"5 hello2 ab"), Frame::Message(b"hel", 5));
         assert_eq!(f.next(b"lo2 ab"), Frame::Skip(2));
         assert_eq!(f.next(b"2 ab"), Frame::Message(b"ab", 4));
+        // `0 ` is a frame without a message (recorded against 3.38: nothing is written).
+        let mut f = OctetCounted::new(100, false);
+        assert_eq!(f.next(b"0 5 hello"), Frame::Skip(2));
+        assert_eq!(f.next(b"5 hello"), Frame::Message(b"hello", 7));
     }
 
     #[test]

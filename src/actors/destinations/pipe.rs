@@ -198,19 +198,7 @@ fn mode(m: FileMode) -> Option<u32> {
     }
 }
 
-/// An OS error as syslog-ng prints it: `No such file or directory (2)`.
-pub(crate) fn os_error(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => {
-            let text = e.to_string();
-            let text = text
-                .strip_suffix(&format!(" (os error {n})"))
-                .unwrap_or(&text);
-            format!("{text} ({n})")
-        }
-        None => e.to_string(),
-    }
-}
+pub(crate) use crate::actors::os_error::os_error;
 
 /// A batch rendered for a non-blocking pipe, with where each message ends, so a write that
 /// fails part of the way reports exactly how many messages went out whole (the rest, a

@@ -7,7 +7,10 @@ use super::hooks::HookFailed;
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// A listening socket could not be bound (syslog-ng's message).
-    #[error("Error binding socket; addr='{addr}', source='{source_name}', error='{error}'")]
+    #[error(
+        "Error binding socket; addr='{addr}', source='{source_name}', error='{}'",
+        crate::actors::os_error::os_error(error)
+    )]
     Bind {
         addr: String,
         source_name: String,

@@ -122,7 +122,7 @@ impl SourceDriver for StreamSource {
         let l = match lent.take::<std::net::TcpListener>(&key) {
             Some(l) => l,
             None => bind(&self.listen).map_err(|error| RuntimeError::Bind {
-                addr: self.listen.addr.to_string(),
+                addr: sockaddr_name(&self.listen.addr),
                 source_name: object.to_string(),
                 error,
             })?,

@@ -118,7 +118,8 @@ impl SourceDriver for NetSource {
                             refresh_udp(b, &sock);
                             sock
                         }
-                        None => bind_udp(b).map_err(|e| bind_err(b.addr.to_string(), e))?,
+                        None => bind_udp(b)
+                            .map_err(|e| bind_err(super::listener::sockaddr_name(&b.addr), e))?,
                     };
                     mine.insert(key, sock);
                 }

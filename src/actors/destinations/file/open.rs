@@ -60,19 +60,7 @@ pub enum OpenError {
     Io(#[from] io::Error),
 }
 
-/// An error as syslog-ng prints `errno`: `Permission denied (13)`.
-pub fn os_error(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => {
-            let text = io::Error::from_raw_os_error(n).to_string();
-            let text = text
-                .strip_suffix(&format!(" (os error {n})"))
-                .unwrap_or(&text);
-            format!("{text} ({n})")
-        }
-        None => e.to_string(),
-    }
-}
+pub use crate::actors::os_error::os_error;
 
 /// syslog-ng's check: a name with `../` or `/..` in it is not opened.
 pub fn is_spurious(name: &[u8]) -> bool {
