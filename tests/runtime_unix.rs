@@ -287,3 +287,43 @@ fn logger_messages_look_as_in_syslog_ng() {
         "{line:?}"
     );
 }
+
+/// Datagrams with NUL bytes are read as syslog-ng 3.38 reads them (recorded with the same
+/// four datagrams on unix-dgram: leading NULs, a lone NUL, an inner NUL, trailing NULs).
+#[test]
+fn datagrams_with_nul_bytes_read_as_syslog_ng() {
+    let mut d = Daemon::start_in(
+        |dir| {
+            format!(
+                "@version: 3.38\n\
+                 source s {{ unix-dgram(\"{0}/n.sock\"); }};\n\
+                 destination d {{ file(\"{0}/out.log\" template(\"[$MSG]\\n\")); }};\n\
+                 log {{ source(s); destination(d); }};\n",
+                dir.display()
+            )
+        },
+        &[],
+        None,
+    );
+    d.wait_ready();
+    let sock = d.dir.path().join("n.sock");
+    let u = UnixDatagram::unbound().expect("socket");
+    for dgram in [
+        &b"\0\0<13>Dec  4 01:00:00 h p: nul"[..],
+        b"\0",
+        b"a\0b",
+        b"<13>p: x\0\0",
+    ] {
+        u.send_to(dgram, &sock).expect("send");
+    }
+    let out = d.dir.path().join("out.log");
+    assert!(
+        wait_for(Duration::from_secs(20), || count_lines(&out) == 4),
+        "{}",
+        d.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        "[ 4 01:00:00 h p: nul]\n[]\n[]\n[x]\n"
+    );
+}
