@@ -412,6 +412,27 @@ fn local_zone() -> &'static jiff::tz::TimeZone {
     &TZ
 }
 
+/// Now, in the local zone, with the zone's offset looked up once per second per thread (a
+/// Python source makes messages by the million: the lookup was a good part of the cost).
+fn now_local() -> UnixTime {
+    thread_local! {
+        static OFFSET: std::cell::Cell<(i64, i32)> = const { std::cell::Cell::new((i64::MIN, 0)) };
+    }
+    let now = jiff::Timestamp::now();
+    let sec = now.as_second();
+    let usec = now.subsec_microsecond().max(0) as u32;
+    let gmtoff = OFFSET.with(|c| {
+        let (at, off) = c.get();
+        if at == sec {
+            return off;
+        }
+        let off = crate::message::timestamp::offset_at(local_zone(), sec);
+        c.set((sec, off));
+        off
+    });
+    UnixTime::new(sec, usec, gmtoff)
+}
+
 #[pymethods]
 impl PyLogMessage {
     /// `LogMessage(message=None, bookmark=None)`: an empty message received now, with
@@ -423,7 +444,7 @@ impl PyLogMessage {
         message: Option<&Bound<'_, PyAny>>,
         bookmark: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let mut msg = LogMessage::new(UnixTime::now(local_zone()));
+        let mut msg = LogMessage::new(now_local());
         if let Some(m) = message.filter(|m| !m.is_none()) {
             let Some(text) = str_or_bytes(m)? else {
                 return Err(PyTypeError::new_err(format!(
