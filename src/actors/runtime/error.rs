@@ -26,4 +26,14 @@ pub enum RuntimeError {
     /// A file-like source could not be prepared (a `pipe()` whose FIFO cannot be created).
     #[error("{0}")]
     Open(String),
+    /// What a driver's start failed on, and the driver, as syslog-ng reports it in a second
+    /// line: `Error initializing message pipeline; plugin_name='tcp', location='f:2:12'`.
+    #[error(
+        "{error}\nError initializing message pipeline; plugin_name='{plugin}', location='{location}'"
+    )]
+    Driver {
+        error: Box<RuntimeError>,
+        plugin: String,
+        location: String,
+    },
 }

@@ -174,7 +174,14 @@ pub fn acquire(plan: &Plan, lent: &mut Resources) -> Result<Resources, RuntimeEr
     for s in &plan.sources {
         if let Err(e) = s.driver.acquire(&s.object, lent, &mut mine) {
             lent.absorb(mine);
-            return Err(e);
+            if s.location.is_empty() {
+                return Err(e);
+            }
+            return Err(RuntimeError::Driver {
+                error: Box::new(e),
+                plugin: s.driver_name.clone(),
+                location: s.location.clone(),
+            });
         }
     }
     Ok(mine)
