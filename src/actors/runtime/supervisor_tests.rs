@@ -327,7 +327,7 @@ async fn received(sup: &Addr<ConfigSupervisor>, n: u64) {
 fn stat(rows: &[crate::actors::runtime::stats::Row], pattern: &str) -> Option<u64> {
     let matching: Vec<u64> = rows
         .iter()
-        .filter(|r| crate::actors::runtime::stats::glob::matches(pattern, &r.query_name()))
+        .filter(|r| crate::actors::runtime::stats::glob_matches(pattern, &r.query_name()))
         .map(|r| r.value)
         .collect();
     (!matching.is_empty()).then(|| matching.iter().sum())

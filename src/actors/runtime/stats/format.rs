@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Row, glob};
+use super::{Row, glob_matches};
 
 /// `syslog-ng-ctl stats`: the header (unless `header` is false) and one line per row.
 pub fn csv(rows: &[Row], header: bool) -> String {
@@ -69,7 +69,7 @@ pub fn query(rows: &[Row], kind: QueryKind, pattern: &str, reset: bool) -> Strin
     let pattern = if pattern.is_empty() { "*" } else { pattern };
     let matching: Vec<&Row> = rows
         .iter()
-        .filter(|r| glob::matches(pattern, &r.query_name()))
+        .filter(|r| glob_matches(pattern, &r.query_name()))
         .collect();
     let mut out = String::new();
     match kind {

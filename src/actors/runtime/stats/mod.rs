@@ -15,7 +15,6 @@
 mod dynamic;
 mod eps;
 mod format;
-pub(crate) mod glob;
 
 pub use dynamic::{Tally, dynamic};
 pub use eps::{Eps, UPDATE_EVERY as EPS_UPDATE_EVERY};
@@ -489,6 +488,13 @@ fn eps_rows(component: &str, id: &str, instance: &str, c: &Arc<Counters>, rows: 
     ] {
         rows.push(Row::new(component, id, instance, kind, v).from(c, &["eps"]));
     }
+}
+
+/// Whether the counter name `text` matches the `query` pattern (GLib's pattern match, as
+/// `match()`/`rewrite` globs use it).
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
+    let chars = |s: &str| s.chars().collect::<Vec<_>>();
+    crate::pipeline::matcher::glob_match_chars(&chars(pattern), &chars(text))
 }
 
 /// The distinct names, in first-seen order.

@@ -177,3 +177,21 @@ fn orphans_stay_until_removed_or_revived() {
     o.clear();
     assert_eq!(o.with(Vec::new()).len(), 0);
 }
+
+#[test]
+fn query_patterns_match_as_glib_does() {
+    let matches = glob_matches;
+    assert!(matches("*", ""));
+    assert!(matches("src*", "src.tcp.s_tcp.connections"));
+    assert!(matches("*processed", "center.received.processed"));
+    assert!(matches("*.s_tcp*", "source.s_tcp.processed"));
+    assert!(matches("a?c", "abc"));
+    assert!(!matches("a?c", "ac"));
+    assert!(!matches("src*", "source.s.processed"));
+    assert!(matches("*a*b*", "xxaxxbxx"));
+    assert!(!matches("*a*b", "xxaxxbxx"));
+    assert!(matches(
+        "dst.tcp.d#0.tcp,127.0.0.1:1.queued",
+        "dst.tcp.d#0.tcp,127.0.0.1:1.queued"
+    ));
+}
