@@ -172,7 +172,8 @@ impl ComponentActor {
     }
 
     /// A destination driver's actor.
-    pub fn destination(d: &super::graph::DestComponent, queue: Arc<Queue>) -> ComponentActor {
+    pub fn destination(d: &super::graph::DestComponent) -> ComponentActor {
+        let queue = d.queue.clone();
         let last = (
             std::time::Instant::now(),
             Counters::get(&queue.counters.written),

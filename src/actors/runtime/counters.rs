@@ -49,17 +49,19 @@ pub struct Counters {
     pub reconnecting: std::sync::atomic::AtomicBool,
     /// The last error of the component and when it happened (seconds since the epoch).
     last_error: std::sync::Mutex<Option<(u64, String)>>,
-    /// A stream listener's counters per peer address (`tcp,10.0.0.1`), from stats-level 1.
+    /// Counters of parts of the component, by instance, from stats-level 1: a stream
+    /// listener's per peer address (`tcp,10.0.0.1`), a templated file's per file name.
     peers: std::sync::Mutex<Vec<Arc<Peer>>>,
 }
 
-/// The counters of the connections from one peer address (syslog-ng's per-connection
-/// cluster, shared by the connections of one address).
+/// The counters of one part of a component (syslog-ng's per-connection cluster, shared by
+/// the connections of one address; or one file of a templated name) and how many of its
+/// holders are open.
 #[derive(Debug)]
 pub struct Peer {
     pub instance: String,
     pub counters: Arc<Counters>,
-    /// Connections open now.
+    /// Connections (or file handles) open now.
     pub live: std::sync::atomic::AtomicUsize,
 }
 

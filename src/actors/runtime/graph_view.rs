@@ -30,6 +30,17 @@ pub fn render(form: GraphForm, facts: &GraphFacts, reports: &[ComponentReport]) 
     }
 }
 
+/// The reports of `object`'s drivers of `kind`.
+fn drivers<'a>(
+    reports: &'a [ComponentReport],
+    kind: Kind,
+    object: &'a str,
+) -> impl Iterator<Item = &'a ComponentReport> + 'a {
+    reports
+        .iter()
+        .filter(move |r| r.kind == kind && r.object == object)
+}
+
 /// The counters worth showing: the nonzero ones (queue depth is shown on its own).
 fn counters(r: &ComponentReport) -> impl Iterator<Item = &(&'static str, u64)> {
     r.counters
@@ -44,18 +55,12 @@ fn text(facts: &GraphFacts, reports: &[ComponentReport]) -> String {
     }
     for (source, dests) in &facts.paths {
         let _ = writeln!(out, "source {source}");
-        for r in reports
-            .iter()
-            .filter(|r| r.kind == Kind::Source && r.object == *source)
-        {
+        for r in drivers(reports, Kind::Source, source) {
             let _ = writeln!(out, "  {}", line(r));
         }
         for dest in dests {
             let _ = writeln!(out, "  -> destination {dest}");
-            for r in reports
-                .iter()
-                .filter(|r| r.kind == Kind::Destination && r.object == *dest)
-            {
+            for r in drivers(reports, Kind::Destination, dest) {
                 let _ = writeln!(out, "       {}", line(r));
             }
         }
@@ -173,15 +178,9 @@ fn dot(facts: &GraphFacts, reports: &[ComponentReport]) -> String {
         );
     }
     for (source, dests) in &facts.paths {
-        let from = reports
-            .iter()
-            .filter(|r| r.kind == Kind::Source && r.object == *source);
-        for f in from {
+        for f in drivers(reports, Kind::Source, source) {
             for d in dests {
-                for t in reports
-                    .iter()
-                    .filter(|r| r.kind == Kind::Destination && r.object == *d)
-                {
+                for t in drivers(reports, Kind::Destination, d) {
                     let _ = writeln!(
                         out,
                         "  \"source:{}\" -> \"destination:{}\";",

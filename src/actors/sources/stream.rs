@@ -126,11 +126,11 @@ impl StreamReader {
         let mut batch = Batcher::default();
         // From stats-level(1) syslog-ng counts each peer address apart too (a unix-stream
         // peer has none: `unix-stream,anonymous`).
-        let instance = match peer_addr {
-            Some(a) => format!("tcp,{}", a.ip()),
-            None => "unix-stream,anonymous".to_string(),
-        };
         let _peer = (ingest.stats_level >= 1).then(|| {
+            let instance = match peer_addr {
+                Some(a) => format!("tcp,{}", a.ip()),
+                None => "unix-stream,anonymous".to_string(),
+            };
             let guard = ingest.counters.peer(instance);
             batch.peer = Some(guard.0.counters.clone());
             guard

@@ -474,7 +474,8 @@ impl Target {
         now: Instant,
     ) {
         self.used = now;
-        self.count(|c| &c.processed, entries.clone().count());
+        let n = entries.clone().count();
+        self.count(|c| &c.processed, n);
         if !self.kept.is_empty() {
             self.flush_kept(sh, r, now);
         }
@@ -486,7 +487,6 @@ impl Target {
                 r.render(&e.msg, &mut sh.out);
                 max = max.max(sh.out.len() - at);
             }
-            let n = entries.clone().count();
             if self.write_out(sh, now) {
                 self.count(|c| &c.written, n);
                 if let Some(s) = &self.stats {

@@ -257,7 +257,7 @@ impl Graph {
         // Destinations of the previous graph that no driver of this one took were drained
         // by the supervisor; anything still here is dropped (its queue with it).
         for d in &dests {
-            let actor = ComponentActor::destination(d, d.queue.clone());
+            let actor = ComponentActor::destination(d);
             components.push(actor.start());
         }
         Graph {

@@ -263,35 +263,34 @@ impl StatsSources {
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         let level = self.level;
-        let (mut received, mut queued) = (Vec::new(), Vec::new());
-        for obj in unique(self.sources.iter().map(|s| s.object.as_str())) {
-            let drivers: Vec<_> = self.sources.iter().filter(|s| s.object == obj).collect();
-            let sum = drivers
-                .iter()
-                .map(|s| Counters::get(&s.counters.processed))
-                .sum();
-            let mut row = Row::new("source", obj, "", "processed", sum);
-            for s in &drivers {
-                row = row.from(&s.counters, &["processed"]);
-                received.push(s.counters.clone());
-            }
-            rows.push(row);
+        // The counters of one object's drivers, or (`None`) of every driver.
+        let of = |obj: Option<&str>, entries: &[(&str, &Arc<Counters>)]| -> Vec<Arc<Counters>> {
+            let drivers = entries.iter().filter(|(o, _)| obj.is_none_or(|x| x == *o));
+            drivers.map(|(_, c)| Arc::clone(c)).collect()
+        };
+        let sources: Vec<_> = self
+            .sources
+            .iter()
+            .map(|s| (s.object.as_str(), &s.counters))
+            .collect();
+        let dests: Vec<_> = self
+            .dests
+            .iter()
+            .map(|d| (d.object.as_str(), &d.counters))
+            .collect();
+        for obj in unique(sources.iter().map(|(o, _)| *o)) {
+            rows.push(processed_sum("source", obj, "", &of(Some(obj), &sources)));
         }
         for s in &self.sources {
             source_rows(s, level, &mut rows);
         }
-        for obj in unique(self.dests.iter().map(|d| d.object.as_str())) {
-            let drivers: Vec<_> = self.dests.iter().filter(|d| d.object == obj).collect();
-            let sum = drivers
-                .iter()
-                .map(|d| Counters::get(&d.counters.processed))
-                .sum();
-            let mut row = Row::new("destination", obj, "", "processed", sum);
-            for d in &drivers {
-                row = row.from(&d.counters, &["processed"]);
-                queued.push(d.counters.clone());
-            }
-            rows.push(row);
+        for obj in unique(dests.iter().map(|(o, _)| *o)) {
+            rows.push(processed_sum(
+                "destination",
+                obj,
+                "",
+                &of(Some(obj), &dests),
+            ));
         }
         for d in &self.dests {
             if let Some(r) = d.rows.as_ref().filter(|r| r.level <= level) {
@@ -307,18 +306,14 @@ impl StatsSources {
         if level >= 3 {
             // syslog-ng counts a tag each time it is set; the sources' own `.source.NAME`
             // tag is set on every message they read.
-            for obj in unique(self.sources.iter().map(|s| s.object.as_str())) {
-                let mut row = Row::new("tag", &format!(".source.{obj}"), "", "processed", 0);
-                for s in self.sources.iter().filter(|s| s.object == obj) {
-                    row.value += Counters::get(&s.counters.processed);
-                    row = row.from(&s.counters, &["processed"]);
-                }
-                rows.push(row);
+            for obj in unique(sources.iter().map(|(o, _)| *o)) {
+                let tag = format!(".source.{obj}");
+                rows.push(processed_sum("tag", &tag, "", &of(Some(obj), &sources)));
             }
         }
         dynamic().rows(level, &mut rows);
-        rows.push(center("received", &received));
-        rows.push(center("queued", &queued));
+        rows.push(processed_sum("center", "", "received", &of(None, &sources)));
+        rows.push(processed_sum("center", "", "queued", &of(None, &dests)));
         // Registered by the internal() driver in syslog-ng, so only with one.
         if self.sources.iter().any(|s| s.driver == "internal") {
             let (dropped, waiting) = (bus().dropped(), bus().queued() as u64);
@@ -334,10 +329,11 @@ impl StatsSources {
     }
 }
 
-/// A `center` row: the sum of the `processed` of `counters`.
-fn center(instance: &str, counters: &[Arc<Counters>]) -> Row {
+/// A `processed` row summing the `processed` of `counters`: a statement's drivers
+/// (`source`, `destination`, its `.source.NAME` tag), or all of them (`center`).
+fn processed_sum(component: &str, id: &str, instance: &str, counters: &[Arc<Counters>]) -> Row {
     let sum = counters.iter().map(|c| Counters::get(&c.processed)).sum();
-    let mut row = Row::new("center", "", instance, "processed", sum);
+    let mut row = Row::new(component, id, instance, "processed", sum);
     for c in counters {
         row = row.from(c, &["processed"]);
     }
