@@ -252,6 +252,15 @@ impl Counters {
             .collect()
     }
 
+    /// One counter by its field name (`processed`, `memory_usage`; 0 for a name it has not).
+    pub fn value_of(&self, name: &str) -> u64 {
+        self.fields()
+            .into_iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, c)| Self::get(c))
+            .unwrap_or(0)
+    }
+
     /// Sets every counter but the gauges to 0 (`syslog-ng-ctl stats --reset`).
     pub fn reset(&self) {
         for (k, c) in self.fields() {

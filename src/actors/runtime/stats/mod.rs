@@ -119,14 +119,6 @@ pub struct Row {
 /// The rate rows, in the order of `Eps::values`.
 const EPS_KINDS: [&str; 3] = ["eps_last_1h", "eps_last_24h", "eps_since_start"];
 
-/// The value of `field` of `c`.
-fn field_value(c: &Counters, field: &str) -> u64 {
-    c.snapshot()
-        .into_iter()
-        .find(|(k, _)| *k == field)
-        .map_or(0, |(_, v)| v)
-}
-
 impl Row {
     fn new(component: &str, id: &str, instance: &str, kind: &'static str, value: u64) -> Row {
         Row {
@@ -204,7 +196,7 @@ impl Row {
         } else if let (Some(c), Some(i)) = (first, EPS_KINDS.iter().position(|k| *k == self.kind)) {
             r.value = c.eps.values()[i];
         } else if !self.sources.is_empty() {
-            r.value = self.sources.iter().map(|(c, f)| field_value(c, f)).sum();
+            r.value = self.sources.iter().map(|(c, f)| c.value_of(f)).sum();
         }
         r
     }
