@@ -192,13 +192,17 @@ impl Counters {
             .clone()
     }
 
-    /// Records that messages were routed now.
-    pub fn stamp_now(&self) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        self.stamp.store(now, Ordering::Relaxed);
+    /// Counts a reader's batch of `n` routed messages at `now` (seconds since the epoch),
+    /// of which `parsed` = (count, bytes, largest) were parsed from raw input.
+    pub fn routed(&self, n: u64, parsed: (u64, u64, u64), now: u64) {
+        if n > 0 {
+            self.processed.fetch_add(n, Ordering::Relaxed);
+            self.stamp.store(now, Ordering::Relaxed);
+        }
+        let (count, bytes, max) = parsed;
+        if count > 0 {
+            self.count_sizes(count, bytes, max);
+        }
     }
 
     /// Counts `count` messages of `bytes` in all, the largest `max` bytes (a reader's batch).

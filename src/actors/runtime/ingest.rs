@@ -247,13 +247,17 @@ impl Ingest {
             a.set_credits(n);
         }
         Counters::add(&self.counters.received, u64::from(n));
-        Counters::add(&self.counters.processed, u64::from(n));
-        if n > 0 {
-            self.counters.stamp_now();
-        }
-        let (count, bytes, max) = std::mem::take(&mut b.parsed);
-        if count > 0 {
-            self.counters.count_sizes(count, bytes, max);
+        let parsed = std::mem::take(&mut b.parsed);
+        // The stamp: one clock read per batch, and none for an empty one.
+        let now = match n {
+            0 => 0,
+            _ => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        self.counters.routed(u64::from(n), parsed, now);
+        if let Some(p) = &b.peer {
+            p.routed(u64::from(n), parsed, now);
         }
         if self.stats_level >= 2 {
             let d = crate::actors::runtime::stats::dynamic();
@@ -263,11 +267,6 @@ impl Ingest {
                 &self.driver_id,
                 self.max_dynamics,
             );
-        }
-        if let Some(p) = b.peer.as_ref().filter(|_| n > 0) {
-            Counters::add(&p.processed, u64::from(n));
-            p.stamp_now();
-            p.count_sizes(count, bytes, max);
         }
         let routing = b.routing.take().unwrap_or_else(|| self.current_routing());
         for (slot, batch) in b.out.iter_mut().enumerate() {
