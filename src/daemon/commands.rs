@@ -3,7 +3,7 @@
 //! replies (recorded in tests/golden/ctl).
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::Addr;
 
@@ -35,10 +35,7 @@ pub(super) async fn answer(cx: &Cx<'_>, command: &Command) -> Reply {
             Some(rows) => match format {
                 StatsFormat::Csv { header } => Reply::raw(stats::csv(&rows, *header)),
                 StatsFormat::Kv => Reply::raw(stats::query(&rows, QueryKind::Get, "*", false)),
-                StatsFormat::Prometheus => {
-                    let status = cx.sup.send(Reloads).await.ok();
-                    Reply::raw(stats::prometheus(&rows) + &reload_metrics(status))
-                }
+                StatsFormat::Prometheus => Reply::raw(prometheus_of(&rows, cx.sup).await),
             },
         },
         Command::ResetStats => {
@@ -121,8 +118,8 @@ async fn healthcheck(cx: &Cx<'_>) -> Reply {
         "syslogng_io_worker_latency_seconds {}\n\
          syslogng_mainloop_io_worker_roundtrip_latency_seconds {}\n\
          syslogng_internal_events_queue_usage_ratio {usage}",
-        secs(worker),
-        secs(roundtrip)
+        worker.as_secs_f64(),
+        roundtrip.as_secs_f64()
     );
     if cx.stopping {
         text.push_str("\nsluice_stopping 1");
@@ -130,13 +127,21 @@ async fn healthcheck(cx: &Cx<'_>) -> Reply {
     Reply::ok(text)
 }
 
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
+/// The Prometheus text (`STATS PROMETHEUS`, `--metrics-listen`); `None` without a graph.
+pub(super) async fn prometheus(sup: &Addr<ConfigSupervisor>) -> Option<String> {
+    let rows = rows(sup, false).await?;
+    Some(prometheus_of(&rows, sup).await)
+}
+
+/// `rows` as Prometheus text, followed by sluice's reload records.
+async fn prometheus_of(rows: &[Row], sup: &Addr<ConfigSupervisor>) -> String {
+    let status = sup.send(Reloads).await.ok();
+    stats::prometheus(rows) + &reload_metrics(status)
 }
 
 /// sluice's own metrics in the Prometheus reply: the configuration generation and the last
 /// reload's record.
-pub(super) fn reload_metrics(status: Option<ReloadStatus>) -> String {
+fn reload_metrics(status: Option<ReloadStatus>) -> String {
     let Some(s) = status else {
         return String::new();
     };

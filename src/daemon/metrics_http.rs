@@ -11,8 +11,7 @@ use actix::Addr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::actors::runtime::stats;
-use crate::actors::runtime::supervisor::{ConfigSupervisor, Reloads, Stats};
+use crate::actors::runtime::supervisor::ConfigSupervisor;
 
 /// Longest request head read.
 const MAX_HEAD: usize = 8192;
@@ -45,12 +44,8 @@ async fn answer(mut stream: TcpStream, sup: Addr<ConfigSupervisor>) {
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
     let (status, body) = match (method, path) {
-        ("GET" | "HEAD", "/metrics" | "/") => match sup.send(Stats).await.ok().flatten() {
-            Some(rows) => {
-                let status = sup.send(Reloads).await.ok();
-                let text = stats::prometheus(&rows) + &super::commands::reload_metrics(status);
-                ("200 OK", text)
-            }
+        ("GET" | "HEAD", "/metrics" | "/") => match super::commands::prometheus(&sup).await {
+            Some(text) => ("200 OK", text),
             None => (
                 "503 Service Unavailable",
                 "no configuration is running\n".into(),
