@@ -467,11 +467,7 @@ impl Handler<Describe> for ConfigSupervisor {
             },
             generation: self.generation,
             undelivered: self.stopping.as_ref().map(StatsView::undelivered),
-            paths: self
-                .graph
-                .as_ref()
-                .map(|g| g.paths().to_vec())
-                .unwrap_or_default(),
+            paths: self.graph.as_ref().map(Graph::paths).unwrap_or_default(),
         };
         let addrs: Vec<_> = self
             .graph

@@ -157,11 +157,8 @@ pub struct Graph {
     stats_freq: u32,
     /// `stats-lifetime()`: seconds a dynamic stats row is kept after its last change.
     stats_lifetime: u64,
-    /// Each source object and the destination objects its messages can reach.
-    paths: Vec<(String, Vec<String>)>,
-    /// The named filters of its log paths with their tallies (stats).
-    filters: Vec<(String, Arc<crate::pipeline::FilterTally>)>,
-    /// Its compiled log paths (`export-config-graph`).
+    /// Its compiled log paths (the graph's edges, the filters' tallies,
+    /// `export-config-graph`).
     router: Arc<crate::pipeline::Router>,
 }
 
@@ -209,19 +206,6 @@ impl Graph {
             .clone();
         let mut components = Vec::new();
         let exit = handover.exit.clone();
-        let paths = plan
-            .router
-            .sources()
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let to = plan.router.reachable(crate::pipeline::SourceId(i as u32));
-                let names = plan.router.destinations();
-                let to = to.iter().filter_map(|d| names.get(d.0 as usize).cloned());
-                (name.clone(), to.collect())
-            })
-            .collect();
-        let filters = plan.router.filter_tallies().to_vec();
         let router = Arc::new(plan.router);
         let mut sources = Vec::new();
         let mut next_worker = 0usize;
@@ -272,8 +256,6 @@ impl Graph {
             stats_level: plan.globals.stats_level,
             stats_freq: plan.globals.stats_freq,
             stats_lifetime: u64::from(plan.globals.stats_lifetime.get()),
-            paths,
-            filters,
             router: router.clone(),
         }
     }
@@ -297,7 +279,7 @@ impl Graph {
     /// filter's counters across a reload, by name).
     pub fn continue_filter_counts(&self, before: &[(String, Arc<crate::pipeline::FilterTally>)]) {
         use std::sync::atomic::Ordering::Relaxed;
-        for (name, t) in &self.filters {
+        for (name, t) in self.router.filter_tallies() {
             if let Some((_, old)) = before.iter().find(|(n, _)| n == name) {
                 t.matched.fetch_add(old.matched.load(Relaxed), Relaxed);
                 t.not_matched
@@ -308,7 +290,7 @@ impl Graph {
 
     /// Its named filters' tallies.
     pub fn filter_tallies(&self) -> Vec<(String, Arc<crate::pipeline::FilterTally>)> {
-        self.filters.clone()
+        self.router.filter_tallies().to_vec()
     }
 
     /// `stats-lifetime()` in seconds.
@@ -327,8 +309,20 @@ impl Graph {
     }
 
     /// Each source object and the destination objects its log paths can take it to.
-    pub fn paths(&self) -> &[(String, Vec<String>)] {
-        &self.paths
+    pub fn paths(&self) -> Vec<(String, Vec<String>)> {
+        let r = &self.router;
+        let names = r.destinations();
+        let reach = |i: usize| {
+            let to = r.reachable(crate::pipeline::SourceId(i as u32));
+            to.iter()
+                .filter_map(|d| names.get(d.0 as usize).cloned())
+                .collect()
+        };
+        r.sources()
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), reach(i)))
+            .collect()
     }
 
     /// The `hook-commands()` of its drivers.
@@ -377,7 +371,7 @@ impl Graph {
             stats: StatsSources {
                 sources,
                 dests,
-                filters: self.filters.clone(),
+                filters: self.filter_tallies(),
                 level: self.stats_level,
             },
             queues: self.dests.iter().map(|d| d.queue.clone()).collect(),
