@@ -239,11 +239,23 @@ impl ConfigSupervisor {
             return;
         };
         self.stats_timer = Some(ctx.run_interval(every, |act, _| {
-            if let Some(g) = &act.graph {
-                let rows = act.orphans.with(g.stats_view().stats.rows());
+            // While the graph runs (not during the drain at exit).
+            if act.graph.is_some()
+                && let Some(rows) = act.stats_rows()
+            {
                 tracing::info!("{}", super::stats::log_line(&rows));
             }
         }));
+    }
+
+    /// The stats rows of the running (or stopping) graph, orphans included.
+    fn stats_rows(&self) -> Option<Vec<Row>> {
+        let rows = match (&self.graph, &self.stopping) {
+            (Some(g), _) => g.stats_view().stats.rows(),
+            (None, Some(v)) => v.stats.rows(),
+            (None, None) => return None,
+        };
+        Some(self.orphans.with(rows))
     }
 }
 
@@ -383,12 +395,7 @@ impl Handler<Stats> for ConfigSupervisor {
     type Result = Option<Vec<Row>>;
 
     fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Option<Vec<Row>> {
-        let rows = match (&self.graph, &self.stopping) {
-            (Some(g), _) => g.stats_view().stats.rows(),
-            (None, Some(v)) => v.stats.rows(),
-            (None, None) => return None,
-        };
-        Some(self.orphans.with(rows))
+        self.stats_rows()
     }
 }
 
