@@ -18,6 +18,38 @@ fn out(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
+/// Where a recording ran (its directory and ports) and this run's equivalents: each
+/// recorded port gets a free one, all different (held together while picked: a destination
+/// port that equals a source port would loop messages back into the daemon).
+struct Recorded {
+    dir: &'static str,
+    ports: Vec<(String, u16)>,
+}
+
+impl Recorded {
+    fn new(dir: &'static str, recorded: &[&str]) -> Recorded {
+        let held: Vec<_> = recorded
+            .iter()
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let ports = recorded
+            .iter()
+            .zip(&held)
+            .map(|(p, l)| (p.to_string(), l.local_addr().expect("addr").port()))
+            .collect();
+        Recorded { dir, ports }
+    }
+
+    /// `text` (a recorded config or CSV) with this run's directory and ports.
+    fn map(&self, text: &str, dir: &Path) -> String {
+        let mut t = text.replace(self.dir, &dir.display().to_string());
+        for (from, to) in &self.ports {
+            t = t.replace(from, &to.to_string());
+        }
+        t
+    }
+}
+
 /// `ours` (sluice's CSV) has the rows (`component;id;instance;state;type`) of `theirs`
 /// (syslog-ng's), but the kinds sluice does not fill yet (listed in the README), and adds
 /// only its documented extras.
@@ -54,27 +86,8 @@ fn same_rows(ours: &str, theirs: &str, not_yet_here: impl Fn(&str) -> bool) {
 /// The same for Python drivers, a pipe, `tcp6()` and a UDP `network()` (python.conf).
 #[test]
 fn python_and_other_driver_rows_match_syslog_ng() {
-    let held: Vec<_> = (0..3)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
-        .collect();
-    let ports: Vec<(String, String)> = ["15601", "15609", "15611"]
-        .iter()
-        .zip(&held)
-        .map(|(p, l)| {
-            (
-                p.to_string(),
-                l.local_addr().expect("addr").port().to_string(),
-            )
-        })
-        .collect();
-    drop(held);
-    let map = |text: &str, dir: &Path| {
-        let mut t = text.replace("/tmp/sng/c", &dir.display().to_string());
-        for (from, to) in &ports {
-            t = t.replace(from, to);
-        }
-        t
-    };
+    let rec = Recorded::new("/tmp/sng/c", &["15601", "15609", "15611"]);
+    let map = |text: &str, dir: &Path| rec.map(text, dir);
     let config = golden("python.conf");
     let mut d = Daemon::start_in(|dir| map(&config, dir), &[], None);
     d.wait_ready();
@@ -89,27 +102,10 @@ fn python_and_other_driver_rows_match_syslog_ng() {
 /// Runs drivers.conf at `level` with the traffic record.sh sent to syslog-ng (its ports and
 /// directory mapped to this run's) and returns the daemon, sluice's stats and syslog-ng's.
 fn drivers_at(level: u32) -> (Daemon, String, String) {
-    // Twelve different ports (held together while picked): a destination port that
-    // equals a source port would loop messages back into the daemon.
-    let held: Vec<_> = (0..12)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
-        .collect();
-    let ports: Vec<(String, String)> = held
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let port = l.local_addr().expect("addr").port();
-            (format!("156{:02}", i + 1), port.to_string())
-        })
-        .collect();
-    drop(held);
-    let map = |text: &str, dir: &Path| {
-        let mut t = text.replace("/tmp/sng/b", &dir.display().to_string());
-        for (from, to) in &ports {
-            t = t.replace(from, to);
-        }
-        t
-    };
+    let recorded: Vec<String> = (1..=12).map(|i| format!("156{i:02}")).collect();
+    let recorded: Vec<&str> = recorded.iter().map(String::as_str).collect();
+    let rec = Recorded::new("/tmp/sng/b", &recorded);
+    let map = |text: &str, dir: &Path| rec.map(text, dir);
     let config = golden("drivers.conf").replace("LEVEL", &level.to_string());
     let mut d = Daemon::start_in(
         |dir| {
@@ -121,7 +117,7 @@ fn drivers_at(level: u32) -> (Daemon, String, String) {
         None,
     );
     d.wait_ready();
-    let port = |i: usize| ports[i - 1].1.parse::<u16>().expect("port");
+    let port = |i: usize| rec.ports[i - 1].1;
     send(port(1), &b"<13>Dec  4 01:00:00 h p: tcp\n".repeat(10));
     send(port(3), &b"<13>Dec  4 01:00:00 h p: net\n".repeat(7));
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
