@@ -190,14 +190,16 @@ impl Queue {
         let before = out.len();
         let n = self.lock().pop(max, out);
         if n > 0 {
+            // In the writer's hand first, as before the memory was counted: a stop counting
+            // what is left must not find these entries in neither place.
+            self.hand.fetch_add((n as u64) << 32, Ordering::AcqRel);
+            self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
             let bytes = bytes_of(&out[before..]);
             let _ = self.counters.memory_usage.fetch_update(
                 Ordering::Relaxed,
                 Ordering::Relaxed,
                 |m| Some(m.saturating_sub(bytes)),
             );
-            self.hand.fetch_add((n as u64) << 32, Ordering::AcqRel);
-            self.counters.queued.fetch_sub(n as u64, Ordering::Relaxed);
         }
         n
     }
