@@ -133,3 +133,42 @@ fn objects_with_channels() {
     let env = super::BuildEnv::new(&m);
     assert!(super::Router::build(&m, &env).is_err());
 }
+
+#[test]
+fn parser_objects_with_channels_run_their_channels_in_sequence() {
+    // What the SCL's sudo-parser and app-parser() expand to: a parser whose body is a channel
+    // with a parser and a filter, and a junction of final channels with a catch-all after.
+    let r = router(&cfg(
+        "parser p { channel { rewrite { set(\"seen ${MSG}\"); }; filter { program(\"x\"); }; }; };\n\
+         parser apps { channel { junction {\n\
+             channel { filter { program(\"x\"); }; rewrite { set-tag(\"app.x\"); }; flags(final); };\n\
+             channel { filter { program(\"y\"); }; rewrite { set-tag(\"app.y\"); }; flags(final); };\n\
+             channel { filter { tags(\".app.doesnotexist\"); }; flags(final); };\n\
+         }; }; };\n\
+         log { source(s); parser(p); destination(a); };\n\
+         log { source(s2); junction { channel { parser(apps); flags(final); }; channel { flags(final); }; }; destination(b); };",
+    ));
+    let rendered = |source: &str, m| {
+        let mut seen = Vec::new();
+        r.route(r.source_id(source).unwrap(), m, &mut |d, m| {
+            let tags: Vec<&str> = ["app.x", "app.y"]
+                .into_iter()
+                .filter(|t| m.has_tag(crate::message::TagId::intern(t)))
+                .collect();
+            seen.push((
+                r.destinations()[d.dest.0 as usize].clone(),
+                String::from_utf8_lossy(m.message()).into_owned(),
+                tags.join(","),
+            ))
+        });
+        seen
+    };
+    let one = |d: &str, m: &str, t: &str| vec![(d.to_string(), m.to_string(), t.to_string())];
+    // The channel's rewrite runs, then its filter decides: a parser that drops.
+    assert_eq!(rendered("s", msg("x", "m")), one("a", "seen m", ""));
+    assert_eq!(rendered("s", msg("z", "m")), []);
+    // The first application that matches wins; none matching passes the message unchanged.
+    assert_eq!(rendered("s2", msg("x", "m")), one("b", "m", "app.x"));
+    assert_eq!(rendered("s2", msg("y", "m")), one("b", "m", "app.y"));
+    assert_eq!(rendered("s2", msg("z", "m")), one("b", "m", ""));
+}

@@ -21,7 +21,7 @@ use crate::config::ast::Node;
 use crate::config::catalog::ObjectKind;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
-use crate::config::model::{Model, Object, ObjectItem};
+use crate::config::model::{LogItem, Model, ObjectItem};
 use crate::config::span::{SourceMap, Span};
 use crate::message::LocalHost;
 use crate::pipeline::{BuildEnv, Router, SourceId};
@@ -33,6 +33,11 @@ use super::settings;
 #[derive(Debug)]
 pub struct SourcePlan {
     pub object: String,
+    /// The name `$SOURCE` and the `.source.NAME` tag carry: the object's own, or for an
+    /// inline source inside another source's channel (`source s { channel { source {...};
+    /// rewrite {...}; }; };`, what `system()` expands to) the enclosing named source's, as in
+    /// syslog-ng.
+    pub group: String,
     /// syslog-ng's driver id, `OBJECT#INDEX`: its counters go on under it across reloads.
     pub driver_id: String,
     /// The driver's name as stats spell it (`tcp`, `unix-stream`; a fetcher is `python`).
@@ -176,20 +181,6 @@ fn unsupported_driver(name: &crate::config::span::Spanned<String>) -> Diagnostic
     )
 }
 
-fn check_object(o: &Object, errors: &mut Vec<Diagnostic>) {
-    for item in &o.items {
-        if let ObjectItem::Channel(p) = item {
-            errors.push(Diagnostic::new(
-                format!(
-                    "channels inside {} objects are not supported by the runtime yet",
-                    o.kind.keyword()
-                ),
-                p.span,
-            ));
-        }
-    }
-}
-
 /// The Python side of `model` before any driver registered into it: its `python {}` blocks
 /// (also what `sluice -s` runs).
 pub(crate) fn python_plan(model: &Model) -> crate::python::PythonPlan {
@@ -233,10 +224,11 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     router.set_render_options(render_options, daemon.clone());
 
     let globals_hash = fingerprint(&globals);
+    let groups = source_groups(model);
+    let mut driver_index: HashMap<String, usize> = HashMap::new();
     let mut sources = Vec::new();
     let mut hooks = Vec::new();
     for o in &model.sources {
-        check_object(o, &mut errors);
         // A source no log path uses is not started (syslog-ng does not initialise it).
         let Some(id) = router
             .source_id(&o.name.value)
@@ -244,14 +236,22 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         else {
             continue;
         };
-        for (i, call) in o.drivers().enumerate() {
-            hooks.extend(hooks_of(call, &o.name.value, i));
+        let group = groups
+            .get(o.name.value.as_str())
+            .map_or_else(|| o.name.value.clone(), |g| g.to_string());
+        for call in o.drivers() {
+            // Drivers are numbered within their group, nested ones included (`s#1`).
+            let index = driver_index.entry(group.clone()).or_insert(0usize);
+            let i = *index;
+            *index += 1;
+            hooks.extend(hooks_of(call, &group, i));
             match plan_source(call, &globals, &env) {
                 Ok(driver) => {
-                    let driver_id = format!("{}#{i}", o.name.value);
+                    let driver_id = format!("{group}#{i}");
                     driver.set_driver_id(&driver_id);
                     sources.push(SourcePlan {
                         object: o.name.value.clone(),
+                        group: group.clone(),
                         driver_id,
                         driver_name: stats_name(call),
                         span: call.span(),
@@ -273,7 +273,6 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
     let mut names: HashMap<String, (String, usize)> = HashMap::new();
     let mut slots = vec![Vec::new(); router.destinations().len()];
     for o in &model.destinations {
-        check_object(o, &mut errors);
         let Some(id) = router
             .dest_id(&o.name.value)
             .filter(|id| router.dest_is_used(*id))
@@ -333,6 +332,33 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         python,
         disk_dir: crate::paths::state_dir(),
     })
+}
+
+/// The enclosing named source of every inline source written inside a source object's
+/// channels (at any depth).
+fn source_groups(model: &Model) -> HashMap<&str, &str> {
+    let mut groups = HashMap::new();
+    for o in model.sources.iter().filter(|o| !o.inline) {
+        let mut pending = vec![o];
+        while let Some(obj) = pending.pop() {
+            for item in &obj.items {
+                let ObjectItem::Channel(p) = item else {
+                    continue;
+                };
+                p.walk(&mut |i| {
+                    if let LogItem::Source(r) = i {
+                        if r.inline && !groups.contains_key(r.name.value.as_str()) {
+                            groups.insert(r.name.value.as_str(), o.name.value.as_str());
+                            if let Some(inner) = model.object(ObjectKind::Source, &r.name.value) {
+                                pending.push(inner);
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+    groups
 }
 
 /// Whether the configuration's `@version` is below 4.0 (values reach Python as bytes, as
@@ -455,6 +481,32 @@ mod tests {
         assert_eq!(p.sources.len(), 2);
         assert_eq!(p.dests.len(), 2);
         assert_eq!(p.slots, vec![vec![0, 1]]);
+    }
+
+    #[test]
+    fn inline_sources_in_a_channel_run_under_the_enclosing_source() {
+        // system()'s shape: `$SOURCE`, the stats rows and the driver ids are the named
+        // source's, its drivers numbered across the nesting (syslog-ng 3.38: `s#1` for
+        // internal() here).
+        let p = try_plan(
+            "source s { channel { source { unix-dgram(\"/tmp/t.sock\"); };\n\
+             rewrite { set(\"x\" value(\"PID\")); }; }; internal(); };\n\
+             destination d { file(\"/tmp/x\"); };\nlog { source(s); destination(d); };\n",
+        )
+        .map_err(|e| format!("{e:?}"))
+        .expect("plan");
+        let seen: Vec<_> = p
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    s.group.as_str(),
+                    s.driver_id.as_str(),
+                    s.driver_name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(seen, [("s", "s#0", "unix-dgram"), ("s", "s#1", "internal")]);
     }
 
     #[test]

@@ -349,11 +349,69 @@ impl<'a, 'm> Builder<'a, 'm> {
             }
             cache(self).insert(name.clone(), list);
         }
-        let kinds = cache(self)
-            .get(name)
-            .map(|list| list.iter().cloned().map(wrap).collect())
-            .unwrap_or_default();
-        self.chain_nodes(kinds)
+        let compiled: Vec<Arc<T>> = cache(self).get(name).cloned().unwrap_or_default();
+        let Some(obj) = self.model.object(kind, name) else {
+            return self.undefined(kind.keyword(), r);
+        };
+        if !obj
+            .items
+            .iter()
+            .any(|i| matches!(i, ObjectItem::Channel(_)))
+        {
+            return self.chain_nodes(compiled.into_iter().map(wrap).collect());
+        }
+        // `parser p { kv-parser(); channel { filter {...}; parser {...}; }; };`: the body is a
+        // sequence, as in syslog-ng — drivers chained in order, a run of channels one junction.
+        let id = self
+            .model
+            .objects(kind)
+            .iter()
+            .rposition(|o| o.name.value == *name)
+            .unwrap_or_default() as u32;
+        if !self.enter(kind, id, r) {
+            return (None, None);
+        }
+        let mut drivers = compiled.into_iter();
+        let mut first: Option<u32> = None;
+        let mut last: Option<u32> = None;
+        let mut items = obj.items.iter().peekable();
+        while let Some(item) = items.next() {
+            let (h, t) = match item {
+                ObjectItem::Driver(_) => match drivers.next() {
+                    Some(d) => self.chain_nodes(vec![wrap(d)]),
+                    // It failed to compile (an error is recorded already).
+                    None => continue,
+                },
+                ObjectItem::Channel(p) => {
+                    let mut branches = vec![p];
+                    while let Some(ObjectItem::Channel(next)) = items.peek() {
+                        branches.push(next);
+                        items.next();
+                    }
+                    let (h, t) = self.junction(&branches);
+                    // A junction no branch leaves drops everything: its end is a dead pipe.
+                    let t = t.unwrap_or_else(|| self.push(Kind::Pipe));
+                    let h = h.unwrap_or_else(|| {
+                        self.push(Kind::Mpx {
+                            hops: Vec::new(),
+                            fallback: false,
+                        })
+                    });
+                    (Some(h), Some(t))
+                }
+            };
+            let (Some(h), Some(t)) = (h, t) else { continue };
+            if let Some(l) = last {
+                self.set_next(l, h);
+            }
+            first.get_or_insert(h);
+            last = Some(t);
+        }
+        self.building.pop();
+        match first {
+            Some(f) => (Some(f), last),
+            None => self.chain_nodes(Vec::new()),
+        }
     }
 
     /// Starts building object `id` of `kind` for reference `r`; false (and an error) when it

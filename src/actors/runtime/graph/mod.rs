@@ -410,9 +410,9 @@ fn ingest_for(
     // The source's tags() first: $TAGS lists tags in the order they were first named, and
     // syslog-ng names them when it reads the configuration, `.source.NAME` later.
     let mut tags: Vec<TagId> = opts.source.tags.iter().map(|t| TagId::intern(t)).collect();
-    tags.push(TagId::intern(&format!(".source.{}", s.object)));
+    tags.push(TagId::intern(&format!(".source.{}", s.group)));
     Ingest {
-        name: Arc::from(s.object.as_str()),
+        name: Arc::from(s.group.as_str()),
         routing: std::sync::RwLock::new(routing.clone()),
         parse,
         tags,

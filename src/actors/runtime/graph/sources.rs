@@ -86,7 +86,7 @@ pub fn start_source(
     if let Some(mut old) = handover.sources.remove(&s.persist_name) {
         if keep_key.is_some() && old.info.fingerprint == keep_key {
             old.ingest.set_routing(routing.clone());
-            old.info.object = s.object.clone();
+            old.info.object = s.group.clone();
             old.info.driver_id = s.driver_id.clone();
             return old;
         }
@@ -126,7 +126,7 @@ pub fn start_source(
     .start();
     RunningSource {
         info: SourceComponent {
-            object: s.object.clone(),
+            object: s.group.clone(),
             driver_id: s.driver_id.clone(),
             driver_name: s.driver_name.clone(),
             stats_rows: s.driver.stats_rows(),
