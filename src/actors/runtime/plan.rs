@@ -215,6 +215,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             python.bindings.clone(),
         )),
     );
+    register_template_functions(model, &mut functions).map_err(|d| vec![d])?;
     let mut env = BuildEnv::with_functions(model, Arc::new(functions));
     env.python = Some(python.bindings.clone());
     let mut router = Router::build(model, &env)?;
@@ -333,6 +334,33 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
         python,
         disk_dir: crate::paths::state_dir(),
     })
+}
+
+/// Adds the configuration's `template-function`s to `functions`, in configuration order,
+/// each compiled with the functions defined before it (syslog-ng compiles a definition as it
+/// reads it; see `template::functions::user`). A definition that does not compile is an
+/// error at its template.
+///
+/// Calls are resolved when the templates that make them are compiled, after every
+/// definition: a template may call a function defined below it (syslog-ng 3.38 refuses
+/// that), and one redefined later calls the last definition (3.38: the one above the call).
+pub(crate) fn register_template_functions(
+    model: &Model,
+    functions: &mut crate::template::FunctionRegistry,
+) -> Result<(), Diagnostic> {
+    use crate::template::functions::user::UserFunction;
+    for def in &model.template_functions {
+        let Some(content) = &def.content else {
+            continue;
+        };
+        let env = BuildEnv::with_functions(model, Arc::new(functions.clone()));
+        let template = env
+            .template(&content.value, content.span)
+            .map_err(|d| d.with_context("template-function"))?;
+        let f = UserFunction::new(&def.name.value, Arc::new(template));
+        functions.register(&def.name.value, Arc::new(f));
+    }
+    Ok(())
 }
 
 /// Whether the configuration's `@version` is below 4.0 (values reach Python as bytes, as
@@ -477,6 +505,43 @@ mod tests {
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
+    }
+
+    #[test]
+    fn template_functions_are_compiled_in_order_and_called_without_arguments() {
+        let dest = |t: &str| {
+            format!(
+                "source s {{ internal(); }};\n\
+                 destination d {{ file(\"/tmp/x\" template(\"{t}\")); }};\n\
+                 log {{ source(s); destination(d); }};\n"
+            )
+        };
+        let body = format!(
+            "template-function tf \"x${{MSG}}\";\ntemplate-function tf2 \"[$(tf)]\";\n{}",
+            dest("$(tf2) $(format-gelf)")
+        );
+        assert!(try_plan(&body).is_ok());
+        let messages = |body: &str| -> Vec<String> {
+            try_plan(body)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d.message)
+                .collect()
+        };
+        let body = format!("template-function tf \"x$(tf)\";\n{}", dest("$(tf)"));
+        assert_eq!(
+            messages(&body),
+            vec!["Error compiling template: Unknown template function \"tf\""]
+        );
+        let body = format!("template-function tf \"x\";\n{}", dest("$(tf a)"));
+        assert_eq!(
+            messages(&body),
+            vec![
+                "Error compiling template: User defined template function $(tf) cannot have \
+                 arguments"
+            ]
+        );
     }
 
     #[test]
