@@ -10,8 +10,9 @@
 //!
 //! Where sluice differs: syslog-ng renders the timestamp template with the global template
 //! options; sluice's template functions do not see those, so it uses the calling
-//! destination's `ts-format()`/`frac-digits()` (the same unless the destination sets its own)
-//! and, as syslog-ng, each stamp in its own zone. A missing `--timestamp` value or a
+//! destination's `ts-format()`/`frac-digits()` (the same unless the destination sets its own:
+//! with `frac-digits(3)` on the destination only, syslog-ng writes `-t $UNIXTIME` as
+//! `1709626272`, sluice as `1709626272.345`) and, as syslog-ng, each stamp in its own zone. A missing `--timestamp` value or a
 //! timestamp template that does not compile is an error here; syslog-ng 3.38 crashes on both.
 
 use std::sync::Arc;
