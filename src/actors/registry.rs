@@ -160,7 +160,7 @@ static SUPPORTED: &[Driver] = &[
     supported!(Destination, "unix-dgram", UnixDestinationOptions, runs: Destination(dst::socket::plan_driver)),
     supported!(Destination, "program", ProgramDestinationOptions, runs: Destination(dst::program::plan_driver)),
     supported!(Destination, "pseudofile", PseudofileDestinationOptions, runs: Destination(dst::pseudofile::plan_driver)),
-    supported!(Destination, "usertty", UserttyDestinationOptions),
+    supported!(Destination, "usertty", UserttyDestinationOptions, runs: Destination(dst::usertty::plan_driver)),
     supported!(Destination, "python", PythonDestinationOptions, runs: Destination(dst::python::plan_driver)),
     Driver {
         kind: ObjectKind::Parser,

@@ -89,6 +89,10 @@ pub fn load_and_check(path: &Path, opts: &LoadOptions) -> Result<CheckedConfig, 
 fn check_templates(model: &Model) -> Vec<Diagnostic> {
     let mut functions = FunctionRegistry::with_builtins();
     functions.register("python", Arc::new(PythonFunctionPending));
+    if let Err(d) = crate::actors::runtime::plan::register_template_functions(model, &mut functions)
+    {
+        return vec![d];
+    }
     let env = BuildEnv::with_functions(model, Arc::new(functions));
     let mut problems = Vec::new();
     for t in &model.templates {

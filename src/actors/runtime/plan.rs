@@ -206,6 +206,7 @@ pub fn plan(model: &Model) -> Result<Plan, Vec<Diagnostic>> {
             python.bindings.clone(),
         )),
     );
+    register_template_functions(model, &mut functions).map_err(|d| vec![d])?;
     let mut env = BuildEnv::with_functions(model, Arc::new(functions));
     env.python = Some(python.bindings.clone());
     let mut router = Router::build(model, &env)?;
@@ -361,6 +362,33 @@ fn source_groups(model: &Model) -> HashMap<&str, &str> {
     groups
 }
 
+/// Adds the configuration's `template-function`s to `functions`, in configuration order,
+/// each compiled with the functions defined before it (syslog-ng compiles a definition as it
+/// reads it; see `template::functions::user`). A definition that does not compile is an
+/// error at its template.
+///
+/// Calls are resolved when the templates that make them are compiled, after every
+/// definition: a template may call a function defined below it (syslog-ng 3.38 refuses
+/// that), and one redefined later calls the last definition (3.38: the one above the call).
+pub(crate) fn register_template_functions(
+    model: &Model,
+    functions: &mut crate::template::FunctionRegistry,
+) -> Result<(), Diagnostic> {
+    use crate::template::functions::user::UserFunction;
+    for def in &model.template_functions {
+        let Some(content) = &def.content else {
+            continue;
+        };
+        let env = BuildEnv::with_functions(model, Arc::new(functions.clone()));
+        let template = env
+            .template(&content.value, content.span)
+            .map_err(|d| d.with_context("template-function"))?;
+        let f = UserFunction::new(&def.name.value, Arc::new(template));
+        functions.register(&def.name.value, Arc::new(f));
+    }
+    Ok(())
+}
+
 /// Whether the configuration's `@version` is below 4.0 (values reach Python as bytes, as
 /// in syslog-ng 3.x). Without `@version` syslog-ng assumes its own version: 3.38 here.
 fn compat_3x(model: &Model) -> bool {
@@ -513,14 +541,14 @@ mod tests {
     fn refuses_what_the_runtime_lacks_by_name() {
         let e = try_plan(
             "source s { wildcard-file(base-dir(\"/tmp\") filename-pattern(\"*.log\")); };\n\
-             destination d { usertty(\"root\"); };\n\
+             destination d { getvirtconsole(); };\n\
              log { source(s); destination(d); };\n",
         )
         .err()
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert!(msgs.contains(&"driver `wildcard-file` is not supported by the runtime yet"));
-        assert!(msgs.contains(&"driver `usertty` is not supported by the runtime yet"));
+        assert!(msgs.contains(&"driver `getvirtconsole` is not supported by the runtime yet"));
         let e = try_plan(
             "source s { network(transport(proxied-tcp)); };\n\
              destination d { file(\"/var/x\"); };\nlog { source(s); destination(d); };\n",
@@ -529,6 +557,43 @@ mod tests {
         .unwrap_or_default();
         let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert!(msgs.contains(&"transport(proxied-tcp) is not supported by the runtime yet"));
+    }
+
+    #[test]
+    fn template_functions_are_compiled_in_order_and_called_without_arguments() {
+        let dest = |t: &str| {
+            format!(
+                "source s {{ internal(); }};\n\
+                 destination d {{ file(\"/tmp/x\" template(\"{t}\")); }};\n\
+                 log {{ source(s); destination(d); }};\n"
+            )
+        };
+        let body = format!(
+            "template-function tf \"x${{MSG}}\";\ntemplate-function tf2 \"[$(tf)]\";\n{}",
+            dest("$(tf2) $(format-gelf)")
+        );
+        assert!(try_plan(&body).is_ok());
+        let messages = |body: &str| -> Vec<String> {
+            try_plan(body)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d.message)
+                .collect()
+        };
+        let body = format!("template-function tf \"x$(tf)\";\n{}", dest("$(tf)"));
+        assert_eq!(
+            messages(&body),
+            vec!["Error compiling template: Unknown template function \"tf\""]
+        );
+        let body = format!("template-function tf \"x\";\n{}", dest("$(tf a)"));
+        assert_eq!(
+            messages(&body),
+            vec![
+                "Error compiling template: User defined template function $(tf) cannot have \
+                 arguments"
+            ]
+        );
     }
 
     #[test]

@@ -8,19 +8,22 @@
 //! context, and the function appends bytes to the output.
 //!
 //! Other layers add functions at start-up with [`FunctionRegistry::register`] (the Python
-//! layer registers `python`; a function object may hold whatever state it likes).
+//! layer registers `python`, the configuration its `template-function`s as
+//! [`user::UserFunction`]s; a function object may hold whatever state it likes).
 //!
 //! Argument buffers come from a per-thread pool ([`scratch`]), so calling a function does not
 //! allocate once the pool is warm.
 
 pub mod cond;
 pub mod crypto;
+pub mod graphite;
 pub mod json;
 pub mod list;
 pub mod misc;
 pub mod numeric;
 pub mod options;
 pub mod str;
+pub mod user;
 pub mod value_pairs;
 
 use std::cell::RefCell;
@@ -157,6 +160,9 @@ impl FunctionRegistry {
         crypto::register(&mut r);
         json::register(&mut r);
         value_pairs::register(&mut r);
+        graphite::register(&mut r);
+        // Last: they are compiled with the functions above.
+        user::register_scl(&mut r);
         r
     }
 

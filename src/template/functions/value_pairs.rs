@@ -1,7 +1,8 @@
 //! value-pairs: the selection of name-value pairs that `$(format-json)`, `$(names)` and
 //! `$(values)` print, with syslog-ng's command-line syntax: `--scope`, `--key`, `--exclude`,
 //! `--pair`, `--rekey` with `--add-prefix`/`--replace-prefix`/`--shift`/`--shift-levels`,
-//! `--subkeys`, `--omit-empty-values`, and bare `name=value`/`pattern` arguments.
+//! `--subkeys`, `--omit-empty-values`, `--cast`/`--no-cast`/`--auto-cast`, and bare
+//! `name=value`/`pattern` arguments.
 //!
 //! Selection follows syslog-ng 3.38's `value-pairs.c`: the message's name-value pairs are
 //! taken by scope (or by pattern), macros by scope sets and patterns, explicit pairs always;
@@ -233,6 +234,21 @@ const VP_OPTS: &[OptSpec] = &[
         short: None,
         value: false,
     },
+    OptSpec {
+        long: "cast",
+        short: None,
+        value: false,
+    },
+    OptSpec {
+        long: "no-cast",
+        short: None,
+        value: false,
+    },
+    OptSpec {
+        long: "auto-cast",
+        short: None,
+        value: false,
+    },
 ];
 
 /// Splits `name(value)` into the type hint and the value, as `value_pairs_parse_type`.
@@ -415,6 +431,15 @@ impl ValuePairs {
                         .push(Transform::ReplacePrefix(v.into_bytes(), Vec::new()));
                 }
                 Parsed::Opt("omit-empty-values", None) => st.vp.omit_empty = true,
+                // How the types of name-value pairs carry over. sluice's value-pairs writes
+                // every pair without a type hint as a string: syslog-ng 3.x's default, what
+                // `--cast` asks for, and what `--auto-cast` means in 3.x mode (it only
+                // silences 3.38's warning, which sluice does not give). `--no-cast` (keep
+                // the types Python gave values) is not done yet: refused.
+                Parsed::Opt("cast" | "auto-cast", None) => {}
+                Parsed::Opt("no-cast", None) => {
+                    return Err("--no-cast is not supported by the runtime yet".into());
+                }
                 Parsed::Arg(a) => {
                     if a.contains('=') {
                         st.add_pair(call, &a)?;
