@@ -103,7 +103,7 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
     } else if is("csv-parser") {
         let o: csv::CsvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
-        (Kind::Csv(csv::CsvParser::new(&o, call)?), t)
+        (Kind::Csv(csv::CsvParser::new(call)?), t)
     } else if is("date-parser") {
         let o: date::DateParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -139,6 +139,20 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
         ));
     };
     Ok(Parser { kind, template })
+}
+
+/// Reads each option of `call` on its own, in the order written, for parsers whose options
+/// syslog-ng applies one by one (a later one overriding, or combining with, an earlier one),
+/// which a single struct read cannot tell apart. The call is read whole first, so errors are
+/// the usual ones.
+fn in_order<T: serde::de::DeserializeOwned>(call: &Node) -> Result<Vec<T>, Diagnostic> {
+    de::from_call::<T>(call)?;
+    let Node::Call { args, .. } = call else {
+        return Ok(Vec::new());
+    };
+    args.iter()
+        .map(|a| de::from_nodes::<T>(std::slice::from_ref(a), a.span()))
+        .collect()
 }
 
 impl Parser {
