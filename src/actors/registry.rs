@@ -176,6 +176,7 @@ static SUPPORTED: &[Driver] = &[
     pipeline!(Parser, "csv-parser", check_parser, parser_names),
     pipeline!(Parser, "syslog-parser", check_parser, parser_names),
     pipeline!(Parser, "date-parser", check_parser, parser_names),
+    pipeline!(Parser, "regexp-parser", check_parser, parser_names),
     pipeline!(Rewrite, "set", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "subst", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "unset", check_rewrite, rewrite_names),
@@ -321,7 +322,6 @@ static NOT_SUPPORTED: &[(ObjectKind, &[&str])] = &[
         ObjectKind::Parser,
         &[
             "db-parser",
-            "regexp-parser",
             "tags-parser",
             "map-value-pairs",
             "linux-audit-parser",

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod date;
 pub mod json;
 pub mod kv;
+pub mod regexp;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub const DRIVERS: &[&str] = &[
     "csv-parser",
     "syslog-parser",
     "date-parser",
+    "regexp-parser",
     "python",
 ];
 
@@ -40,6 +42,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "json-parser" => json::OPTION_NAMES.to_vec(),
         "csv-parser" => csv::OPTION_NAMES.to_vec(),
         "date-parser" => date::OPTION_NAMES.to_vec(),
+        "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -66,6 +69,7 @@ enum Kind {
     Json(json::JsonParser),
     Csv(csv::CsvParser),
     Date(date::DateParser),
+    Regexp(regexp::RegexpParser),
     Syslog {
         opts: Box<ParseOptions>,
         drop_invalid: bool,
@@ -108,6 +112,10 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
         let o: date::DateParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
         (Kind::Date(date::DateParser::new(&o, call)?), t)
+    } else if is("regexp-parser") {
+        let o: regexp::RegexpParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Regexp(regexp::RegexpParser::new(&o, call)?), t)
     } else if is("syslog-parser") {
         let o: SyslogParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -171,6 +179,7 @@ impl Parser {
             Kind::Json(p) => p.parse(&input, msg),
             Kind::Csv(p) => p.parse(&input, msg),
             Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
+            Kind::Regexp(p) => p.parse(&input, msg),
             Kind::Python(_) => false,
             Kind::Syslog { opts, drop_invalid } => syslog_parse(
                 &input,
