@@ -177,6 +177,7 @@ static SUPPORTED: &[Driver] = &[
     pipeline!(Parser, "syslog-parser", check_parser, parser_names),
     pipeline!(Parser, "date-parser", check_parser, parser_names),
     pipeline!(Parser, "regexp-parser", check_parser, parser_names),
+    pipeline!(Parser, "tags-parser", check_parser, parser_names),
     pipeline!(Rewrite, "set", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "subst", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "unset", check_rewrite, rewrite_names),
@@ -322,7 +323,6 @@ static NOT_SUPPORTED: &[(ObjectKind, &[&str])] = &[
         ObjectKind::Parser,
         &[
             "db-parser",
-            "tags-parser",
             "map-value-pairs",
             "linux-audit-parser",
             "apache-accesslog-parser",

@@ -9,7 +9,9 @@ pub mod csv;
 pub mod date;
 pub mod json;
 pub mod kv;
+mod list_scanner;
 pub mod regexp;
+pub mod tags;
 
 use std::sync::Arc;
 
@@ -32,6 +34,7 @@ pub const DRIVERS: &[&str] = &[
     "syslog-parser",
     "date-parser",
     "regexp-parser",
+    "tags-parser",
     "python",
 ];
 
@@ -43,6 +46,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "csv-parser" => csv::OPTION_NAMES.to_vec(),
         "date-parser" => date::OPTION_NAMES.to_vec(),
         "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
+        "tags-parser" => tags::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -70,6 +74,7 @@ enum Kind {
     Csv(csv::CsvParser),
     Date(date::DateParser),
     Regexp(regexp::RegexpParser),
+    Tags(tags::TagsParser),
     Syslog {
         opts: Box<ParseOptions>,
         drop_invalid: bool,
@@ -116,6 +121,9 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
         let o: regexp::RegexpParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
         (Kind::Regexp(regexp::RegexpParser::new(&o, call)?), t)
+    } else if is("tags-parser") {
+        let o: tags::TagsParserOptions = de::from_call(call)?;
+        (Kind::Tags(tags::TagsParser), template_opt(&o.template)?)
     } else if is("syslog-parser") {
         let o: SyslogParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -180,6 +188,7 @@ impl Parser {
             Kind::Csv(p) => p.parse(&input, msg),
             Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
             Kind::Regexp(p) => p.parse(&input, msg),
+            Kind::Tags(p) => p.parse(&input, msg),
             Kind::Python(_) => false,
             Kind::Syslog { opts, drop_invalid } => syslog_parse(
                 &input,
