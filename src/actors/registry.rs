@@ -178,6 +178,7 @@ static SUPPORTED: &[Driver] = &[
     pipeline!(Parser, "date-parser", check_parser, parser_names),
     pipeline!(Parser, "regexp-parser", check_parser, parser_names),
     pipeline!(Parser, "tags-parser", check_parser, parser_names),
+    pipeline!(Parser, "map-value-pairs", check_parser, parser_names),
     pipeline!(Rewrite, "set", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "subst", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "unset", check_rewrite, rewrite_names),
@@ -323,7 +324,6 @@ static NOT_SUPPORTED: &[(ObjectKind, &[&str])] = &[
         ObjectKind::Parser,
         &[
             "db-parser",
-            "map-value-pairs",
             "linux-audit-parser",
             "apache-accesslog-parser",
             "xml",

@@ -10,6 +10,7 @@ pub mod date;
 pub mod json;
 pub mod kv;
 mod list_scanner;
+pub mod map_value_pairs;
 pub mod regexp;
 pub mod tags;
 
@@ -35,6 +36,7 @@ pub const DRIVERS: &[&str] = &[
     "date-parser",
     "regexp-parser",
     "tags-parser",
+    "map-value-pairs",
     "python",
 ];
 
@@ -47,6 +49,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "date-parser" => date::OPTION_NAMES.to_vec(),
         "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
         "tags-parser" => tags::OPTION_NAMES.to_vec(),
+        "map-value-pairs" => map_value_pairs::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -75,6 +78,8 @@ enum Kind {
     Date(date::DateParser),
     Regexp(regexp::RegexpParser),
     Tags(tags::TagsParser),
+    /// `map-value-pairs()`: no input, a value-pairs selection set back into the message.
+    MapValuePairs(Box<map_value_pairs::MapValuePairs>),
     Syslog {
         opts: Box<ParseOptions>,
         drop_invalid: bool,
@@ -124,6 +129,9 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
     } else if is("tags-parser") {
         let o: tags::TagsParserOptions = de::from_call(call)?;
         (Kind::Tags(tags::TagsParser), template_opt(&o.template)?)
+    } else if is("map-value-pairs") {
+        let p = map_value_pairs::MapValuePairs::new(call, env)?;
+        (Kind::MapValuePairs(Box::new(p)), None)
     } else if is("syslog-parser") {
         let o: SyslogParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -174,8 +182,10 @@ fn in_order<T: serde::de::DeserializeOwned>(call: &Node) -> Result<Vec<T>, Diagn
 impl Parser {
     /// Parses and sets values; `false` drops the message from the path.
     pub fn process(&self, msg: &mut Arc<LogMessage>, cx: &mut Cx<'_>) -> bool {
-        if let Kind::Python(p) = &self.kind {
-            return p.process(msg);
+        match &self.kind {
+            Kind::Python(p) => return p.process(msg),
+            Kind::MapValuePairs(p) => return p.process(msg, cx),
+            _ => {}
         }
         let mut input = cx.take_buf();
         match &self.template {
@@ -189,7 +199,7 @@ impl Parser {
             Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
             Kind::Regexp(p) => p.parse(&input, msg),
             Kind::Tags(p) => p.parse(&input, msg),
-            Kind::Python(_) => false,
+            Kind::Python(_) | Kind::MapValuePairs(_) => false,
             Kind::Syslog { opts, drop_invalid } => syslog_parse(
                 &input,
                 opts,
