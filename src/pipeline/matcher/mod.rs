@@ -8,7 +8,8 @@
 //!
 //! * **pcre** uses the `regex` crate over bytes. Without `utf8` the pattern runs in byte mode
 //!   (`(?-u)`: `.` is one byte, `\d`/`\w`/`\s` are ASCII, `ignore-case` is ASCII), which is
-//!   what PCRE does without `PCRE2_UTF`; with `utf8` it runs in Unicode mode. The `regex`
+//!   what PCRE does without `PCRE2_UTF`; with `utf8` it runs in Unicode mode, with `\d`,
+//!   `\w`, `\s` and `\b` kept ASCII as PCRE keeps them without `PCRE_UCP` ([`pcre`]). The `regex`
 //!   crate (linear time, the fast path) has no look-around and no back-references; a pattern
 //!   that needs them is run by `fancy-regex` instead, in Unicode mode over the value read as
 //!   UTF-8 (invalid bytes become U+FFFD there, so such a pattern sees them replaced).
@@ -18,7 +19,9 @@
 //!   whole value, which must be valid UTF-8, else it never matches (as in syslog-ng).
 //!
 //! `store-matches` stores the whole match as `$0` and the groups as `$1`.. (unset groups are
-//! skipped, groups beyond the last are unset), and named groups under their names. `subst()`
+//! skipped; the values from one past the last group that took part in the match are unset, as
+//! PCRE counts a match's groups), and named groups under their names (behind a prefix for
+//! `regexp-parser(prefix())`, [`Matcher::set_name_prefix`]). `subst()`
 //! stores groups for every replacement whatever the flags, as syslog-ng's replace does.
 
 use regex::bytes::{Regex, RegexBuilder};
@@ -113,6 +116,8 @@ pub struct Matcher {
     prefix: bool,
     substring: bool,
     pattern: String,
+    /// Put in front of the names named groups are stored under.
+    name_prefix: String,
 }
 
 impl Matcher {
@@ -167,7 +172,14 @@ impl Matcher {
             prefix: opts.has(MatcherFlag::Prefix),
             substring: opts.has(MatcherFlag::Substring),
             pattern: pattern.to_string(),
+            name_prefix: String::new(),
         })
+    }
+
+    /// Stores named groups as `PREFIX` + name (syslog-ng's `log_matcher_pcre_set_nv_prefix`,
+    /// used by `regexp-parser(prefix())`); numbered groups keep their names.
+    pub fn set_name_prefix(&mut self, prefix: &str) {
+        self.name_prefix = prefix.to_string();
     }
 
     /// The pattern as written.
@@ -205,7 +217,12 @@ impl Matcher {
             let hay = String::from_utf8_lossy(value);
             return match fancy_spans(re, &hay, 0) {
                 Some(spans) => {
-                    store_spans(hay.as_bytes(), &spans, fancy_names(re, *named), msg);
+                    store_spans(
+                        hay.as_bytes(),
+                        &spans,
+                        fancy_names(re, *named, &self.name_prefix),
+                        msg,
+                    );
                     true
                 }
                 None => false,
@@ -219,7 +236,7 @@ impl Matcher {
         }
         match re.captures(value) {
             Some(caps) => {
-                store_captures(re, *named, &caps, msg);
+                store_captures(re, *named, &self.name_prefix, &caps, msg);
                 true
             }
             None => false,
@@ -285,7 +302,7 @@ impl Matcher {
             };
             let Some(caps) = caps else { break };
             let Some(m0) = caps.get(0) else { break };
-            store_captures(re, named, &caps, msg);
+            store_captures(re, named, &self.name_prefix, &caps, msg);
             let buf = out.get_or_insert_with(|| Vec::with_capacity(value.len()));
             buf.extend_from_slice(value.get(last..m0.start()).unwrap_or(&[]));
             render(msg, buf);
@@ -311,7 +328,7 @@ impl Matcher {
         render: &mut dyn FnMut(&LogMessage, &mut Vec<u8>),
     ) -> Option<Vec<u8>> {
         let value = hay.as_bytes();
-        let names = fancy_names(re, named);
+        let names = fancy_names(re, named, &self.name_prefix);
         let mut out: Option<Vec<u8>> = None;
         let (mut last, mut start, mut last_empty) = (0usize, 0usize, false);
         loop {
@@ -437,7 +454,12 @@ fn is_plain_literal(pattern: &str) -> bool {
 }
 
 fn compile_regex(pattern: &str, icase: bool, utf8: bool) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
+    let pcre_meaning = if utf8 {
+        std::borrow::Cow::Owned(pcre::ascii_perl_classes(pattern))
+    } else {
+        std::borrow::Cow::Borrowed(pattern)
+    };
+    RegexBuilder::new(&pcre_meaning)
         .case_insensitive(icase)
         .unicode(utf8)
         .size_limit(1 << 24)
@@ -468,17 +490,27 @@ fn fancy_spans(re: &fancy_regex::Regex, hay: &str, start: usize) -> Option<Spans
     )
 }
 
-/// Group names by index (empty when the pattern has none).
-fn fancy_names(re: &fancy_regex::Regex, named: bool) -> Vec<Option<String>> {
+/// The names groups are stored under, by index (empty when the pattern has none).
+fn fancy_names(re: &fancy_regex::Regex, named: bool, prefix: &str) -> Vec<Option<String>> {
     if !named {
         return Vec::new();
     }
-    re.capture_names().map(|n| n.map(str::to_string)).collect()
+    re.capture_names()
+        .map(|n| n.map(|n| format!("{prefix}{n}")))
+        .collect()
+}
+
+/// How many groups PCRE reports for a match: one past the last group that took part in it
+/// (`pcre_exec`'s return value), at most [`MAX_MATCHES`].
+fn match_count(set: impl DoubleEndedIterator<Item = bool> + ExactSizeIterator) -> usize {
+    let len = set.len();
+    let unset_tail = set.rev().take_while(|s| !s).count();
+    (len - unset_tail).min(MAX_MATCHES)
 }
 
 /// [`store_captures`] from spans over `hay`.
 fn store_spans(hay: &[u8], spans: &Spans, names: Vec<Option<String>>, msg: &mut LogMessage) {
-    let n = spans.len().min(MAX_MATCHES);
+    let n = match_count(spans.iter().map(Option::is_some));
     let mut name = itoa_buf();
     for (i, sp) in spans.iter().enumerate().take(n) {
         if let Some((a, b)) = sp {
@@ -497,10 +529,11 @@ fn store_spans(hay: &[u8], spans: &Spans, names: Vec<Option<String>>, msg: &mut 
 fn store_captures(
     re: &Regex,
     named: bool,
+    prefix: &str,
     caps: &regex::bytes::Captures<'_>,
     msg: &mut LogMessage,
 ) {
-    let n = caps.len().min(MAX_MATCHES);
+    let n = match_count((0..caps.len()).map(|i| caps.get(i).is_some()));
     let mut name = itoa_buf();
     for i in 0..n {
         if let Some(m) = caps.get(i) {
@@ -509,9 +542,12 @@ fn store_captures(
     }
     truncate_matches(msg, n);
     if named {
+        let mut key = String::from(prefix);
         for (i, group) in re.capture_names().enumerate() {
             if let (Some(group), Some(m)) = (group, caps.get(i)) {
-                msg.set(group, m.as_bytes());
+                key.truncate(prefix.len());
+                key.push_str(group);
+                msg.set(&key, m.as_bytes());
             }
         }
     }
@@ -576,5 +612,6 @@ pub fn glob_match_chars(pat: &[char], text: &[char]) -> bool {
     pat[p.min(pat.len())..].iter().all(|c| *c == '*')
 }
 
+mod pcre;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,10 @@ pub mod csv;
 pub mod date;
 pub mod json;
 pub mod kv;
+mod list_scanner;
+pub mod map_value_pairs;
+pub mod regexp;
+pub mod tags;
 
 use std::sync::Arc;
 
@@ -30,6 +34,9 @@ pub const DRIVERS: &[&str] = &[
     "csv-parser",
     "syslog-parser",
     "date-parser",
+    "regexp-parser",
+    "tags-parser",
+    "map-value-pairs",
     "python",
 ];
 
@@ -40,6 +47,9 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "json-parser" => json::OPTION_NAMES.to_vec(),
         "csv-parser" => csv::OPTION_NAMES.to_vec(),
         "date-parser" => date::OPTION_NAMES.to_vec(),
+        "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
+        "tags-parser" => tags::OPTION_NAMES.to_vec(),
+        "map-value-pairs" => map_value_pairs::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -66,6 +76,10 @@ enum Kind {
     Json(json::JsonParser),
     Csv(csv::CsvParser),
     Date(date::DateParser),
+    Regexp(regexp::RegexpParser),
+    Tags(tags::TagsParser),
+    /// `map-value-pairs()`: no input, a value-pairs selection set back into the message.
+    MapValuePairs(Box<map_value_pairs::MapValuePairs>),
     Syslog {
         opts: Box<ParseOptions>,
         drop_invalid: bool,
@@ -103,11 +117,21 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
     } else if is("csv-parser") {
         let o: csv::CsvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
-        (Kind::Csv(csv::CsvParser::new(&o, call)?), t)
+        (Kind::Csv(csv::CsvParser::new(call)?), t)
     } else if is("date-parser") {
         let o: date::DateParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
         (Kind::Date(date::DateParser::new(&o, call)?), t)
+    } else if is("regexp-parser") {
+        let o: regexp::RegexpParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        (Kind::Regexp(regexp::RegexpParser::new(&o, call)?), t)
+    } else if is("tags-parser") {
+        let o: tags::TagsParserOptions = de::from_call(call)?;
+        (Kind::Tags(tags::TagsParser), template_opt(&o.template)?)
+    } else if is("map-value-pairs") {
+        let p = map_value_pairs::MapValuePairs::new(call, env)?;
+        (Kind::MapValuePairs(Box::new(p)), None)
     } else if is("syslog-parser") {
         let o: SyslogParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -141,11 +165,27 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
     Ok(Parser { kind, template })
 }
 
+/// Reads each option of `call` on its own, in the order written, for parsers whose options
+/// syslog-ng applies one by one (a later one overriding, or combining with, an earlier one),
+/// which a single struct read cannot tell apart. The call is read whole first, so errors are
+/// the usual ones.
+fn in_order<T: serde::de::DeserializeOwned>(call: &Node) -> Result<Vec<T>, Diagnostic> {
+    de::from_call::<T>(call)?;
+    let Node::Call { args, .. } = call else {
+        return Ok(Vec::new());
+    };
+    args.iter()
+        .map(|a| de::from_nodes::<T>(std::slice::from_ref(a), a.span()))
+        .collect()
+}
+
 impl Parser {
     /// Parses and sets values; `false` drops the message from the path.
     pub fn process(&self, msg: &mut Arc<LogMessage>, cx: &mut Cx<'_>) -> bool {
-        if let Kind::Python(p) = &self.kind {
-            return p.process(msg);
+        match &self.kind {
+            Kind::Python(p) => return p.process(msg),
+            Kind::MapValuePairs(p) => return p.process(msg, cx),
+            _ => {}
         }
         let mut input = cx.take_buf();
         match &self.template {
@@ -157,7 +197,9 @@ impl Parser {
             Kind::Json(p) => p.parse(&input, msg),
             Kind::Csv(p) => p.parse(&input, msg),
             Kind::Date(p) => p.parse(&input, msg, &cx.render.daemon.local_zone),
-            Kind::Python(_) => false,
+            Kind::Regexp(p) => p.parse(&input, msg),
+            Kind::Tags(p) => p.parse(&input, msg),
+            Kind::Python(_) | Kind::MapValuePairs(_) => false,
             Kind::Syslog { opts, drop_invalid } => syslog_parse(
                 &input,
                 opts,
