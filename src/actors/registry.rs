@@ -4,7 +4,7 @@
 //!
 //! A name is one of:
 //! - **supported**: it has an options struct, and a call is checked by reading it;
-//! - **known, not validated yet**: `system()` (which syslog-ng expands itself) and names the
+//! - **known, not validated yet**: names the
 //!   filter expression reader validates; any arguments pass, so that configs using them load;
 //! - **not supported yet**: it exists in syslog-ng 3.38 or AxoSyslog, and sluice says so;
 //! - anything else is an unknown driver, with "did you mean" over the known names of that
@@ -206,15 +206,7 @@ static SUPPORTED: &[Driver] = &[
 ];
 
 /// Known names whose arguments are not validated yet.
-///
-/// TODO(system source): `system()` is a generator in syslog-ng (it expands to the platform's
-/// local log sources and ignores its arguments); sluice will expand it the same way.
-/// TODO(confgen): `getvirtconsole()` is declared by Debian's stock SCL with `@module confgen`
-/// (Debian's default configuration uses it); generators declared by `@module confgen` in
-/// general should be known from the pragmas, not from this list.
 static NOT_VALIDATED: &[(ObjectKind, &[&str])] = &[
-    (ObjectKind::Source, &["system"]),
-    (ObjectKind::Destination, &["getvirtconsole"]),
     // `filter(name)` is resolved by the configuration checks; the type hints of template
     // comparisons (`int("$PID") > 5`) are validated by the filter expression reader.
     (

@@ -133,6 +133,15 @@ pub fn arg_value(raw: &str) -> Option<String> {
     }
 }
 
+/// An argument as syslog-ng's `cfg_args_format_varargs` writes it: `name(value) `, with `-`
+/// in the name turned into `_`.
+pub fn push_vararg(out: &mut String, arg: &Arg) {
+    out.push_str(&arg.name.value.replace('-', "_"));
+    out.push('(');
+    out.push_str(arg.value.as_deref().unwrap_or(""));
+    out.push_str(") ");
+}
+
 fn arg_key(name: &str) -> String {
     name.replace('_', "-")
 }
@@ -157,8 +166,7 @@ pub fn instantiate(
         if known {
             given.push((arg_key(&arg.name.value), arg.value.clone()));
         } else if def.varargs {
-            let name = arg.name.value.replace('-', "_");
-            varargs.push_str(&format!("{name}({}) ", arg.value.as_deref().unwrap_or("")));
+            push_vararg(&mut varargs, arg);
         } else {
             let mut d = Diagnostic::new(
                 format!(

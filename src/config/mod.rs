@@ -6,7 +6,8 @@
 //! 2. [`preprocess`] runs the pragmas (`@version`, `@include`, `@define`, `@module`,
 //!    `@requires`) and captures `block` definitions and `python {}` code verbatim;
 //! 3. [`parser`] builds the generic [`ast`] (statements of words, literals, calls, blocks);
-//! 4. [`blocks`] expands block references in their contexts;
+//! 4. [`blocks`] expands block references in their contexts, [`generators`] produces the
+//!    text of `system()`, `app-parser()` and `@module confgen` references;
 //! 5. [`model`] gives the tree meaning: global options, named objects, log paths, filter
 //!    expressions; [`de`] is the serde Deserializer drivers use to read their options;
 //! 6. [`check`] runs semantic checks (undefined references, duplicates, unknown drivers).
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod check;
 pub mod de;
 pub mod diagnostic;
+pub(crate) mod generators;
 pub mod global_options;
 pub mod lexer;
 pub mod load;

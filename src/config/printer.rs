@@ -63,6 +63,15 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
+/// Statements as text (a block's body), in the same form as [`print`].
+pub fn print_stmts(stmts: &[Stmt]) -> String {
+    let mut out = String::new();
+    for s in stmts {
+        print_stmt(&mut out, s, 0);
+    }
+    out
+}
+
 fn print_stmt(out: &mut String, stmt: &Stmt, level: usize) {
     indent(out, level);
     print_nodes(out, &stmt.nodes, level);

@@ -93,7 +93,6 @@ fn parsers_and_rewrites_are_checked() {
         Ok(())
     );
     assert_eq!(check_driver(ObjectKind::Rewrite, r#"set-tag("t")"#), Ok(()));
-    assert_eq!(check_driver(ObjectKind::Source, "system()"), Ok(()));
     let d = check_driver(ObjectKind::Rewrite, r#"sett("x")"#).unwrap_err();
     assert_eq!(d.notes, vec!["did you mean `set`?"]);
 }

@@ -48,7 +48,7 @@ fn objects_in_declaration_order() {
     let m = model(
         r#"@version: 3.38
 source s_b { internal(); file("/x" follow-freq(1)); };
-source "s a" { system(); };
+source "s a" { unix-dgram("/dev/log"); };
 destination d { file("/y"); };
 parser p { kv-parser(); };
 rewrite r { set("a" value("b")); subst("x" "y" value("MSG")); };

@@ -14,6 +14,7 @@
 use super::ast::{Ast, Node, Number, PythonBlock, Stmt, keyword_eq};
 use super::blocks::{BlockContext, BlockRegistry};
 use super::diagnostic::Diagnostic;
+use super::generators::{Applications, Generator};
 use super::lexer::TokKind;
 use super::preprocess::{Preprocessor, Token};
 use super::span::{Span, Spanned};
@@ -72,6 +73,8 @@ pub struct Parser<'p, 'o> {
     pp: &'p mut Preprocessor<'o>,
     blocks: BlockRegistry,
     python: Vec<PythonBlock>,
+    /// The `application` statements read so far, for `app-parser()`.
+    applications: Applications,
     depth: usize,
 }
 
@@ -81,6 +84,7 @@ pub fn parse(pp: &mut Preprocessor<'_>) -> Result<Ast, Diagnostic> {
         pp,
         blocks: BlockRegistry::default(),
         python: Vec::new(),
+        applications: Applications::default(),
         depth: 0,
     };
     let stmts = parser.top_level()?;
@@ -147,6 +151,9 @@ impl Parser<'_, '_> {
                 }
                 End::Eof if stmt.is_some() => return Err(self.eof_error("';'")),
                 _ => {}
+            }
+            if let Some(s) = &stmt {
+                self.applications.record(s);
             }
             stmts.extend(stmt);
         }
@@ -219,6 +226,13 @@ impl Parser<'_, '_> {
                         .and_then(|c| self.blocks.get(c, &w).cloned());
                     if let Some(def) = block {
                         self.expand(&tok, &def)?;
+                        return Ok(None);
+                    }
+                    let generator = ctx
+                        .block_context()
+                        .and_then(|c| Generator::lookup(c, &w, &self.pp.modules));
+                    if let Some(g) = generator {
+                        self.generate(&tok, &w, &g)?;
                         return Ok(None);
                     }
                     let args_ctx = ctx.call_args(&w);

@@ -4,9 +4,11 @@
 use crate::config::ast::PythonBlock;
 use crate::config::blocks::{self, Arg, BlockContext, BlockDef, Param};
 use crate::config::diagnostic::Diagnostic;
+use crate::config::generators::Generator;
 use crate::config::lexer::TokKind;
+use crate::config::preprocess::subst::SegMap;
 use crate::config::preprocess::{MAX_EXPANSION_DEPTH, Token};
-use crate::config::span::Spanned;
+use crate::config::span::{Span, Spanned};
 
 use super::{Parser, unexpected};
 
@@ -94,6 +96,61 @@ impl Parser<'_, '_> {
 
     /// Expands a reference to `def` whose name is `name_tok` (its `(` is next).
     pub(super) fn expand(&mut self, name_tok: &Token, def: &BlockDef) -> Result<(), Diagnostic> {
+        let (args, close) = self.reference_args(&def.name.value)?;
+        let call_site = name_tok.span.to(close.span);
+        self.check_depth(&def.name.value, call_site)?;
+        let pp = &*self.pp;
+        let globals = |n: &str| pp.lookup_global(n);
+        let (text, map) = blocks::instantiate(def, &args, call_site, &globals)?;
+        let expansion = self.pp.map.add_expansion(def.name.value.clone(), call_site);
+        self.pp
+            .push_expansion(def.file, def.dir.clone(), text, map, expansion, call_site)
+    }
+
+    /// A generator reference (`system()`, `app-parser(...)`, a confgen module's name): its
+    /// text is read next, as a file of its own named after the reference (where errors in
+    /// it point), expanded from the reference.
+    pub(super) fn generate(
+        &mut self,
+        name_tok: &Token,
+        name: &str,
+        generator: &Generator,
+    ) -> Result<(), Diagnostic> {
+        let (args, close) = self.reference_args(name)?;
+        let call_site = name_tok.span.to(close.span);
+        self.check_depth(name, call_site)?;
+        let text = generator.generate(name, &args, &self.applications, call_site)?;
+        let len = text.len();
+        let file = self
+            .pp
+            .map
+            .add_file(format!("{name}() generated"), text.clone());
+        let expansion = self.pp.map.add_expansion(name.to_string(), call_site);
+        let dir = self.pp.current_dir();
+        self.pp.push_expansion(
+            file,
+            dir,
+            text,
+            SegMap::identity(0, len),
+            expansion,
+            call_site,
+        )
+    }
+
+    fn check_depth(&self, name: &str, call_site: Span) -> Result<(), Diagnostic> {
+        if self.pp.expansion_depth() >= MAX_EXPANSION_DEPTH {
+            return Err(Diagnostic::new(
+                format!(
+                    "block expansions nested too deeply (more than {MAX_EXPANSION_DEPTH} levels): does block `{name}` reference itself?"
+                ),
+                call_site,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `name(value) ...` arguments of a reference, up to its `)` (returned).
+    fn reference_args(&mut self, block: &str) -> Result<(Vec<Arg>, Token), Diagnostic> {
         self.expect(TokKind::LParen, "'('")?;
         let mut args = Vec::new();
         let close = loop {
@@ -117,27 +174,11 @@ impl Parser<'_, '_> {
                 }
                 _ => {
                     return Err(unexpected(&tok, "')'").with_note(format!(
-                        "arguments of block `{}` are written `name(value)`",
-                        def.name.value
+                        "arguments of block `{block}` are written `name(value)`"
                     )));
                 }
             }
         };
-        let call_site = name_tok.span.to(close.span);
-        if self.pp.expansion_depth() >= MAX_EXPANSION_DEPTH {
-            return Err(Diagnostic::new(
-                format!(
-                    "block expansions nested too deeply (more than {MAX_EXPANSION_DEPTH} levels): does block `{}` reference itself?",
-                    def.name.value
-                ),
-                call_site,
-            ));
-        }
-        let pp = &*self.pp;
-        let globals = |n: &str| pp.lookup_global(n);
-        let (text, map) = blocks::instantiate(def, &args, call_site, &globals)?;
-        let expansion = self.pp.map.add_expansion(def.name.value.clone(), call_site);
-        self.pp
-            .push_expansion(def.file, def.dir.clone(), text, map, expansion, call_site)
+        Ok((args, close))
     }
 }

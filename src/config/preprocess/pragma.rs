@@ -147,12 +147,16 @@ impl Preprocessor<'_> {
                 } else {
                     (self.module_options()?, None)
                 };
-                self.modules.push(ModulePragma {
+                let pragma = ModulePragma {
                     name: Spanned::new(module, tok.span),
                     required,
                     options,
                     message,
-                });
+                };
+                if pragma.name.value == "confgen" {
+                    crate::config::generators::confgen::check_pragma(&pragma)?;
+                }
+                self.modules.push(pragma);
             }
             other => {
                 let mut d = Diagnostic::new(format!("unknown pragma `@{other}`"), name_tok.span);
