@@ -6,6 +6,10 @@
 //! (tests/golden/kmsg/expected/devkmsg.txt, prockmsg.txt, made by record.sh), once what
 //! varies from run to run is replaced by placeholders (`normalize`, the same as record.py's).
 //!
+//! How /proc/kmsg's lines parse — also with the kernel time padded, which a machine up for
+//! more than 10000 s no longer writes — is checked without the device, from a regular file
+//! (expected/procfile.txt).
+//!
 //! Writing /dev/kmsg needs root: as anyone else (or where /dev/kmsg is not writable) the tests
 //! print why and pass without running. Every record carries this run's marker and only lines
 //! with it are compared, so whatever else the kernel logs meanwhile does not matter.
@@ -96,6 +100,15 @@ fn normalize(line: &str, marker: &str, host: &str) -> String {
         if f[5] == host {
             f[5] = "@HOST@".into();
         }
+        // A kernel time padded to 5 digits (uptime under 10000 s) parses as PROGRAM `[` and
+        // the rest as MESSAGE (procfile.txt shows it): made the same as an unpadded one.
+        let padded = regex::Regex::new(r"^kernel: +\d+\.\d{6}\] (.*)$").expect("regex");
+        if let Some(rest) = padded.captures(&f[6]).map(|c| c[1].to_string())
+            && f[4].is_empty()
+        {
+            f[4] = "@KTIME@".into();
+            f[6] = format!("kernel[@KTIME@]: {rest}");
+        }
         let pid = regex::Regex::new(r"^ *\d+\.\d{6}$").expect("regex");
         f[4] = pid.replace(&f[4], "@KTIME@").into_owned();
         f[6] = ktime.replace_all(&f[6], "[@KTIME@]").into_owned();
@@ -119,6 +132,8 @@ fn normalize(line: &str, marker: &str, host: &str) -> String {
     let date = regex::Regex::new(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ").expect("regex");
     let line = date.replace(&line, "@DATE@ ").into_owned();
     let line = line.replacen(&format!("@DATE@ {host} "), "@DATE@ @HOST@ ", 1);
+    let padded = regex::Regex::new(r"^@DATE@ @HOST@ kernel: +\d+\.\d{6}\] ").expect("regex");
+    let line = padded.replace(&line, "@DATE@ @HOST@ kernel[@KTIME@]: ");
     ktime.replace_all(&line, "[@KTIME@]").into_owned()
 }
 
@@ -320,4 +335,110 @@ fn dev_kmsg_goes_on_across_a_reload() {
         .filter(|l| l.contains(&format!("{marker} two")))
         .collect();
     assert!(two[0].starts_with("13|user|notice|kern2|"), "{two:?}");
+}
+
+/// The escapes of proc_lines.txt (as in records.txt): `\n \t \r \0 \\`.
+fn unescape(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut it = s.bytes();
+    while let Some(c) = it.next() {
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'0') => out.push(0),
+            Some(b'\\') => out.push(b'\\'),
+            Some(o) => out.extend_from_slice(&[b'\\', o]),
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+/// /proc/kmsg's lines, from a regular file with system()'s options, as syslog-ng 3.38 parses
+/// them (no device, no root needed).
+#[test]
+fn proc_kmsg_lines_parse_as_syslog_ng_parses_them() {
+    let src = common::repo().join("tests/golden/kmsg/proc_lines.txt");
+    let text = std::fs::read_to_string(src).expect("proc_lines.txt");
+    let mut input = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (_, l) = line.split_once('|').expect("NAME|LINE");
+        input.extend_from_slice(&unescape(l));
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"<5>[    1.000000] SENTINEL\n");
+    let mut d = Daemon::start_in(
+        |dir| {
+            let file = format!("{}/in.log", dir.display());
+            config(dir, &file, &format!("follow-freq(0.05) {SYSTEM_OPTS}"))
+        },
+        &[],
+        None,
+    );
+    let path = d.dir.path().join("in.log");
+    std::fs::write(&path, &input).expect("input");
+    d.wait_ready();
+    let (out, plain) = (d.dir.path().join("out"), d.dir.path().join("plain"));
+    let ok = wait_for(WAIT, || {
+        [&out, &plain]
+            .iter()
+            .all(|p| lines(p).iter().any(|l| l.contains("SENTINEL")))
+    });
+    assert!(ok, "the sentinel did not arrive:\n{}", d.stderr());
+    assert!(ctl(&d.control, "stop").status.success(), "stop");
+    assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
+    let host = host();
+    let file = path.display().to_string();
+    let date = regex::Regex::new(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ").expect("regex");
+    let got: Vec<String> = [out, plain]
+        .iter()
+        .flat_map(|p| lines(p))
+        .filter(|l| !l.contains("SENTINEL"))
+        .map(|l| {
+            let t = date
+                .replace(&l.replace(&file, "@FILE@"), "@DATE@ ")
+                .into_owned();
+            let mut f: Vec<String> = t.split('|').map(str::to_string).collect();
+            if f.len() == 15 {
+                if f[5] == host {
+                    f[5] = "@HOST@".into();
+                }
+                if f[11] == f[12] {
+                    f[11] = "@RECVD@".into();
+                    f[12] = "@RECVD@".into();
+                }
+                if f[13] == f[14] {
+                    f[13] = "@TZ@".into();
+                    f[14] = "@TZ@".into();
+                }
+                return f.join("|");
+            }
+            t.replacen(&format!("@DATE@ {host} "), "@DATE@ @HOST@ ", 1)
+        })
+        .collect();
+    assert_eq!(got, golden("procfile"), "{}", d.stderr());
+}
+
+/// On a machine up for less than 10000 s the kernel time is padded and parses differently
+/// (procfile.txt): the placeholders make both forms the golden's.
+#[test]
+fn padded_kernel_times_normalise_like_unpadded_ones() {
+    let t = |pid: &str, msg: &str| {
+        format!("13|user|notice|kernel|{pid}|h|{msg}|/proc/kmsg|s|||1.0|1.0|+01:00|+01:00")
+    };
+    let padded = normalize(&t("", "kernel:    5.123456] M x"), "M", "h");
+    let unpadded = normalize(&t("12345.654321", "kernel[12345.654321]: M x"), "M", "h");
+    assert_eq!(padded, unpadded);
+    assert_eq!(
+        normalize("Dec  4 04:25:59 h kernel:  123.000001] M x", "M", "h"),
+        normalize("Dec  4 04:25:59 h kernel[12345.654321]: M x", "M", "h")
+    );
 }

@@ -8,6 +8,8 @@
 #   store-raw-message.
 # * file_system: lines.txt as a regular file read by file(... format(linux-kmsg)) with
 #   system()'s options: a regular file is newline-framed, so each line is one message.
+# * procfile: proc_lines.txt (lines as /proc/kmsg gives them) from a regular file with
+#   system()'s options, the kernel time padded and not (a live run shows only one of them).
 # * devkmsg, prockmsg (root only, and only when /dev/kmsg is writable): system()'s two
 #   driver calls on the real /dev/kmsg and /proc/kmsg, with records injected by writing
 #   /dev/kmsg. What varies from run to run (host, dates, sequence numbers, kernel times, the
