@@ -243,6 +243,20 @@ fn dev_kmsg_reads_new_records_as_syslog_ng_does() {
     assert!(seq.windows(2).all(|w| w[0] < w[1]), "{seq:?}");
 }
 
+/// The tests reading /proc/kmsg run one at a time: two readers share its lines.
+static PROC_KMSG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Whether nobody else reads /proc/kmsg (printing why not).
+fn no_other_proc_kmsg_reader(test: &str) -> bool {
+    match other_proc_kmsg_reader() {
+        Some(pid) => {
+            eprintln!("{test}: skipped, process {pid} reads /proc/kmsg");
+            false
+        }
+        None => true,
+    }
+}
+
 /// Another process reading /proc/kmsg would take some of the lines.
 fn other_proc_kmsg_reader() -> Option<String> {
     let me = std::process::id().to_string();
@@ -265,13 +279,10 @@ fn other_proc_kmsg_reader() -> Option<String> {
 
 #[test]
 fn proc_kmsg_reads_lines_as_syslog_ng_does() {
-    if !skip_unless_supported("proc_kmsg_reads_lines_as_syslog_ng_does") {
-        return;
-    }
-    if let Some(pid) = other_proc_kmsg_reader() {
-        eprintln!(
-            "proc_kmsg_reads_lines_as_syslog_ng_does: skipped, process {pid} reads /proc/kmsg"
-        );
+    let _one = PROC_KMSG.lock().unwrap_or_else(|p| p.into_inner());
+    if !skip_unless_supported("proc_kmsg_reads_lines_as_syslog_ng_does")
+        || !no_other_proc_kmsg_reader("proc_kmsg_reads_lines_as_syslog_ng_does")
+    {
         return;
     }
     let time = std::fs::read_to_string("/sys/module/printk/parameters/time").unwrap_or_default();
@@ -294,14 +305,9 @@ fn proc_kmsg_reads_lines_as_syslog_ng_does() {
 
 /// A reload that changes the source takes the running graph's descriptor: reading goes on,
 /// and nothing read before is read again.
-#[test]
-fn dev_kmsg_goes_on_across_a_reload() {
-    if !skip_unless_supported("dev_kmsg_goes_on_across_a_reload") {
-        return;
-    }
+fn goes_on_across_a_reload(path: &str, opts: &str) {
     let marker = marker("reload");
-    let opts = format!("{SYSTEM_OPTS} format(linux-kmsg)");
-    let mut d = Daemon::start_in(|dir| config(dir, "/dev/kmsg", &opts), &[], None);
+    let mut d = Daemon::start_in(|dir| config(dir, path, opts), &[], None);
     d.wait_ready();
     wait_reading(&d, &marker);
     kmsg_write(format!("<5>{marker} one\n").as_bytes());
@@ -312,11 +318,7 @@ fn dev_kmsg_goes_on_across_a_reload() {
     };
     assert!(wait_for(WAIT, || count("one") == 1), "{}", d.stderr());
     // A changed plan (another program-override): the source is replaced, not kept.
-    let changed = config(
-        d.dir.path(),
-        "/dev/kmsg",
-        &opts.replace("\"kernel\"", "\"kern2\""),
-    );
+    let changed = config(d.dir.path(), path, &opts.replace("\"kernel\"", "\"kern2\""));
     std::fs::write(&d.config, changed).expect("new config");
     let reload = ctl(&d.control, "reload");
     assert!(reload.status.success(), "{reload:?}\n{}", d.stderr());
@@ -324,17 +326,31 @@ fn dev_kmsg_goes_on_across_a_reload() {
     assert!(wait_for(WAIT, || count("two") == 1), "{}", d.stderr());
     assert!(ctl(&d.control, "stop").status.success(), "stop");
     assert_eq!(d.wait_exit(WAIT), Some(0), "{}", d.stderr());
-    assert_eq!(
-        count("one"),
-        1,
-        "read once:\n{}",
-        std::fs::read_to_string(&out).unwrap_or_default()
-    );
-    let two: Vec<String> = lines(&d.dir.path().join("out"))
+    assert_eq!(count("one"), 1, "read once:\n{}", lines(&out).join("\n"));
+    let two: Vec<String> = lines(&out)
         .into_iter()
         .filter(|l| l.contains(&format!("{marker} two")))
         .collect();
     assert!(two[0].starts_with("13|user|notice|kern2|"), "{two:?}");
+}
+
+#[test]
+fn dev_kmsg_goes_on_across_a_reload() {
+    if !skip_unless_supported("dev_kmsg_goes_on_across_a_reload") {
+        return;
+    }
+    goes_on_across_a_reload("/dev/kmsg", &format!("{SYSTEM_OPTS} format(linux-kmsg)"));
+}
+
+#[test]
+fn proc_kmsg_goes_on_across_a_reload() {
+    let _one = PROC_KMSG.lock().unwrap_or_else(|p| p.into_inner());
+    if !skip_unless_supported("proc_kmsg_goes_on_across_a_reload")
+        || !no_other_proc_kmsg_reader("proc_kmsg_goes_on_across_a_reload")
+    {
+        return;
+    }
+    goes_on_across_a_reload("/proc/kmsg", SYSTEM_OPTS);
 }
 
 /// The escapes of proc_lines.txt (as in records.txt): `\n \t \r \0 \\`.

@@ -22,7 +22,8 @@
 //!   readers share the lines between them. Its reads may block when another reader took
 //!   what `poll()` announced (syslog-ng gives such a read 10 s, then an error), so it is read
 //!   on a thread of its own: a blocked read never holds up other sources, and it is left
-//!   behind (not waited for) when the source stops.
+//!   behind (not waited for) when the source stops. Lines it read that were not made into
+//!   messages yet when a reload stops the source go to the next graph's reader.
 //! * Both are opened when the graph is acquired (an error stops the start, as in syslog-ng:
 //!   "Error opening file for reading"), and the open descriptor passes from one graph to the
 //!   next on reload (it is a [`Resources`] entry), so a reload neither loses nor repeats a
@@ -40,7 +41,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 
-use super::line_source::{LineReader, StartCx, drain, pause, stopped};
+use super::line_source::{LineReader, Resume, StartCx, drain, pause, stopped};
 use crate::actors::runtime::ack::Window;
 use crate::actors::runtime::driver::Resources;
 use crate::actors::runtime::error::RuntimeError;
@@ -120,11 +121,13 @@ impl KmsgPlan {
         Ok(())
     }
 
-    /// Reads until the graph stops; `resources` hold the descriptor [`KmsgPlan::acquire`]
-    /// opened.
+    /// Reads until the graph stops: `resources` is (a duplicate of) the descriptor
+    /// [`KmsgPlan::acquire`] opened, `resume` what the previous graph's /proc/kmsg reader
+    /// left unparsed.
     pub async fn read(
         self,
         resources: Option<OwnedFd>,
+        resume: Option<Resume>,
         lines: &mut LineReader,
         ingest: &Ingest,
         window: Arc<Window>,
@@ -137,7 +140,7 @@ impl KmsgPlan {
         };
         match self.device {
             KmsgDevice::Dev => self.read_dev(fd, lines, ingest, window, cx).await,
-            KmsgDevice::Proc => self.read_proc(fd, lines, ingest, window, cx).await,
+            KmsgDevice::Proc => self.read_proc(fd, resume, lines, ingest, window, cx).await,
         }
     }
 
@@ -249,6 +252,7 @@ impl KmsgPlan {
     async fn read_proc(
         self,
         fd: OwnedFd,
+        resume: Option<Resume>,
         lines: &mut LineReader,
         ingest: &Ingest,
         window: Arc<Window>,
@@ -273,30 +277,39 @@ impl KmsgPlan {
             tracing::error!(error = %e, "Error starting the kernel log reader's thread");
             return;
         }
-        // Dropping the write end wakes the thread, which then ends.
-        let _wake = wake;
         let mut batch = Batcher::default();
-        loop {
+        // What the previous graph's reader had read and not made into messages.
+        if let Some(Resume::Proc { tail }) = resume {
+            lines.spare().extend_from_slice(&tail);
+        }
+        let mut reading = drain(lines, ingest, &window, &mut batch, false, stop, None).await;
+        while reading {
             let chunk = tokio::select! {
                 c = rx.recv() => c,
-                _ = stopped(stop) => return,
+                _ = stopped(stop) => break,
             };
             match chunk {
                 Some(Ok(bytes)) => {
                     lines.spare().extend_from_slice(&bytes);
-                    if !drain(lines, ingest, &window, &mut batch, false, stop, None).await {
-                        return;
-                    }
+                    reading = drain(lines, ingest, &window, &mut batch, false, stop, None).await;
                 }
                 Some(Err(e)) => {
                     tracing::error!(filename = %self.path.display(), error = %e,
                         "I/O error occurred while reading");
-                    if !pause(ERROR_PAUSE, stop).await {
-                        return;
-                    }
+                    reading = pause(ERROR_PAUSE, stop).await;
                 }
                 None => return,
             }
+        }
+        // Stopped: the thread ends once the write end is gone; the lines it read and nobody
+        // parsed go to the next graph's reader (the kernel's position has moved past them).
+        drop(wake);
+        let mut tail = lines.pending().to_vec();
+        while let Ok(Ok(bytes)) = rx.try_recv() {
+            tail.extend_from_slice(&bytes);
+        }
+        if !tail.is_empty() {
+            cx.handover.put(&self.persist_key, Resume::Proc { tail });
         }
     }
 }
@@ -421,17 +434,38 @@ mod tests {
         assert_eq!(KmsgDevice::of("/dev/kmsg").is_some(), dev);
     }
 
-    #[test]
-    fn a_missing_device_is_an_open_error() {
-        let plan = KmsgPlan {
-            path: PathBuf::from("/nonexistent/kmsg"),
+    fn plan(path: &str) -> KmsgPlan {
+        KmsgPlan {
+            path: PathBuf::from(path),
             device: KmsgDevice::Dev,
-            persist_key: "affile_sd_curpos(/nonexistent/kmsg)".into(),
+            persist_key: format!("affile_sd_curpos({path})"),
             buffer: 65536,
             span: Span::default(),
-        };
+        }
+    }
+
+    /// A reload's new graph reads on with the running graph's descriptor (and so from where
+    /// it was), not with a new one seeked to the end.
+    #[test]
+    fn the_running_graphs_descriptor_is_taken_over() {
+        // Opening this path would fail: taking the lent descriptor must not open anything.
+        let p = plan("/nonexistent/kmsg");
+        let fd = OwnedFd::from(std::fs::File::open("/dev/null").expect("/dev/null"));
+        let raw = fd.as_raw_fd();
+        let mut lent = Resources::default();
+        lent.insert(p.resource_key(), KmsgFd(fd));
         let mut mine = Resources::default();
-        let e = plan
+        p.acquire(&mut lent, &mut mine).expect("taken over");
+        assert!(lent.is_empty());
+        let held = mine.get::<KmsgFd>(&p.resource_key()).expect("held");
+        assert_eq!(held.0.as_raw_fd(), raw);
+        assert!(p.descriptor(&mine).is_some(), "a reader gets a duplicate");
+    }
+
+    #[test]
+    fn a_missing_device_is_an_open_error() {
+        let mut mine = Resources::default();
+        let e = plan("/nonexistent/kmsg")
             .acquire(&mut Resources::default(), &mut mine)
             .expect_err("no such device");
         assert!(

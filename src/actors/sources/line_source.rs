@@ -105,6 +105,8 @@ pub enum Resume {
     /// A FIFO's open descriptor (closing it would throw away what writers put in the pipe
     /// and nobody read yet) and its partial last line.
     Pipe { fd: OwnedFd, tail: Vec<u8> },
+    /// What a /proc/kmsg reader read and did not parse (reading it consumed it).
+    Proc { tail: Vec<u8> },
 }
 
 impl std::fmt::Debug for Resume {
@@ -112,6 +114,7 @@ impl std::fmt::Debug for Resume {
         match self {
             Resume::File { at, .. } => write!(f, "Resume::File({at:?})"),
             Resume::Pipe { fd, tail } => write!(f, "Resume::Pipe({fd:?}, {} bytes)", tail.len()),
+            Resume::Proc { tail } => write!(f, "Resume::Proc({} bytes)", tail.len()),
         }
     }
 }
@@ -231,8 +234,10 @@ impl LinesPlan {
         // Taken now, while the graph starts, so that `Leftovers::clear` after the start
         // drops only what no reader claimed.
         let resume = match &self.kind {
-            LinesKind::File(_) | LinesKind::Pipe(_) => cx.handover.take::<Resume>(&self.key()),
-            LinesKind::Kmsg(_) | LinesKind::Stdin => None,
+            LinesKind::File(_) | LinesKind::Pipe(_) | LinesKind::Kmsg(_) => {
+                cx.handover.take::<Resume>(&self.key())
+            }
+            LinesKind::Stdin => None,
         };
         let file_name = match &self.kind {
             LinesKind::File(p) => p.path.as_os_str().as_encoded_bytes().to_vec(),
@@ -250,7 +255,7 @@ impl LinesPlan {
                 }
                 LinesKind::Kmsg(p) => {
                     let fd = cx.device.take();
-                    p.read(fd, &mut lines, &ingest, window, cx).await
+                    p.read(fd, resume, &mut lines, &ingest, window, cx).await
                 }
                 LinesKind::Pipe(p) => p.read(resume, &mut lines, &ingest, window, cx).await,
                 LinesKind::Stdin => {
