@@ -8,10 +8,12 @@
 //! * [`timestamp`]: stamps, stamp scanners, year and zone rules;
 //! * [`options`]: what a source's configuration tells the parser (`flags()`, zones, host rules);
 //! * [`parse()`] with [`rfc3164`] and [`rfc5424`]: bytes to message;
+//! * [`kmsg`]: `format(linux-kmsg)`, the records of `/dev/kmsg`;
 //! * [`framing`]: RFC 6587 octet counting and newline framing with `log-msg-size()`;
 //! * [`serial`]: a message to versioned bytes and back, for records kept on disk.
 
 pub mod framing;
+pub mod kmsg;
 #[allow(clippy::module_inception)]
 pub mod message;
 pub mod nv;
@@ -24,7 +26,7 @@ pub mod timestamp;
 
 pub use message::{AckToken, DEFAULT_PRI, LogMessage, MsgFlags, TagId};
 pub use nv::{Builtin, Payload, ValueType};
-pub use options::{HostOptions, LocalHost, ParseFlags, ParseOptions, PeerInfo, UseDns};
+pub use options::{HostOptions, LocalHost, MsgFormat, ParseFlags, ParseOptions, PeerInfo, UseDns};
 pub use parse::{ParseError, escape_binary, mangle_hostname, parse, parse_with_status};
 pub use serial::{DecodeError, decode, encode};
 pub use timestamp::{UnixTime, ZoneSpec};

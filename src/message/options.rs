@@ -189,9 +189,21 @@ pub struct PeerInfo {
 /// The compiled global `bad-hostname()` regexp, as a predicate on a candidate host name.
 pub type BadHostname = dyn Fn(&[u8]) -> bool + Send + Sync;
 
+/// `format()`: which parser reads a source's messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MsgFormat {
+    /// `syslog` (the default): RFC 3164, or RFC 5424 with `flags(syslog-protocol)`.
+    #[default]
+    Syslog,
+    /// `linux-kmsg`: `/dev/kmsg` records ([`super::kmsg`]), stamped from this boot time.
+    LinuxKmsg(super::kmsg::BootTime),
+}
+
 /// Everything the parser needs from a source's configuration.
 #[derive(Clone)]
 pub struct ParseOptions {
+    /// `format()`.
+    pub format: MsgFormat,
     /// `flags()`.
     pub flags: ParseFlags,
     /// `default-facility()`/`default-priority()` combined (syslog-ng's `default_pri`);
@@ -219,6 +231,7 @@ pub struct ParseOptions {
 impl std::fmt::Debug for ParseOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParseOptions")
+            .field("format", &self.format)
             .field("flags", &self.flags)
             .field("default_pri", &self.default_pri)
             .field("keep_timestamp", &self.keep_timestamp)
@@ -234,6 +247,7 @@ impl Default for ParseOptions {
     /// syslog-ng's defaults, with the system's local zone and host name.
     fn default() -> Self {
         ParseOptions {
+            format: MsgFormat::Syslog,
             flags: ParseFlags::DEFAULT,
             default_pri: None,
             keep_timestamp: true,

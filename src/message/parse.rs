@@ -1,9 +1,10 @@
 //! The entry point: one received line (or datagram, or frame) to a [`LogMessage`], the way
 //! syslog-ng's `msg_format_parse_into` + `log_source_mangle_hostname` do it.
 
+use super::kmsg::parse_kmsg;
 use super::message::{LogMessage, MsgFlags};
 use super::nv::{Builtin, Payload};
-use super::options::{ParseFlags, ParseOptions, PeerInfo, format_ip, resolve_host_from};
+use super::options::{MsgFormat, ParseFlags, ParseOptions, PeerInfo, format_ip, resolve_host_from};
 use super::rfc3164::{parse_legacy, validates};
 use super::rfc5424::parse_syslog_proto;
 use super::timestamp::UnixTime;
@@ -26,7 +27,8 @@ pub struct ParseError {
     pub position: usize,
 }
 
-/// Parses one message. Never panics; a malformed message is parsed as far as syslog-ng
+/// Parses one message with the source's `format()` (syslog, or `linux-kmsg`: see
+/// [`super::kmsg`]). Never panics; a malformed message is parsed as far as syslog-ng
 /// would, and a hard failure yields syslog-ng's error message (MESSAGE = `Error processing
 /// log message: ...`, PROGRAM = `syslog-ng`, priority syslog.err) with
 /// [`MsgFlags::PARSE_ERROR`] set. `received` is the received time with the local offset.
@@ -80,10 +82,13 @@ pub fn parse_with_status(
     } else {
         // The header parsers read the caller's slice; the payload buffer starts with a copy
         // of the same bytes, so positions in one are spans in the other.
-        let res = if flags.has(ParseFlags::SYSLOG_PROTOCOL) {
-            parse_syslog_proto(&mut msg, data, opts, &ctx)
-        } else {
-            parse_legacy(&mut msg, data, opts, &ctx)
+        let res = match opts.format {
+            // The kmsg format reads past the stripped record (see `kmsg`): it gets `raw`.
+            MsgFormat::LinuxKmsg(boot) => parse_kmsg(&mut msg, raw, data.len(), boot, opts),
+            MsgFormat::Syslog if flags.has(ParseFlags::SYSLOG_PROTOCOL) => {
+                parse_syslog_proto(&mut msg, data, opts, &ctx)
+            }
+            MsgFormat::Syslog => parse_legacy(&mut msg, data, opts, &ctx),
         };
         if let Err(position) = res {
             inject_parse_error(&mut msg, data, position);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::actors::destinations::common::TemplateOptions as DestTemplateOptions;
 use crate::actors::sources::common::{ReaderOptions, SourceFlag, SourceOptions};
 use crate::config::global_options::{self as g, GlobalOptions};
-use crate::message::{HostOptions, LocalHost, ParseFlags, ParseOptions, UseDns, ZoneSpec};
+use crate::message::{
+    HostOptions, LocalHost, MsgFormat, ParseFlags, ParseOptions, UseDns, ZoneSpec,
+};
 use crate::template::TemplateOptions;
 use crate::template::options::{OnError, TsFormat};
 
@@ -51,12 +53,21 @@ pub fn parse_options(
     };
     if let Some(r) = reader {
         for f in &r.flags {
-            match f {
-                SourceFlag::Kernel => o.set_default_facility(0),
-                _ => {
-                    o.flags.apply(&flag_word(*f));
-                }
+            if *f != SourceFlag::Kernel {
+                o.flags.apply(&flag_word(*f));
             }
+        }
+        // `kernel` makes kern.notice the default, but only when neither default-facility()
+        // nor default-priority() set one (syslog-ng's log_reader_options_init): with
+        // `default-priority(warn)` it is user.warning.
+        let kernel = r.flags.contains(&SourceFlag::Kernel);
+        if kernel && r.default_facility.is_none() && r.default_severity.is_none() {
+            o.default_pri = Some(5);
+        }
+        if let Some(f) = r.format.as_deref()
+            && crate::message::kmsg::is_linux_kmsg(f)
+        {
+            o.format = MsgFormat::LinuxKmsg(crate::message::kmsg::BootTime::system());
         }
         if let Some(fac) = r.default_facility {
             o.set_default_facility(fac as u16);
@@ -146,5 +157,48 @@ mod tests {
         assert_eq!(flag_word(SourceFlag::NoParse), "no-parse");
         assert_eq!(flag_word(SourceFlag::SyslogProtocol), "syslog-protocol");
         assert_eq!(flag_word(SourceFlag::AssumeUtf8), "assume-utf8");
+    }
+
+    /// Recorded from syslog-ng 3.38 with a line without a priority.
+    #[test]
+    fn kernel_is_the_default_facility_only_without_default_options() {
+        use crate::actors::registry::testing::check;
+        use crate::actors::sources::file::FileSourceOptions;
+        let pri = |call: &str| {
+            let o: FileSourceOptions = check(call);
+            let g = GlobalOptions::default();
+            let p = parse_options("s", &o.source, Some(&o.reader), &g, &LocalHost::new("h"));
+            p.effective_default_pri()
+        };
+        assert_eq!(pri(r#"file("/x" flags(kernel))"#), 5, "kern.notice");
+        assert_eq!(
+            pri(r#"file("/x" flags(kernel) default-priority(warn))"#),
+            12
+        );
+        assert_eq!(
+            pri(r#"file("/x" default-priority(warn) flags(kernel))"#),
+            12
+        );
+        assert_eq!(
+            pri(r#"file("/x" flags(kernel) default-facility(local3))"#),
+            157
+        );
+        assert_eq!(pri(r#"file("/x")"#), 13);
+    }
+
+    #[test]
+    fn format_linux_kmsg_selects_the_kmsg_parser() {
+        use crate::actors::registry::testing::check;
+        use crate::actors::sources::file::FileSourceOptions;
+        let format = |call: &str| {
+            let o: FileSourceOptions = check(call);
+            let g = GlobalOptions::default();
+            parse_options("s", &o.source, Some(&o.reader), &g, &LocalHost::new("h")).format
+        };
+        assert!(matches!(
+            format(r#"file("/x" format(linux-kmsg))"#),
+            MsgFormat::LinuxKmsg(_)
+        ));
+        assert_eq!(format(r#"file("/x")"#), MsgFormat::Syslog);
     }
 }

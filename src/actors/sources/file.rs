@@ -22,12 +22,13 @@ fn default_follow_freq() -> f64 {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct FileSource {
-    /// The file to read (positional, required). A special file such as `/proc/kmsg` or a
-    /// device is read as it becomes readable instead of being polled.
+    /// The file to read (positional, required). `/dev/kmsg` (a device) and `/proc/kmsg` are
+    /// the kernel's log: read as they become readable instead of being polled, `/dev/kmsg`
+    /// from its end on, one record per read (normally with `format(linux-kmsg)`).
     #[serde(rename = "0:path")]
     pub path: String,
-    /// Seconds between two checks of the file for new data (fractions allowed); 0 waits for
-    /// the file to become readable instead of polling. Default: 1.
+    /// Seconds between two checks of the file for new data (fractions allowed). Default: 1;
+    /// for `/dev/kmsg` and `/proc/kmsg` 0 (they are not polled, and only 0 is accepted).
     #[serde(default = "default_follow_freq")]
     pub follow_freq: f64,
     /// Seconds after which a partial multi-line message is sent even without its end; 0

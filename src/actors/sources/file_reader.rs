@@ -23,6 +23,7 @@
 //! * **Truncation.** When the file became shorter than what was read, reading restarts at 0.
 //! * **A missing file** is reported once ("Follow-mode file source not found, deferring open")
 //!   and tried again every `follow-freq()`.
+//! * **`/dev/kmsg`, `/proc/kmsg`** are not followed like files: see [`super::kmsg_reader`].
 //! * **Reload.** Queued batches stay in their queues with their acks, so the saved position
 //!   may trail what was read: the reader leaves its tracker and the offset it reached in the
 //!   reload's leftovers ([`Resume::File`]) and the next graph's reader of the same persist name
@@ -38,14 +39,16 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::watch;
 
-use super::common::option_span;
+use super::common::{option_node, option_span};
 use super::file::FileSourceOptions;
+use super::kmsg_reader::{KmsgDevice, KmsgPlan};
 use super::line_source::{
     LineReader, LinesKind, LinesPlan, Marks, Resume, StartCx, drain, is_stopped, pause, plan_lines,
 };
 use crate::actors::runtime::ack::{Bookmark, Window};
 use crate::actors::runtime::bookmark::ConsecutiveTracker;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
+use crate::actors::runtime::settings;
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
@@ -90,14 +93,8 @@ pub fn plan_file_source(
         Node::Call { name, .. } => name.span,
         other => other.span(),
     };
-    if matches!(o.file.path.as_str(), "/proc/kmsg" | "/dev/kmsg") {
-        return Err(Diagnostic::new(
-            format!(
-                "reading {} is not supported by the runtime yet",
-                o.file.path
-            ),
-            option_span(call, &["0:path"]),
-        ));
+    if let Some(device) = KmsgDevice::of(&o.file.path) {
+        return plan_kmsg_source(o, call, globals, device, span);
     }
     let freq = o.file.follow_freq;
     if !(freq.is_finite() && freq > 0.0) {
@@ -112,6 +109,39 @@ pub fn plan_file_source(
             path: PathBuf::from(&o.file.path),
             persist_key: persist_key(&o.file.path, o.driver.persist_name.as_deref()),
             follow_freq: Duration::from_secs_f64(freq.min(86400.0)),
+            span,
+        }),
+        framing,
+        window: o.file.log_iw_size.get(),
+    })
+}
+
+/// `file("/dev/kmsg")` or `file("/proc/kmsg")` (see [`super::kmsg_reader`]): no polling, so
+/// `follow-freq()` may only be 0 (their default in syslog-ng).
+fn plan_kmsg_source(
+    o: &FileSourceOptions,
+    call: &Node,
+    globals: &GlobalOptions,
+    device: KmsgDevice,
+    span: Span,
+) -> Result<LinesPlan, Diagnostic> {
+    let freq = o.file.follow_freq;
+    if option_node(call, &["follow-freq"]).is_some() && freq != 0.0 {
+        return Err(Diagnostic::new(
+            format!(
+                "follow-freq({freq}) on {} is not supported by the runtime yet",
+                o.file.path
+            ),
+            option_span(call, &["follow-freq"]),
+        ));
+    }
+    let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
+    Ok(LinesPlan {
+        kind: LinesKind::Kmsg(KmsgPlan {
+            path: PathBuf::from(&o.file.path),
+            device,
+            persist_key: persist_key(&o.file.path, o.driver.persist_name.as_deref()),
+            buffer: settings::log_msg_size(&o.reader, globals),
             span,
         }),
         framing,

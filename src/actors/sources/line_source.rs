@@ -4,8 +4,12 @@
 //! flow-control window.
 //!
 //! Each driver's own part lives beside it: following, rotation and the saved position in
-//! [`super::file_reader`], the FIFO in [`super::pipe_reader`], standard input and the exit at
+//! [`super::file_reader`], the kernel's log (`file("/dev/kmsg")`, `file("/proc/kmsg")`) in
+//! [`super::kmsg_reader`], the FIFO in [`super::pipe_reader`], standard input and the exit at
 //! its end in [`super::stdin_reader`].
+//!
+//! Every message gets FILE_NAME: the path read (`-` for `stdin()`), as syslog-ng's file
+//! reader sets it (recorded for all three drivers).
 //!
 //! Parsing: syslog-ng's file readers set `LP_LOCAL` (a kernel-facility line without a stamp gets
 //! PROGRAM=kernel) and keep `expect-hostname`; `pipe()` also clears `expect-hostname` after the
@@ -14,7 +18,9 @@
 //! Framing is the socket text protocol's: `\n` or NUL ends a message, trailing `\r` are removed,
 //! empty lines skipped unless `flags(empty-lines)`, lines longer than `log-msg-size()` split.
 //! A partial last line waits for the rest (files, pipes); only the end of `stdin()` makes it a
-//! message.
+//! message. `format(linux-kmsg)` is accepted (`format("syslog")` is the default; others are
+//! refused by name): with newline framing each line is one record, and the byte that ended
+//! the line goes to the parser with it ([`crate::message::kmsg::with_terminator`]).
 
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
@@ -28,6 +34,7 @@ use super::common::{
 };
 use super::file::FileSourceOptions;
 use super::file_reader::{FilePlan, FilePosition};
+use super::kmsg_reader::KmsgPlan;
 use super::pipe::PipeSourceOptions;
 use super::pipe_reader::PipePlan;
 use super::stdin::StdinSourceOptions;
@@ -44,8 +51,8 @@ use crate::config::Node;
 use crate::config::ast::keyword_eq;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::global_options::GlobalOptions;
-use crate::message::UnixTime;
 use crate::message::framing::{Frame, Newline};
+use crate::message::{MsgFormat, UnixTime};
 use crate::persist::Persist;
 
 /// Bytes asked of the input per read.
@@ -64,6 +71,8 @@ pub struct LinesPlan {
 #[derive(Debug, Clone)]
 pub enum LinesKind {
     File(FilePlan),
+    /// `file("/dev/kmsg")`, `file("/proc/kmsg")`.
+    Kmsg(KmsgPlan),
     Pipe(PipePlan),
     Stdin,
 }
@@ -80,6 +89,8 @@ pub struct StartCx {
     pub handover: Leftovers,
     /// Raised to stop the daemon (the end of `stdin()`).
     pub exit: Arc<Notify>,
+    /// The kernel log's descriptor, opened when the graph was acquired.
+    pub device: Option<OwnedFd>,
 }
 
 /// A reader's state taken over from the previous graph (a reload).
@@ -94,6 +105,8 @@ pub enum Resume {
     /// A FIFO's open descriptor (closing it would throw away what writers put in the pipe
     /// and nobody read yet) and its partial last line.
     Pipe { fd: OwnedFd, tail: Vec<u8> },
+    /// What a /proc/kmsg reader read and did not parse (reading it consumed it).
+    Proc { tail: Vec<u8> },
 }
 
 impl std::fmt::Debug for Resume {
@@ -101,6 +114,7 @@ impl std::fmt::Debug for Resume {
         match self {
             Resume::File { at, .. } => write!(f, "Resume::File({at:?})"),
             Resume::Pipe { fd, tail } => write!(f, "Resume::Pipe({fd:?}, {} bytes)", tail.len()),
+            Resume::Proc { tail } => write!(f, "Resume::Proc({} bytes)", tail.len()),
         }
     }
 }
@@ -125,6 +139,7 @@ impl SourceDriver for LinesSource {
     fn stats_rows(&self) -> SourceRows {
         let instance = match &self.lines.kind {
             LinesKind::File(p) => p.path.display().to_string(),
+            LinesKind::Kmsg(p) => p.path.display().to_string(),
             LinesKind::Pipe(p) => p.path.display().to_string(),
             LinesKind::Stdin => return SourceRows::None,
         };
@@ -147,10 +162,17 @@ impl SourceDriver for LinesSource {
 
     /// Work that must succeed before anything of the graph runs, so that a failure stops
     /// the start like a port that cannot be bound: creating the FIFO of a `pipe()` (the
-    /// running graph's reader keeps its own descriptor, handed over at the swap).
-    fn acquire(&self, _: &str, _: &mut Resources, _: &mut Resources) -> Result<(), RuntimeError> {
+    /// running graph's reader keeps its own descriptor, handed over at the swap), opening the
+    /// kernel's log (or taking the running graph's descriptor of it).
+    fn acquire(
+        &self,
+        _: &str,
+        lent: &mut Resources,
+        mine: &mut Resources,
+    ) -> Result<(), RuntimeError> {
         match &self.lines.kind {
             LinesKind::Pipe(p) => p.prepare().map_err(RuntimeError::Open),
+            LinesKind::Kmsg(p) => p.acquire(lent, mine),
             LinesKind::File(_) | LinesKind::Stdin => Ok(()),
         }
     }
@@ -162,6 +184,10 @@ impl SourceDriver for LinesSource {
             persist: cx.persist.clone(),
             handover: cx.leftovers.clone(),
             exit: cx.exit.clone(),
+            device: match &self.lines.kind {
+                LinesKind::Kmsg(p) => p.descriptor(cx.resources),
+                _ => None,
+            },
         };
         cx.done.push(self.lines.clone().start(ingest, start));
     }
@@ -172,6 +198,12 @@ impl SourceDriver for LinesSource {
                 name: f.persist_key.clone(),
                 span: f.span,
                 describe: format!("reads {}", f.path.display()),
+            }),
+            // No position is kept, but syslog-ng still refuses two sources of one name.
+            LinesKind::Kmsg(k) => Some(StateKey {
+                name: k.persist_key.clone(),
+                span: k.span,
+                describe: format!("reads {}", k.path.display()),
             }),
             LinesKind::Pipe(_) | LinesKind::Stdin => None,
         }
@@ -188,6 +220,7 @@ impl LinesPlan {
     pub fn key(&self) -> String {
         match &self.kind {
             LinesKind::File(p) => p.persist_key.clone(),
+            LinesKind::Kmsg(p) => p.persist_key.clone(),
             LinesKind::Pipe(p) => p.key(),
             LinesKind::Stdin => "stdin".to_string(),
         }
@@ -195,21 +228,34 @@ impl LinesPlan {
 
     /// Starts the reader; the receiver resolves once it has flushed its last batch and left
     /// its state in `cx.handover`.
-    pub fn start(self, ingest: Arc<Ingest>, cx: StartCx) -> oneshot::Receiver<()> {
+    pub fn start(self, ingest: Arc<Ingest>, mut cx: StartCx) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
         let home = cx.home.clone();
         // Taken now, while the graph starts, so that `Leftovers::clear` after the start
         // drops only what no reader claimed.
         let resume = match &self.kind {
-            LinesKind::File(_) | LinesKind::Pipe(_) => cx.handover.take::<Resume>(&self.key()),
+            LinesKind::File(_) | LinesKind::Pipe(_) | LinesKind::Kmsg(_) => {
+                cx.handover.take::<Resume>(&self.key())
+            }
             LinesKind::Stdin => None,
+        };
+        let file_name = match &self.kind {
+            LinesKind::File(p) => p.path.as_os_str().as_encoded_bytes().to_vec(),
+            LinesKind::Kmsg(p) => p.path.as_os_str().as_encoded_bytes().to_vec(),
+            LinesKind::Pipe(p) => p.path.as_os_str().as_encoded_bytes().to_vec(),
+            LinesKind::Stdin => b"-".to_vec(),
         };
         let task = async move {
             let window = ingest.window(self.window);
             let mut lines = LineReader::new(self.framing);
+            lines.set_file_name(file_name);
             match self.kind {
                 LinesKind::File(p) => {
                     super::file_reader::follow(p, resume, &mut lines, &ingest, window, cx).await
+                }
+                LinesKind::Kmsg(p) => {
+                    let fd = cx.device.take();
+                    p.read(fd, resume, &mut lines, &ingest, window, cx).await
                 }
                 LinesKind::Pipe(p) => p.read(resume, &mut lines, &ingest, window, cx).await,
                 LinesKind::Stdin => {
@@ -306,6 +352,7 @@ pub fn plan_lines(
     }
     if let Some(f) = &reader.format
         && f != "syslog"
+        && !crate::message::kmsg::is_linux_kmsg(f)
     {
         return refuse(&format!("format(\"{f}\")"), &["format"]);
     }
@@ -333,6 +380,8 @@ pub struct LineReader {
     pos: usize,
     base: u64,
     framing: Newline,
+    /// Values set on every message: FILE_NAME.
+    aux: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl LineReader {
@@ -343,7 +392,18 @@ impl LineReader {
             pos: 0,
             base: 0,
             framing,
+            aux: Vec::new(),
         }
+    }
+
+    /// The FILE_NAME every message gets.
+    pub fn set_file_name(&mut self, name: Vec<u8>) {
+        self.aux = vec![("FILE_NAME", name)];
+    }
+
+    /// Parses and routes one message that came whole (a /dev/kmsg record) into `batch`.
+    pub fn parse_record(&self, ingest: &Ingest, batch: &mut Batcher, raw: &[u8], now: UnixTime) {
+        ingest.parse_into_with(batch, raw, None, now, &self.aux);
     }
 
     /// The input offset after the last message (or skipped bytes) taken out.
@@ -391,11 +451,18 @@ impl LineReader {
         eof: bool,
     ) -> (u32, bool) {
         let now = UnixTime::now(&ingest.parse.local_time_zone);
+        let kmsg = matches!(ingest.parse.format, MsgFormat::LinuxKmsg(_));
         let mut used = 0;
         while used < credits {
-            match self.framing.next(&self.buf[self.pos..], eof) {
+            let rest = &self.buf[self.pos..];
+            match self.framing.next(rest, eof) {
                 Frame::Message(m, n) => {
-                    ingest.parse_into(batch, m, None, now);
+                    let raw = if kmsg {
+                        crate::message::kmsg::with_terminator(rest, m.len())
+                    } else {
+                        m
+                    };
+                    ingest.parse_into_with(batch, raw, None, now, &self.aux);
                     self.pos += n;
                     used += 1;
                 }
@@ -477,93 +544,5 @@ pub async fn drain(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::load::{LoadOptions, load_str};
-
-    fn plan_err(body: &str) -> Vec<String> {
-        let text = format!(
-            "@version: 3.38\n{body}\ndestination d {{ file(\"/dev/null\"); }};\n\
-             log {{ source(s); destination(d); }};\n"
-        );
-        let loaded = load_str("t.conf", &text, &LoadOptions::default()).expect("config");
-        let model = crate::config::model::build(&loaded.ast).expect("model");
-        match crate::actors::runtime::plan::plan(&model) {
-            Ok(_) => Vec::new(),
-            Err(e) => e.into_iter().map(|d| d.message).collect(),
-        }
-    }
-
-    #[test]
-    fn options_the_runtime_cannot_honour_are_refused_by_name() {
-        for (body, msg) in [
-            (
-                r#"source s { file("/x" multi-line-mode(indented)); };"#,
-                "multi-line-mode(indented) is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/x" multi-line-prefix("^a")); };"#,
-                "multi-line-prefix() is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { pipe("/x" pad-size(10)); };"#,
-                "pad-size() is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { stdin(encoding("latin1")); };"#,
-                "encoding(\"latin1\") is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/x" format("linux-kmsg")); };"#,
-                "format(\"linux-kmsg\") is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/x" log-prefix("p: ")); };"#,
-                "log-prefix() is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { wildcard-file(base-dir("/x") filename-pattern("*")); };"#,
-                "driver `wildcard-file` is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/x" follow-freq(0)); };"#,
-                "follow-freq(0) is not supported by the runtime yet",
-            ),
-            (
-                r#"source s { file("/proc/kmsg"); };"#,
-                "reading /proc/kmsg is not supported by the runtime yet",
-            ),
-        ] {
-            let errors = plan_err(body);
-            assert!(errors.iter().any(|e| e == msg), "{body}: {errors:?}");
-        }
-        assert!(
-            plan_err(r#"source s { file("/x" encoding("UTF-8") flags(no-parse)); };"#).is_empty()
-        );
-    }
-
-    #[test]
-    fn two_files_under_one_persist_name_are_refused() {
-        let e = plan_err(r#"source s { file("/x"); file("/x"); };"#);
-        assert!(
-            e.iter()
-                .any(|m| m.contains("`affile_sd_curpos(/x)` is used by two sources")),
-            "{e:?}"
-        );
-        assert!(plan_err(r#"source s { file("/x"); file("/x" persist-name("b")); };"#).is_empty());
-    }
-
-    #[test]
-    fn the_reader_knows_its_offset() {
-        let mut r = LineReader::new(Newline::new(8, false));
-        r.reset(100);
-        r.spare().extend_from_slice(b"ab\n\ncd");
-        assert_eq!(r.read_offset(), 106);
-        assert_eq!(r.offset(), 100);
-        r.pos = 4;
-        assert_eq!(r.offset(), 104);
-        r.spare();
-        assert_eq!(r.offset(), 104);
-        assert_eq!(r.pending(), b"cd");
-    }
-}
+#[path = "line_source_tests.rs"]
+mod tests;

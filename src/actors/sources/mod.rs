@@ -7,6 +7,7 @@ pub mod dns;
 pub mod file;
 pub mod file_reader;
 pub mod internal;
+pub mod kmsg_reader;
 pub mod line_source;
 pub mod listener;
 pub mod net_plan;
