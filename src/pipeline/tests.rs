@@ -172,3 +172,38 @@ fn parser_objects_with_channels_run_their_channels_in_sequence() {
     assert_eq!(rendered("s2", msg("y", "m")), one("b", "m", "app.y"));
     assert_eq!(rendered("s2", msg("z", "m")), one("b", "m", ""));
 }
+
+#[test]
+fn a_junction_of_source_and_non_source_branches_is_refused() {
+    // syslog-ng 3.38: "Error compiling junction, source and non-source branches are mixed".
+    let m = super::testing::model(&cfg(
+        "source mixed { channel { source { internal(); }; }; channel { rewrite { set(\"x\"); }; }; };\n\
+         log { source(mixed); destination(a); };",
+    ));
+    let env = super::BuildEnv::new(&m);
+    let e = super::Router::build(&m, &env).err().unwrap_or_default();
+    assert!(
+        e.iter()
+            .any(|d| d.message
+                == "Error compiling junction, source and non-source branches are mixed"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_channel_without_sources_beside_a_source_driver_is_refused() {
+    // Recorded with syslog-ng 3.38: a source object's drivers and channels are the branches of
+    // one junction, and a channel with no source in it does not go with drivers.
+    let m = super::testing::model(&cfg(
+        "source sr { network(port(5516)); channel { rewrite { set(\"x\"); }; }; };\n\
+         log { source(sr); destination(a); };",
+    ));
+    let env = super::BuildEnv::new(&m);
+    let e = super::Router::build(&m, &env).err().unwrap_or_default();
+    assert!(
+        e.iter().any(|d| d
+            .message
+            .contains("source and non-source branches are mixed")),
+        "{e:?}"
+    );
+}

@@ -146,8 +146,17 @@ impl<'a, 'm> Builder<'a, 'm> {
     pub(super) fn junction(&mut self, branches: &[&LogPath]) -> Ends {
         let mut hops = Vec::new();
         let mut join = None;
+        // A branch made of sources only has no head; syslog-ng refuses to mix the two kinds.
+        let mut source_branch: Option<bool> = None;
         for b in branches {
             let (h, t) = self.sequence(&b.items, &b.flags, 0);
+            let is_source = h.is_none() && t.is_some();
+            if *source_branch.get_or_insert(is_source) != is_source {
+                self.errors.push(Diagnostic::new(
+                    "Error compiling junction, source and non-source branches are mixed",
+                    b.span,
+                ));
+            }
             if let Some(h) = h {
                 hops.push(Hop { node: h, flags: 0 });
             }
@@ -442,32 +451,7 @@ impl<'a, 'm> Builder<'a, 'm> {
                 }
                 let entry = self.push(Kind::Pipe);
                 self.source_entry.insert(id, entry);
-                let channels: Vec<LogPath> = self
-                    .model
-                    .object(ObjectKind::Source, &r.name.value)
-                    .map(|o| {
-                        o.items
-                            .iter()
-                            .filter_map(|i| match i {
-                                ObjectItem::Channel(p) => Some(p.clone()),
-                                ObjectItem::Driver(_) => None,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let tail = if channels.is_empty() {
-                    entry
-                } else {
-                    let join = self.push(Kind::Pipe);
-                    self.set_next(entry, join);
-                    for c in &channels {
-                        let (_, t) = self.sequence(&c.items, &c.flags, 0);
-                        if let Some(t) = t {
-                            self.set_next(t, join);
-                        }
-                    }
-                    join
-                };
+                let tail = self.source_body(&r.name.value, entry);
                 self.building.pop();
                 self.source_tail.insert(id, tail);
                 tail
@@ -492,6 +476,40 @@ impl<'a, 'm> Builder<'a, 'm> {
             });
         }
         (None, Some(attach))
+    }
+
+    /// The body of a source object as syslog-ng compiles it: a junction whose branches are its
+    /// drivers (which feed `entry`) and its channels, each of which must hold sources
+    /// (`channel { source {...}; rewrite {...}; }`); a channel without sources beside them is
+    /// syslog-ng's "source and non-source branches are mixed". Returns the tail everything
+    /// leaves by.
+    fn source_body(&mut self, name: &str, entry: u32) -> u32 {
+        let Some(obj) = self.model.object(ObjectKind::Source, name) else {
+            return entry;
+        };
+        let channels: Vec<LogPath> = obj
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ObjectItem::Channel(p) => Some(p.clone()),
+                ObjectItem::Driver(_) => None,
+            })
+            .collect();
+        if channels.is_empty() {
+            return entry;
+        }
+        let join = self.push(Kind::Pipe);
+        self.set_next(entry, join);
+        for c in &channels {
+            match self.sequence(&c.items, &c.flags, 0) {
+                (None, Some(t)) => self.set_next(t, join),
+                _ => self.errors.push(Diagnostic::new(
+                    "Error compiling junction, source and non-source branches are mixed",
+                    c.span,
+                )),
+            }
+        }
+        join
     }
 
     /// A destination reference: a multiplexer forking to the destination, continuing on.
