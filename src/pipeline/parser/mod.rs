@@ -1,5 +1,7 @@
-//! The built-in parsers: `kv-parser()`, `json-parser()`, `csv-parser()`, `syslog-parser()`,
-//! `date-parser()`. Each reads MESSAGE, or what its `template()` renders, and sets values.
+//! The built-in parsers: `kv-parser()`, `linux-audit-parser()`, `json-parser()`,
+//! `csv-parser()`, `syslog-parser()`, `date-parser()`, `regexp-parser()`, `tags-parser()`,
+//! `map-value-pairs()` and `python()`. Each reads MESSAGE, or what its `template()` renders,
+//! and sets values (`map-value-pairs()` reads no input: it copies selected values).
 //!
 //! A parser that fails drops the message from that log path (syslog-ng marks the branch
 //! unmatched, so `flags(fallback)` paths and `if`/`else` see it as not matched). A parser
@@ -9,6 +11,7 @@ pub mod csv;
 pub mod date;
 pub mod json;
 pub mod kv;
+pub mod linux_audit;
 mod list_scanner;
 pub mod map_value_pairs;
 pub mod regexp;
@@ -37,6 +40,7 @@ pub const DRIVERS: &[&str] = &[
     "regexp-parser",
     "tags-parser",
     "map-value-pairs",
+    "linux-audit-parser",
     "python",
 ];
 
@@ -50,6 +54,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
         "tags-parser" => tags::OPTION_NAMES.to_vec(),
         "map-value-pairs" => map_value_pairs::OPTION_NAMES.to_vec(),
+        "linux-audit-parser" => linux_audit::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -110,6 +115,11 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
         let o: kv::KvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
         (Kind::Kv(kv::KvParser::new(&o, call)?), t)
+    } else if is("linux-audit-parser") {
+        let o: linux_audit::LinuxAuditParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        let p = kv::KvParser::new(&o, call)?.with_transform(linux_audit::decode_hex);
+        (Kind::Kv(p), t)
     } else if is("json-parser") {
         let o: json::JsonParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
