@@ -10,9 +10,10 @@
 pub mod csv;
 pub mod date;
 pub mod json;
+mod json_c;
 pub mod kv;
 pub mod linux_audit;
-mod list_scanner;
+pub(crate) mod list_scanner;
 pub mod map_value_pairs;
 pub mod regexp;
 pub mod tags;
@@ -123,7 +124,7 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
     } else if is("json-parser") {
         let o: json::JsonParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
-        (Kind::Json(json::JsonParser::new(&o)), t)
+        (Kind::Json(json::JsonParser::new(&o, call)?), t)
     } else if is("csv-parser") {
         let o: csv::CsvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -221,44 +222,6 @@ impl Parser {
         cx.put_buf(input);
         ok
     }
-}
-
-/// Appends one item to a list value as syslog-ng 3.38 encodes lists (`a,b,"c d",'e"f'`):
-/// items are separated by commas and quoted when they are empty or hold white space, quotes
-/// or backslashes (with `"`, or `'` when the item holds a `"`). A comma alone does not make
-/// 3.38 quote an item (recorded: `["a,b"]` is written `a,b`).
-pub fn push_list_item(out: &mut Vec<u8>, item: &[u8]) {
-    if !out.is_empty() {
-        out.push(b',');
-    }
-    let needs = item.is_empty()
-        || item
-            .iter()
-            .any(|&c| c <= b' ' || matches!(c, b'"' | b'\'' | b'\\'));
-    if !needs {
-        out.extend_from_slice(item);
-        return;
-    }
-    let q = if item.contains(&b'"') && !item.contains(&b'\'') {
-        b'\''
-    } else {
-        b'"'
-    };
-    out.push(q);
-    for &c in item {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            c if c == q => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
 }
 
 /// `syslog-parser()`: parses the input as a syslog message into this message: priority,
