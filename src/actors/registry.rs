@@ -179,6 +179,7 @@ static SUPPORTED: &[Driver] = &[
     pipeline!(Parser, "regexp-parser", check_parser, parser_names),
     pipeline!(Parser, "tags-parser", check_parser, parser_names),
     pipeline!(Parser, "map-value-pairs", check_parser, parser_names),
+    pipeline!(Parser, "linux-audit-parser", check_parser, parser_names),
     pipeline!(Rewrite, "set", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "subst", check_rewrite, rewrite_names),
     pipeline!(Rewrite, "unset", check_rewrite, rewrite_names),
@@ -316,7 +317,6 @@ static NOT_SUPPORTED: &[(ObjectKind, &[&str])] = &[
         ObjectKind::Parser,
         &[
             "db-parser",
-            "linux-audit-parser",
             "apache-accesslog-parser",
             "xml",
             "geoip2",

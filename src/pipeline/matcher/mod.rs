@@ -9,7 +9,9 @@
 //! * **pcre** uses the `regex` crate over bytes. Without `utf8` the pattern runs in byte mode
 //!   (`(?-u)`: `.` is one byte, `\d`/`\w`/`\s` are ASCII, `ignore-case` is ASCII), which is
 //!   what PCRE does without `PCRE2_UTF`; with `utf8` it runs in Unicode mode, with `\d`,
-//!   `\w`, `\s` and `\b` kept ASCII as PCRE keeps them without `PCRE_UCP` ([`pcre`]). The `regex`
+//!   `\w`, `\s` and `\b` kept ASCII as PCRE keeps them without `PCRE_UCP`. PCRE syntax the
+//!   `regex` crate reads otherwise (`(?'name'...)`, a `[` inside a class) is rewritten first
+//!   ([`pcre`]). The `regex`
 //!   crate (linear time, the fast path) has no look-around and no back-references; a pattern
 //!   that needs them is run by `fancy-regex` instead, in Unicode mode over the value read as
 //!   UTF-8 (invalid bytes become U+FFFD there, so such a pattern sees them replaced).
@@ -144,7 +146,7 @@ impl Matcher {
                         Kind::Regex { re, named }
                     }
                     Err(e) if e.contains("look-around") || e.contains("backreferences") => {
-                        let re = fancy_regex::RegexBuilder::new(pattern)
+                        let re = fancy_regex::RegexBuilder::new(&pcre::translate(pattern, false))
                             .case_insensitive(icase)
                             .build()
                             .map_err(|_| e)?;
@@ -454,12 +456,7 @@ fn is_plain_literal(pattern: &str) -> bool {
 }
 
 fn compile_regex(pattern: &str, icase: bool, utf8: bool) -> Result<Regex, String> {
-    let pcre_meaning = if utf8 {
-        std::borrow::Cow::Owned(pcre::ascii_perl_classes(pattern))
-    } else {
-        std::borrow::Cow::Borrowed(pattern)
-    };
-    RegexBuilder::new(&pcre_meaning)
+    RegexBuilder::new(&pcre::translate(pattern, utf8))
         .case_insensitive(icase)
         .unicode(utf8)
         .size_limit(1 << 24)

@@ -27,7 +27,6 @@ use serde::Deserialize;
 use crate::config::ast::Node;
 use crate::config::diagnostic::Diagnostic;
 use crate::message::LogMessage;
-use crate::template::functions::list;
 
 use super::super::args::option_span;
 
@@ -213,7 +212,7 @@ impl KvParser {
             if !stray.is_empty() {
                 stray.push(b',');
             }
-            list::push_item(stray, &gap[start..end]);
+            super::list_scanner::str_repr_encode(stray, &gap[start..end], b",");
         }
     }
 

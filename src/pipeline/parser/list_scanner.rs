@@ -8,6 +8,37 @@
 //! quote never closed — is taken as written, up to and *including* the comma that ends it
 //! (recorded: `"a"b,c` gives `"a"b,` and `c`). The input is read up to its first NUL.
 
+/// Appends `item` to a list as syslog-ng's `str_repr_encode_append(.., forbidden)` does:
+/// as it is, unless it is empty or holds a quote, one of `\b \f \n \r \t \\` and space, or a
+/// byte of `forbidden` (kv-parser's stray words forbid `,`, json-parser's lists nothing);
+/// then in `'...'` when it holds a `"` and no `'`, else in `"..."` (escaping `"` if it holds
+/// both), with the escapes of [`crate::template::escape::append_binary`].
+pub(crate) fn str_repr_encode(out: &mut Vec<u8>, item: &[u8], forbidden: &[u8]) {
+    if item.is_empty() {
+        out.extend_from_slice(b"\"\"");
+        return;
+    }
+    let apos = item.contains(&b'\'');
+    let quote = item.contains(&b'"');
+    if !apos && !quote {
+        let needs = item.iter().any(|&c| {
+            matches!(c, 8 | 12 | b'\n' | b'\r' | b'\t' | b'\\' | b' ') || forbidden.contains(&c)
+        });
+        if !needs {
+            out.extend_from_slice(item);
+            return;
+        }
+    }
+    let (q, unsafe_chars): (u8, &[u8]) = match (apos, quote) {
+        (false, true) => (b'\'', b""),
+        (true, true) => (b'"', b"\""),
+        _ => (b'"', b""),
+    };
+    out.push(q);
+    crate::template::escape::append_binary(out, item, unsafe_chars);
+    out.push(q);
+}
+
 /// Where the decoder is (`str-repr/decode.c`'s states).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -110,7 +141,24 @@ fn decode(input: &[u8], start: usize) -> (Vec<u8>, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::scan;
+    use super::{scan, str_repr_encode};
+
+    #[test]
+    fn encoding() {
+        let enc = |v: &[u8], forbidden: &[u8]| {
+            let mut out = Vec::new();
+            str_repr_encode(&mut out, v, forbidden);
+            String::from_utf8(out).expect("utf-8")
+        };
+        assert_eq!(enc(b"a,b", b""), "a,b");
+        assert_eq!(enc(b"a,b", b","), "\"a,b\"");
+        assert_eq!(enc(b"", b""), "\"\"");
+        assert_eq!(enc(b"x y", b""), "\"x y\"");
+        assert_eq!(enc(b"\x01", b""), "\x01");
+        assert_eq!(enc(b"it's", b""), "\"it's\"");
+        assert_eq!(enc(b"say \"hi\"", b""), "'say \"hi\"'");
+        assert_eq!(enc(b"'\"\n", b""), "\"'\\\"\\n\"");
+    }
 
     fn items(s: &str) -> Vec<String> {
         scan(s.as_bytes())

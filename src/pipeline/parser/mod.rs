@@ -1,5 +1,7 @@
-//! The built-in parsers: `kv-parser()`, `json-parser()`, `csv-parser()`, `syslog-parser()`,
-//! `date-parser()`. Each reads MESSAGE, or what its `template()` renders, and sets values.
+//! The built-in parsers: `kv-parser()`, `linux-audit-parser()`, `json-parser()`,
+//! `csv-parser()`, `syslog-parser()`, `date-parser()`, `regexp-parser()`, `tags-parser()`,
+//! `map-value-pairs()` and `python()`. Each reads MESSAGE, or what its `template()` renders,
+//! and sets values (`map-value-pairs()` reads no input: it copies selected values).
 //!
 //! A parser that fails drops the message from that log path (syslog-ng marks the branch
 //! unmatched, so `flags(fallback)` paths and `if`/`else` see it as not matched). A parser
@@ -8,8 +10,10 @@
 pub mod csv;
 pub mod date;
 pub mod json;
+mod json_c;
 pub mod kv;
-mod list_scanner;
+pub mod linux_audit;
+pub(crate) mod list_scanner;
 pub mod map_value_pairs;
 pub mod regexp;
 pub mod tags;
@@ -37,6 +41,7 @@ pub const DRIVERS: &[&str] = &[
     "regexp-parser",
     "tags-parser",
     "map-value-pairs",
+    "linux-audit-parser",
     "python",
 ];
 
@@ -50,6 +55,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
         "regexp-parser" => regexp::OPTION_NAMES.to_vec(),
         "tags-parser" => tags::OPTION_NAMES.to_vec(),
         "map-value-pairs" => map_value_pairs::OPTION_NAMES.to_vec(),
+        "linux-audit-parser" => linux_audit::OPTION_NAMES.to_vec(),
         "syslog-parser" => vec!["flags", "template", "drop-invalid"],
         _ => Vec::new(),
     }
@@ -110,10 +116,15 @@ pub fn compile(call: &Node, env: &BuildEnv<'_>) -> Result<Parser, Diagnostic> {
         let o: kv::KvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
         (Kind::Kv(kv::KvParser::new(&o, call)?), t)
+    } else if is("linux-audit-parser") {
+        let o: linux_audit::LinuxAuditParserOptions = de::from_call(call)?;
+        let t = template_opt(&o.template)?;
+        let p = kv::KvParser::new(&o, call)?.with_transform(linux_audit::decode_hex);
+        (Kind::Kv(p), t)
     } else if is("json-parser") {
         let o: json::JsonParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
-        (Kind::Json(json::JsonParser::new(&o)), t)
+        (Kind::Json(json::JsonParser::new(&o, call)?), t)
     } else if is("csv-parser") {
         let o: csv::CsvParserOptions = de::from_call(call)?;
         let t = template_opt(&o.template)?;
@@ -211,44 +222,6 @@ impl Parser {
         cx.put_buf(input);
         ok
     }
-}
-
-/// Appends one item to a list value as syslog-ng 3.38 encodes lists (`a,b,"c d",'e"f'`):
-/// items are separated by commas and quoted when they are empty or hold white space, quotes
-/// or backslashes (with `"`, or `'` when the item holds a `"`). A comma alone does not make
-/// 3.38 quote an item (recorded: `["a,b"]` is written `a,b`).
-pub fn push_list_item(out: &mut Vec<u8>, item: &[u8]) {
-    if !out.is_empty() {
-        out.push(b',');
-    }
-    let needs = item.is_empty()
-        || item
-            .iter()
-            .any(|&c| c <= b' ' || matches!(c, b'"' | b'\'' | b'\\'));
-    if !needs {
-        out.extend_from_slice(item);
-        return;
-    }
-    let q = if item.contains(&b'"') && !item.contains(&b'\'') {
-        b'\''
-    } else {
-        b'"'
-    };
-    out.push(q);
-    for &c in item {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            c if c == q => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
 }
 
 /// `syslog-parser()`: parses the input as a syslog message into this message: priority,
