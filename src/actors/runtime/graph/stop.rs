@@ -134,6 +134,12 @@ impl Graph {
                 true
             }
         };
+        // The writers stop before anything is counted: one still in the middle of a write
+        // would otherwise move messages from "in hand" to "written" after the count (and a
+        // line both in the program's pipe and in the lost count was counted twice).
+        for (name, w) in writers {
+            stop_arbiter(w.arbiter, &name).await;
+        }
         let mut undelivered = 0;
         for d in &self.dests {
             undelivered += count_undelivered(d);
@@ -150,9 +156,6 @@ impl Graph {
                 tracing::info!(destination = %d.persist_name, messages = queued + in_hand,
                     "Messages not delivered yet stay in the disk-buffer for the next start");
             }
-        }
-        for (name, w) in writers {
-            stop_arbiter(w.arbiter, &name).await;
         }
         hooks::run_stop(&self.hooks, true).await;
         StopReport {
