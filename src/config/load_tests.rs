@@ -211,7 +211,7 @@ fn modules_and_requires_are_recorded() {
 #[test]
 fn requires_takes_a_message() {
     let ast = load(
-        "@version: 3.38\n@requires http \"install syslog-ng-mod-http\"\n@requires json-plugin\n",
+        "@version: 3.38\n@requires json-plugin \"install syslog-ng-mod-json\"\n@requires afsocket\n",
     );
     let got: Vec<_> = ast
         .modules
@@ -221,8 +221,8 @@ fn requires_takes_a_message() {
     assert_eq!(
         got,
         vec![
-            ("http", Some("install syslog-ng-mod-http")),
-            ("json-plugin", None)
+            ("json-plugin", Some("install syslog-ng-mod-json")),
+            ("afsocket", None)
         ]
     );
     roundtrip(&ast);
