@@ -65,7 +65,13 @@ pub fn run(args: Args) -> i32 {
     }
     let config_dir = paths.config.parent().map(PathBuf::from);
     if args.syntax_only {
-        // Like syslog-ng, a syntax check runs the `python {}` blocks (nothing forks after).
+        // A syntax check predicts the start: what the runtime would refuse (a driver or an
+        // option it cannot run, a port that is no number) is refused here too. Planning has
+        // no side effects. Like syslog-ng, it then runs the `python {}` blocks.
+        if let Err(rendered) = plan_config(&config, &paths.persist) {
+            eprint!("{rendered}");
+            return EXIT_CONFIG_ERROR;
+        }
         return match python_plan(&config.model)
             .check_blocks(&config.loaded.map, config_dir.as_deref())
         {

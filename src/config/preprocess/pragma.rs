@@ -1,7 +1,12 @@
 //! Pragmas: a line starting with `@`. syslog-ng 3.38 knows `@version: X`,
 //! `@include "file"`, `@define name value`, `@module name [key(value) ...]` and
 //! `@requires name ["message"]`; each ends at the end of its line (anything more is an error, even a
-//! `;`). Module pragmas are recorded, not acted on: sluice has its drivers built in.
+//! `;`). Module pragmas are recorded: sluice has its drivers built in. `@requires` asks
+//! whether sluice has the module (see [`HAS_MODULES`]) and, when it has not, acts as
+//! syslog-ng 3.38 does (lib/pragma-grammar.ym): in the main file, or with a message, it is
+//! an error; without a message inside an included file or a block's expansion, the rest
+//! of that text is skipped (the SCL's `@requires mod-java` leaves kafka-java() and hdfs()
+//! undefined, as on a syslog-ng without the java module).
 
 use crate::config::ast::ModulePragma;
 use crate::config::diagnostic::{Diagnostic, did_you_mean};
@@ -11,6 +16,42 @@ use crate::config::span::{Span, Spanned};
 use super::{Preprocessor, Token};
 
 const PRAGMAS: [&str; 5] = ["version", "include", "define", "module", "requires"];
+
+/// The syslog-ng 3.38 modules (their library names, as `@requires` spells them) sluice
+/// has: those of which it runs a driver, parser, rewrite, template function or format.
+/// A module sluice only knows the names of (http, mod-java, afsnmp, dbparser, sdjournal,
+/// pacctformat, cef, tfgetent, rate-limit-filter, ...) is missing, so that what depends on
+/// it fails where syslog-ng without it fails, with the SCL's "install ..." message.
+pub(crate) const HAS_MODULES: [&str; 23] = [
+    "affile",
+    "afprog",
+    "afsocket",
+    "afuser",
+    "appmodel",
+    "basicfuncs",
+    "confgen",
+    "cryptofuncs",
+    "csvparser",
+    "disk-buffer",
+    "graphite",
+    "hook-commands",
+    "json-plugin",
+    "kvformat",
+    "linux-kmsg-format",
+    "map-value-pairs",
+    "mod-python",
+    "pseudofile",
+    "regexp-parser",
+    "syslogformat",
+    "system-source",
+    "tags-parser",
+    "timestamp",
+];
+
+/// syslog-ng's module names are file names: `-` and `_` differ.
+fn has_module(name: &str) -> bool {
+    HAS_MODULES.contains(&name)
+}
 
 fn unexpected(tok: &Token, expecting: &str) -> Diagnostic {
     Diagnostic::new(
@@ -156,6 +197,9 @@ impl Preprocessor<'_> {
                 if pragma.name.value == "confgen" {
                     crate::config::generators::confgen::check_pragma(&pragma)?;
                 }
+                if required && !has_module(&pragma.name.value) {
+                    return self.missing_module(at.span.to(tok.span), &pragma);
+                }
                 self.modules.push(pragma);
             }
             other => {
@@ -167,6 +211,25 @@ impl Preprocessor<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `@requires` of a module sluice does not have, its line read (3.38's requires_stmt):
+    /// an error in the main file or when the pragma gives a message (the error names the
+    /// module, so a missing module reads the same as in syslog-ng); elsewhere the rest of
+    /// the current text — the included file, or the block expansion — is skipped.
+    fn missing_module(&mut self, at: Span, pragma: &ModulePragma) -> Result<(), Diagnostic> {
+        let module = &pragma.name.value;
+        if self.frames.len() <= 1 || pragma.message.is_some() {
+            return Err(Diagnostic::new(
+                format!(
+                    "Cannot load required module; module='{module}', details='{}'",
+                    pragma.message.as_deref().unwrap_or("none")
+                ),
+                at,
+            ));
+        }
+        tracing::debug!(module = %module, "included text skipped because of a missing module");
+        self.finish_frame()
     }
 
     /// `key(value) ...` after `@module name`, up to the end of the line.
@@ -191,3 +254,7 @@ impl Preprocessor<'_> {
         Ok(options)
     }
 }
+
+#[cfg(test)]
+#[path = "requires_tests.rs"]
+mod tests;
