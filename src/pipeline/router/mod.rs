@@ -37,6 +37,7 @@ use crate::message::LogMessage;
 use crate::template::{DaemonInfo, RenderContext, TemplateOptions};
 
 mod build;
+mod objects;
 
 use super::filter::Filter;
 use super::parser::Parser;
