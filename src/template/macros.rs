@@ -310,7 +310,8 @@ pub fn push_tags(out: &mut Vec<u8>, msg: &LogMessage) {
             out.push(b',');
         }
         if let Some(name) = t.name() {
-            out.extend_from_slice(name.as_bytes());
+            // As `log_msg_print_tags`: each tag list-encoded (`" b "`, `'q"x'`, `"a,b"`).
+            crate::template::list_repr::str_repr_encode(out, name.as_bytes(), b",");
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod error;
 pub mod escape;
 pub mod formats;
 pub mod functions;
+pub(crate) mod list_repr;
 pub mod macros;
 pub mod options;
 #[allow(clippy::module_inception)]

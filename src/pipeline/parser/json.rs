@@ -23,7 +23,7 @@ use crate::message::{LogMessage, ValueType};
 
 use super::super::args::option_span;
 use super::json_c::{self, Json};
-use super::list_scanner::str_repr_encode;
+use crate::template::list_repr::str_repr_encode;
 
 /// The option names, for the catalog.
 pub const OPTION_NAMES: &[&str] = &[

@@ -212,7 +212,7 @@ impl KvParser {
             if !stray.is_empty() {
                 stray.push(b',');
             }
-            super::list_scanner::str_repr_encode(stray, &gap[start..end], b",");
+            crate::template::list_repr::str_repr_encode(stray, &gap[start..end], b",");
         }
     }
 

@@ -13,7 +13,6 @@ pub mod json;
 mod json_c;
 pub mod kv;
 pub mod linux_audit;
-pub(crate) mod list_scanner;
 pub mod map_value_pairs;
 pub mod regexp;
 pub mod tags;

@@ -27,7 +27,7 @@ pub struct TagsParser;
 
 impl TagsParser {
     pub fn parse(&self, input: &[u8], msg: &mut Arc<LogMessage>) -> bool {
-        let items = super::list_scanner::scan(input);
+        let items = crate::template::list_repr::scan(input);
         if items.is_empty() {
             return true;
         }

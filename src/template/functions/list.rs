@@ -4,7 +4,7 @@
 
 use super::str::cstr;
 use super::{FunctionRegistry, parse_dec, register_simple};
-use crate::template::escape;
+use crate::template::list_repr;
 
 pub(crate) fn register(r: &mut FunctionRegistry) {
     register_simple(r, &["list-concat"], |a, o| {
@@ -67,34 +67,10 @@ pub(crate) fn register(r: &mut FunctionRegistry) {
     });
 }
 
-/// Appends one list item, quoted when it has to be (syslog-ng's `str_repr_encode`): an
-/// item with a `"` but no `'` goes in single quotes, one with a `'` in double quotes, one
-/// with both in double quotes with `\"` escaped; otherwise quotes only when it is empty or
-/// holds a space, a comma, a backslash or a control character.
+/// Appends one list item as syslog-ng's list functions write it (`str_repr_encode` with
+/// `,` forbidden: quoted when it has to be).
 pub(crate) fn push_item(out: &mut Vec<u8>, v: &[u8]) {
-    if v.is_empty() {
-        out.extend_from_slice(b"\"\"");
-        return;
-    }
-    let apos = v.contains(&b'\'');
-    let quote = v.contains(&b'"');
-    if !apos && !quote {
-        let needs = v
-            .iter()
-            .any(|&c| matches!(c, 0x08 | 0x0c | b'\n' | b'\r' | b'\t' | b'\\' | b' ' | b','));
-        if !needs {
-            out.extend_from_slice(v);
-            return;
-        }
-    }
-    let (q, unsafe_chars): (u8, &[u8]) = match (apos, quote) {
-        (false, true) => (b'\'', b""),
-        (true, false) | (false, false) => (b'"', b""),
-        (true, true) => (b'"', b"\""),
-    };
-    out.push(q);
-    escape::append_binary(out, v, unsafe_chars);
-    out.push(q);
+    list_repr::str_repr_encode(out, v, b",");
 }
 
 /// Appends items as a list.
@@ -107,77 +83,9 @@ pub(crate) fn push_list<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a [
     }
 }
 
-/// Splits a list into its items (quotes removed, escapes decoded).
+/// Splits a list into its items with syslog-ng's list scanner.
 pub(crate) fn scan(s: &[u8]) -> Vec<Vec<u8>> {
-    let mut items = Vec::new();
-    if s.is_empty() {
-        return items;
-    }
-    let mut i = 0;
-    loop {
-        let mut item = Vec::new();
-        match s.get(i) {
-            Some(&q) if q == b'"' || q == b'\'' => {
-                i += 1;
-                while let Some(&c) = s.get(i) {
-                    i += 1;
-                    if c == q {
-                        break;
-                    }
-                    if c == b'\\' {
-                        let Some(&e) = s.get(i) else { break };
-                        i += 1;
-                        match e {
-                            b'n' => item.push(b'\n'),
-                            b't' => item.push(b'\t'),
-                            b'r' => item.push(b'\r'),
-                            b'b' => item.push(8),
-                            b'f' => item.push(12),
-                            b'x' => {
-                                let h = s.get(i..i + 2).and_then(|h| {
-                                    u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
-                                });
-                                match h {
-                                    Some(b) => {
-                                        item.push(b);
-                                        i += 2;
-                                    }
-                                    None => item.push(b'x'),
-                                }
-                            }
-                            e => item.push(e),
-                        }
-                    } else {
-                        item.push(c);
-                    }
-                }
-                // Anything up to the next comma belongs to the item too.
-                while let Some(&c) = s.get(i) {
-                    if c == b',' {
-                        break;
-                    }
-                    item.push(c);
-                    i += 1;
-                }
-            }
-            _ => {
-                while let Some(&c) = s.get(i) {
-                    if c == b',' {
-                        break;
-                    }
-                    item.push(c);
-                    i += 1;
-                }
-            }
-        }
-        items.push(item);
-        if s.get(i) == Some(&b',') {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    items
+    list_repr::scan(s)
 }
 
 /// Every item of every argument.

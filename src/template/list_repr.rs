@@ -1,5 +1,7 @@
-//! syslog-ng 3.38's list scanner (`list-scanner.c` over `str_repr_decode`), which reads a
-//! comma-separated list: what `tags-parser()` splits its input with.
+//! syslog-ng 3.38's list representation: the list scanner (`list-scanner.c` over
+//! `str_repr_decode`), which reads a comma-separated list (the list template functions,
+//! `tags-parser()`, Python's list values), and `str_repr_encode`, which writes an item of one
+//! (the list functions, `$TAGS`, kv-parser's stray words, json-parser's arrays).
 //!
 //! Items are separated by commas and empty items (`a,,b`, a leading or trailing comma) are
 //! skipped; white space is kept. An item that starts with `"` or `'` is quoted: inside it
