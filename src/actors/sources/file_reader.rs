@@ -56,6 +56,7 @@ use super::kmsg_reader::{KmsgDevice, KmsgPlan};
 use super::line_source::{
     LineReader, LinesKind, LinesPlan, Marks, Resume, StartCx, drain, is_stopped, pause, plan_lines,
 };
+use super::multiline::QuietSpell;
 use crate::actors::runtime::ack::{Bookmark, Window};
 use crate::actors::runtime::bookmark::ConsecutiveTracker;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
@@ -514,36 +515,6 @@ impl Follower<'_> {
     }
 }
 
-/// `multi-line-timeout()`'s clock (3.38's `poll-multiline-file-changes.c`): started by the
-/// first poll that finds the file at its end, stopped by a read; once it has run longer than
-/// the timeout the partial message is flushed, and not again until something is read.
-#[derive(Debug, Default)]
-struct QuietSpell {
-    since: Option<Instant>,
-    flushed: bool,
-}
-
-impl QuietSpell {
-    /// A poll at the end of the file at `now`; whether to flush.
-    fn at_end(&mut self, timeout: Duration, now: Instant) -> bool {
-        if self.flushed {
-            return false;
-        }
-        match self.since {
-            None => {
-                self.since = Some(now);
-                false
-            }
-            Some(t) if now.saturating_duration_since(t) > timeout => {
-                self.since = None;
-                self.flushed = true;
-                true
-            }
-            Some(_) => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,32 +539,6 @@ mod tests {
             persist_key("/var/log/a", Some("app")),
             "affile_sd.app.curpos"
         );
-    }
-
-    #[test]
-    fn the_multi_line_clock_flushes_once_per_quiet_spell() {
-        let t0 = Instant::now();
-        let at = |ms| t0 + Duration::from_millis(ms);
-        let timeout = Duration::from_millis(1000);
-        let mut q = QuietSpell::default();
-        assert!(
-            !q.at_end(timeout, at(0)),
-            "the first poll at the end starts the clock"
-        );
-        assert!(
-            !q.at_end(timeout, at(1000)),
-            "not longer than the timeout yet"
-        );
-        assert!(q.at_end(timeout, at(1001)));
-        assert!(
-            !q.at_end(timeout, at(5000)),
-            "once, until something is read"
-        );
-        let mut q = QuietSpell::default();
-        assert!(!q.at_end(timeout, at(0)));
-        q = QuietSpell::default(); // a read
-        assert!(!q.at_end(timeout, at(1500)));
-        assert!(q.at_end(timeout, at(2600)));
     }
 
     #[test]

@@ -36,7 +36,8 @@ use super::common::{
 use super::file::FileSourceOptions;
 use super::file_reader::{FilePlan, FilePosition};
 use super::kmsg_reader::KmsgPlan;
-use super::multiline::{Rule, Splitter};
+pub use super::multiline::LineFraming;
+use super::multiline::{Splitter, multi_batch};
 use super::pipe::PipeSourceOptions;
 use super::pipe_reader::PipePlan;
 use super::stdin::StdinSourceOptions;
@@ -67,30 +68,6 @@ pub struct LinesPlan {
     pub framing: LineFraming,
     /// `log-iw-size()`: messages in flight before the reader stops reading.
     pub window: u32,
-}
-
-/// How a file-like source cuts its input: newline framing (`log-msg-size()`,
-/// `flags(empty-lines)`) and, with `multi-line-mode()`, the rule that joins lines.
-#[derive(Debug, Clone)]
-pub struct LineFraming {
-    pub newline: Newline,
-    pub(crate) multi: Option<Rule>,
-}
-
-impl LineFraming {
-    /// Whether lines are joined (`multi-line-mode()` other than `none`).
-    pub fn is_multi_line(&self) -> bool {
-        self.multi.is_some()
-    }
-}
-
-impl From<Newline> for LineFraming {
-    fn from(newline: Newline) -> Self {
-        LineFraming {
-            newline,
-            multi: None,
-        }
-    }
 }
 
 /// Which file-like source.
@@ -544,34 +521,6 @@ impl LineReader {
         }
         (used, true)
     }
-}
-
-/// [`LineReader::parse_batch`] with `multi-line-mode()`: the splitter cuts the messages.
-#[allow(clippy::too_many_arguments)]
-fn multi_batch(
-    multi: &mut Splitter,
-    buf: &[u8],
-    pos: &mut usize,
-    aux: &[(&'static str, Vec<u8>)],
-    ingest: &Ingest,
-    batch: &mut Batcher,
-    credits: u32,
-    eof: bool,
-    now: UnixTime,
-) -> (u32, bool) {
-    let mut used = 0;
-    while used < credits {
-        match multi.next(&buf[*pos..], eof) {
-            Frame::Message(m, n) => {
-                ingest.parse_into_with(batch, m, None, now, aux);
-                *pos += n;
-                used += 1;
-            }
-            Frame::Skip(n) => *pos += n,
-            Frame::Incomplete | Frame::Error(_) => return (used, false),
-        }
-    }
-    (used, true)
 }
 
 /// Bookmarks of a reader whose position is saved (files): one per batch, closed with the

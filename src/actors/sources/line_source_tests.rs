@@ -1,6 +1,7 @@
 //! Plan-time checks of the file-like sources and the line reader.
 
 use super::*;
+use crate::actors::sources::multiline::Rule;
 use crate::config::load::{LoadOptions, load_str};
 
 fn plan_err(body: &str) -> Vec<String> {

@@ -45,13 +45,16 @@
 //! reader that takes over (reload, restart) reads it again whole.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::common::{LineOptions, MultiLineMode, option_node, option_span};
+use crate::actors::runtime::ingest::{Batcher, Ingest};
 use crate::config::Node;
 use crate::config::diagnostic::Diagnostic;
-use crate::message::framing::Frame;
+use crate::message::UnixTime;
+use crate::message::framing::{Frame, Newline};
 
 /// A compiled `multi-line-prefix()`, `-garbage()` or `-suffix()` pattern: PCRE without
 /// options, as 3.38 compiles it — byte mode (`.` is a byte, classes are ASCII). Patterns with
@@ -300,6 +303,88 @@ impl Splitter {
                 }
                 Verdict::Waiting
             }
+        }
+    }
+}
+
+/// How a file-like source cuts its input: newline framing (`log-msg-size()`,
+/// `flags(empty-lines)`) and, with `multi-line-mode()`, the rule that joins lines.
+#[derive(Debug, Clone)]
+pub struct LineFraming {
+    pub newline: Newline,
+    pub(crate) multi: Option<Rule>,
+}
+
+impl LineFraming {
+    /// Whether lines are joined (`multi-line-mode()` other than `none`).
+    pub fn is_multi_line(&self) -> bool {
+        self.multi.is_some()
+    }
+}
+
+impl From<Newline> for LineFraming {
+    fn from(newline: Newline) -> Self {
+        LineFraming {
+            newline,
+            multi: None,
+        }
+    }
+}
+
+/// [`LineReader::parse_batch`] with `multi-line-mode()`: the splitter cuts the messages.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn multi_batch(
+    multi: &mut Splitter,
+    buf: &[u8],
+    pos: &mut usize,
+    aux: &[(&'static str, Vec<u8>)],
+    ingest: &Ingest,
+    batch: &mut Batcher,
+    credits: u32,
+    eof: bool,
+    now: UnixTime,
+) -> (u32, bool) {
+    let mut used = 0;
+    while used < credits {
+        match multi.next(&buf[*pos..], eof) {
+            Frame::Message(m, n) => {
+                ingest.parse_into_with(batch, m, None, now, aux);
+                *pos += n;
+                used += 1;
+            }
+            Frame::Skip(n) => *pos += n,
+            Frame::Incomplete | Frame::Error(_) => return (used, false),
+        }
+    }
+    (used, true)
+}
+
+/// `multi-line-timeout()`'s clock (3.38's `poll-multiline-file-changes.c`): started by the
+/// first poll that finds the file at its end, stopped by a read; once it has run longer than
+/// the timeout the partial message is flushed, and not again until something is read.
+#[derive(Debug, Default)]
+pub(crate) struct QuietSpell {
+    since: Option<Instant>,
+    flushed: bool,
+}
+
+impl QuietSpell {
+    /// A poll at the end of the file at `now`; whether to flush.
+    pub(crate) fn at_end(&mut self, timeout: Duration, now: Instant) -> bool {
+        if self.flushed {
+            return false;
+        }
+        match self.since {
+            None => {
+                self.since = Some(now);
+                false
+            }
+            Some(t) if now.saturating_duration_since(t) > timeout => {
+                self.since = None;
+                self.flushed = true;
+                true
+            }
+            Some(_) => false,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The splitter's rules, and the golden inputs of tests/golden/multiline run through it alone
 //! (the integration test runs them through the daemon).
 
+use std::time::{Duration, Instant};
+
 use super::*;
 
 fn re(p: &str) -> Option<Arc<Pattern>> {
@@ -179,6 +181,32 @@ fn an_empty_line_is_checked_with_the_whole_message() {
     assert_eq!(s.next(b"P1\n\nc\n", false), Frame::Message(b"P", 4));
 }
 
+#[test]
+fn the_multi_line_clock_flushes_once_per_quiet_spell() {
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    let timeout = Duration::from_millis(1000);
+    let mut q = QuietSpell::default();
+    assert!(
+        !q.at_end(timeout, at(0)),
+        "the first poll at the end starts the clock"
+    );
+    assert!(
+        !q.at_end(timeout, at(1000)),
+        "not longer than the timeout yet"
+    );
+    assert!(q.at_end(timeout, at(1001)));
+    assert!(
+        !q.at_end(timeout, at(5000)),
+        "once, until something is read"
+    );
+    let mut q = QuietSpell::default();
+    assert!(!q.at_end(timeout, at(0)));
+    q = QuietSpell::default(); // a read
+    assert!(!q.at_end(timeout, at(1500)));
+    assert!(q.at_end(timeout, at(2600)));
+}
+
 fn golden(name: &str) -> Vec<u8> {
     let path = golden_dir().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -192,6 +220,9 @@ fn expected(name: &str) -> String {
     String::from_utf8_lossy(&golden(&format!("expected/{name}.txt"))).into_owned()
 }
 
+/// A golden case: its name, a new splitter, the input and how it ends.
+type Case<'a> = (&'a str, Box<dyn Fn() -> Splitter>, &'a [u8], End);
+
 const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2} ";
 
 #[test]
@@ -202,7 +233,7 @@ fn the_golden_inputs_split_as_syslog_ng_3_38_split_them() {
     let flush = golden("flush.txt");
     let pg = || regexp(Some(DATE), Some(" -- end --"), false);
     let ps = || regexp(Some("^From "), Some("END OF MAIL"), true);
-    let cases: Vec<(&str, Box<dyn Fn() -> Splitter>, &[u8], End)> = vec![
+    let cases: Vec<Case> = vec![
         ("ind", Box::new(|| indented(65536)), &ind, End::Flush),
         ("ind_small", Box::new(|| indented(40)), &ind, End::Flush),
         ("ind_wait", Box::new(|| indented(65536)), &ind, End::Wait),

@@ -9,8 +9,8 @@ cd "$(dirname "$0")"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-run() { # config, then syslog-ng's standard input
-  syslog-ng -F --no-caps -f "$1" -R "$work/persist" -c "$work/ctl" -p "$work/pid" "${@:2}"
+run() { # config, then syslog-ng's standard input (exec: $! of `run ... &` is syslog-ng)
+  exec syslog-ng -F --no-caps -f "$1" -R "$work/persist" -c "$work/ctl" -p "$work/pid" "${@:2}"
 }
 
 for n in ind ind_parsed ind_nml ind_small ind_wait; do cp indented.txt "$work/in_$n.log"; done
@@ -59,7 +59,7 @@ kill "$pid"; wait "$pid" || true
 cp "$work/out_restart.txt" expected/restart.txt
 
 {
-  for d in "tcp(port(25514)" "network(port(25514)" "syslog(port(25514)" "unix-stream(\"$work/s\""; do
+  for d in "tcp(port(25514)" "network(port(25514)" "syslog(port(25514)" "unix-stream(\"/tmp/sluice-ml.sock\""; do
     printf '@version: 3.38\nsource s { %s multi-line-mode(indented)); };\nlog { source(s); };\n' \
       "$d" > "$work/socket.conf"
     rc=0
