@@ -20,6 +20,17 @@
 //!   old file is read to its end, then the new one from its beginning. While the path is
 //!   missing the old file is still followed. A partial last line of the old file becomes a
 //!   message (sluice keeps it rather than dropping it).
+//! * **Multi-line messages** (`multi-line-mode()`, [`super::multiline`]): a message waits for
+//!   the line after it. With `multi-line-timeout(N)` a pending message goes out once the
+//!   file has had nothing new for more than N seconds, checked at each `follow-freq()` poll
+//!   at the end of the file as 3.38's `poll-multiline-file-changes.c` does (the first poll at
+//!   the end starts the clock, a read stops it; one flush per quiet spell); without it the
+//!   message waits for its next line. The saved position is the start of the pending
+//!   message, so a reload, a stop or a crash leaves it to the next reader, which reads it
+//!   again whole (recorded from 3.38: a restart in the middle of a message sends it once,
+//!   with the lines added meanwhile). At a rotation the old file's pending message is sent
+//!   (3.38 drops it with the old reader). `multi-line-timeout()` must be longer than
+//!   `follow-freq()` (3.38 refuses to start otherwise).
 //! * **Truncation.** When the file became shorter than what was read, reading restarts at 0.
 //! * **A missing file** is reported once ("Follow-mode file source not found, deferring open")
 //!   and tried again every `follow-freq()`.
@@ -33,7 +44,7 @@ use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -45,6 +56,7 @@ use super::kmsg_reader::{KmsgDevice, KmsgPlan};
 use super::line_source::{
     LineReader, LinesKind, LinesPlan, Marks, Resume, StartCx, drain, is_stopped, pause, plan_lines,
 };
+use super::multiline::QuietSpell;
 use crate::actors::runtime::ack::{Bookmark, Window};
 use crate::actors::runtime::bookmark::ConsecutiveTracker;
 use crate::actors::runtime::ingest::{Batcher, Ingest};
@@ -62,6 +74,9 @@ pub struct FilePlan {
     /// Where the position is kept in the persist file.
     pub persist_key: String,
     pub follow_freq: Duration,
+    /// `multi-line-timeout()`, with `multi-line-mode()`: how long a partial message waits at
+    /// the end of the file before it is sent as it is.
+    pub multi_line_timeout: Option<Duration>,
     /// The driver call (for errors that involve two sources).
     pub span: Span,
 }
@@ -104,11 +119,23 @@ pub fn plan_file_source(
         ));
     }
     let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
+    // 3.38 compares milliseconds: follow-freq(0.5) multi-line-timeout(1) is fine.
+    let timeout_ms = u64::from(o.file.multi_line_timeout) * 1000;
+    if timeout_ms != 0 && (freq * 1000.0) as u64 >= timeout_ms {
+        return Err(Diagnostic::new(
+            "multi-line-timeout() should be set to a higher value than follow-freq(), it is \
+             recommended to set multi-line-timeout() to a multiple of follow-freq()",
+            option_span(call, &["multi-line-timeout"]),
+        ));
+    }
+    let multi_line_timeout =
+        (timeout_ms != 0 && framing.is_multi_line()).then(|| Duration::from_millis(timeout_ms));
     Ok(LinesPlan {
         kind: LinesKind::File(FilePlan {
             path: PathBuf::from(&o.file.path),
             persist_key: persist_key(&o.file.path, o.driver.persist_name.as_deref()),
             follow_freq: Duration::from_secs_f64(freq.min(86400.0)),
+            multi_line_timeout,
             span,
         }),
         framing,
@@ -136,6 +163,13 @@ fn plan_kmsg_source(
         ));
     }
     let framing = plan_lines(call, &o.source, &o.reader, &o.lines, globals)?;
+    if framing.is_multi_line() && device == KmsgDevice::Dev {
+        // Its records are read whole, one per read: there are no lines to join.
+        return Err(Diagnostic::new(
+            "multi-line-mode() on /dev/kmsg is not supported by the runtime yet",
+            option_span(call, &["multi-line-mode"]),
+        ));
+    }
     Ok(LinesPlan {
         kind: LinesKind::Kmsg(KmsgPlan {
             path: PathBuf::from(&o.file.path),
@@ -364,14 +398,16 @@ impl Follower<'_> {
         &mut self,
         file: &mut tokio::fs::File,
         stop: &mut watch::Receiver<bool>,
-    ) -> Option<std::io::Result<()>> {
+    ) -> Option<std::io::Result<bool>> {
+        let mut read = false;
         loop {
             if is_stopped(stop) {
                 return None;
             }
             match file.read_buf(self.lines.spare()).await {
-                Ok(0) => return Some(Ok(())),
+                Ok(0) => return Some(Ok(read)),
                 Ok(_) => {
+                    read = true;
                     let ok = drain(
                         self.lines,
                         self.ingest,
@@ -397,10 +433,15 @@ impl Follower<'_> {
         (inode, dev): (u64, u64),
         stop: &mut watch::Receiver<bool>,
     ) -> Next {
+        let mut quiet = QuietSpell::default();
         loop {
             match self.read_to_end(file, stop).await {
                 None => return Next::Stopped,
-                Some(Ok(())) => {}
+                Some(Ok(read)) => {
+                    if read {
+                        quiet = QuietSpell::default();
+                    }
+                }
                 Some(Err(e)) => {
                     tracing::error!(filename = %self.filename, error = %e,
                         "Error reading file, reopening it");
@@ -447,6 +488,26 @@ impl Follower<'_> {
                     "Follow-mode file source moved, tracking of the new file is started");
                 return Next::Reopen;
             }
+            if let Some(timeout) = self.plan.multi_line_timeout
+                && quiet.at_end(timeout, Instant::now())
+            {
+                tracing::debug!(filename = %self.filename,
+                    "Multi-line timeout has elapsed, processing partial message");
+                self.lines.cue_flush();
+                let ok = drain(
+                    self.lines,
+                    self.ingest,
+                    self.window,
+                    self.batch,
+                    false,
+                    stop,
+                    self.marks,
+                )
+                .await;
+                if !ok {
+                    return Next::Stopped;
+                }
+            }
             if !pause(self.plan.follow_freq, stop).await {
                 return Next::Stopped;
             }
@@ -463,6 +524,7 @@ mod tests {
             path: PathBuf::from("/x"),
             persist_key: persist_key("/x", None),
             follow_freq: Duration::from_secs(1),
+            multi_line_timeout: None,
             span: Span::default(),
         }
     }

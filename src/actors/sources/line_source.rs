@@ -18,7 +18,9 @@
 //! Framing is the socket text protocol's: `\n` or NUL ends a message, trailing `\r` are removed,
 //! empty lines skipped unless `flags(empty-lines)`, lines longer than `log-msg-size()` split.
 //! A partial last line waits for the rest (files, pipes); only the end of `stdin()` makes it a
-//! message. `format(linux-kmsg)` is accepted (`format("syslog")` is the default; others are
+//! message. `multi-line-mode()` joins lines into messages instead ([`super::multiline`]; the
+//! default path pays nothing for it: the choice is made once per batch, not per line).
+//! `format(linux-kmsg)` is accepted (`format("syslog")` is the default; others are
 //! refused by name): with newline framing each line is one record, and the byte that ended
 //! the line goes to the parser with it ([`crate::message::kmsg::with_terminator`]).
 
@@ -29,12 +31,13 @@ use actix_rt::ArbiterHandle;
 use tokio::sync::{Notify, oneshot, watch};
 
 use super::common::{
-    DriverOptions, LineOptions, MultiLineMode, ReaderOptions, SourceFlag, SourceOptions,
-    option_span,
+    DriverOptions, LineOptions, ReaderOptions, SourceFlag, SourceOptions, option_span,
 };
 use super::file::FileSourceOptions;
 use super::file_reader::{FilePlan, FilePosition};
 use super::kmsg_reader::KmsgPlan;
+pub use super::multiline::LineFraming;
+use super::multiline::{Splitter, multi_batch};
 use super::pipe::PipeSourceOptions;
 use super::pipe_reader::PipePlan;
 use super::stdin::StdinSourceOptions;
@@ -62,7 +65,7 @@ pub const READ_SIZE: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct LinesPlan {
     pub kind: LinesKind,
-    pub framing: Newline,
+    pub framing: LineFraming,
     /// `log-iw-size()`: messages in flight before the reader stops reading.
     pub window: u32,
 }
@@ -321,26 +324,13 @@ pub fn plan_lines(
     reader: &ReaderOptions,
     lines: &LineOptions,
     globals: &GlobalOptions,
-) -> Result<Newline, Diagnostic> {
+) -> Result<LineFraming, Diagnostic> {
     let refuse = |what: &str, names: &[&str]| {
         Err(Diagnostic::new(
             format!("{what} is not supported by the runtime yet"),
             option_span(call, names),
         ))
     };
-    if lines.multi_line_mode != MultiLineMode::None {
-        let mode = format!("{:?}", lines.multi_line_mode).to_lowercase();
-        return refuse(&format!("multi-line-mode({mode})"), &["multi-line-mode"]);
-    }
-    if lines.multi_line_prefix.is_some() {
-        return refuse("multi-line-prefix()", &["multi-line-prefix"]);
-    }
-    if lines.multi_line_garbage.is_some() {
-        return refuse(
-            "multi-line-garbage()",
-            &["multi-line-garbage", "multi-line-suffix"],
-        );
-    }
     if lines.pad_size > 0 {
         return refuse("pad-size()", &["pad-size"]);
     }
@@ -368,8 +358,22 @@ pub fn plan_lines(
     if source.use_syslogng_pid {
         return refuse("use-syslogng-pid(yes)", &["use-syslogng-pid"]);
     }
+    let multi = super::multiline::plan(call, lines)?;
+    if multi.is_some()
+        && let Some(f) = &reader.format
+        && crate::message::kmsg::is_linux_kmsg(f)
+    {
+        // 3.38's linux-kmsg format builds its own reader, which has no multi-line modes.
+        return refuse(
+            "multi-line-mode() with format(linux-kmsg)",
+            &["multi-line-mode"],
+        );
+    }
     let empty = reader.flags.contains(&SourceFlag::EmptyLines);
-    Ok(Newline::new(settings::log_msg_size(reader, globals), empty))
+    Ok(LineFraming {
+        newline: Newline::new(settings::log_msg_size(reader, globals), empty),
+        multi,
+    })
 }
 
 /// A newline-framed read buffer that knows where it stands in its input: `base` is the
@@ -380,19 +384,47 @@ pub struct LineReader {
     pos: usize,
     base: u64,
     framing: Newline,
+    /// `multi-line-mode()`: joins lines; `buf[pos..]` starts with the pending message, so the
+    /// offset never passes a message not yet made.
+    multi: Option<Splitter>,
     /// Values set on every message: FILE_NAME.
     aux: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl LineReader {
     /// An empty buffer at offset 0.
-    pub fn new(framing: Newline) -> Self {
+    pub fn new(framing: LineFraming) -> Self {
+        let LineFraming { newline, multi } = framing;
+        let multi = multi.map(|rule| {
+            Splitter::new(
+                rule,
+                newline.max_msg_size,
+                newline.empty_lines,
+                newline.nul_terminates,
+            )
+        });
         LineReader {
             buf: Vec::new(),
             pos: 0,
             base: 0,
-            framing,
+            framing: newline,
+            multi,
             aux: Vec::new(),
+        }
+    }
+
+    /// Whether lines are joined into messages (`multi-line-mode()`).
+    pub fn is_multi_line(&self) -> bool {
+        self.multi.is_some()
+    }
+
+    /// Makes the next batch send what is pending as a message, complete or not (a
+    /// `multi-line-timeout()` that expired). Nothing without `multi-line-mode()`.
+    pub fn cue_flush(&mut self) {
+        if let Some(m) = &mut self.multi
+            && self.pos < self.buf.len()
+        {
+            m.cue_flush();
         }
     }
 
@@ -426,6 +458,9 @@ impl LineReader {
         self.buf.clear();
         self.pos = 0;
         self.base = offset;
+        if let Some(m) = &mut self.multi {
+            m.reset();
+        }
     }
 
     /// The buffer to read into (the consumed head dropped, room for a large read made).
@@ -451,6 +486,19 @@ impl LineReader {
         eof: bool,
     ) -> (u32, bool) {
         let now = UnixTime::now(&ingest.parse.local_time_zone);
+        if let Some(multi) = &mut self.multi {
+            return multi_batch(
+                multi,
+                &self.buf,
+                &mut self.pos,
+                &self.aux,
+                ingest,
+                batch,
+                credits,
+                eof,
+                now,
+            );
+        }
         let kmsg = matches!(ingest.parse.format, MsgFormat::LinuxKmsg(_));
         let mut used = 0;
         while used < credits {

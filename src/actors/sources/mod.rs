@@ -10,6 +10,7 @@ pub mod internal;
 pub mod kmsg_reader;
 pub mod line_source;
 pub mod listener;
+mod multiline;
 pub mod net_plan;
 mod net_start;
 pub mod network;

@@ -24,7 +24,8 @@ pub struct StdinSource {
     /// Seconds between two polls when standard input is a regular file. Default: 1.
     #[serde(default = "default_follow_freq")]
     pub follow_freq: f64,
-    /// Seconds after which a partial multi-line message is sent; 0 waits forever. Default: 0.
+    /// Accepted as syslog-ng 3.38 accepts it, with no effect there either: standard input is
+    /// not polled, and its end sends the pending multi-line message. Default: 0.
     #[serde(default)]
     pub multi_line_timeout: u32,
     /// Messages in flight before the source stops reading. Must be positive. Default: 100.
