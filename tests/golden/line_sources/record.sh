@@ -13,8 +13,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 run() { # config, then syslog-ng's standard input
+  # exec: `run ... &` then kill must reach syslog-ng itself, not a subshell.
   sed "s|@DIR@|$work|g" "$1" > "$work/syslog-ng.conf"
-  syslog-ng -F --no-caps -f "$work/syslog-ng.conf" -R "$work/persist" -c "$work/ctl" \
+  exec syslog-ng -F --no-caps -f "$work/syslog-ng.conf" -R "$work/persist" -c "$work/ctl" \
     -p "$work/pid" "${@:2}"
 }
 
